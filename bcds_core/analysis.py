@@ -1,0 +1,189 @@
+"""The core API: bytes in, a cell type with its mask and a status out.
+
+``CellAnalyzer`` runs decode -> U-Net mask -> mask findings -> classifier ->
+status for one image or a batch. It never raises for bad input: an image that
+cannot be decoded, or is not a single cell, comes back with ``ok``/``status``
+and a message a person can act on, and in a batch one bad file never costs the
+others their results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bcds_core.classifier.inputs import classifier_batch, mask_centre
+from bcds_core.classifier.model import fine_and_group_probabilities, load_classifier
+from bcds_core.image_cache import CACHE_SIDE
+from bcds_core.image_io import ImageDecodeError, decode_image
+from bcds_core.paths import WEIGHTS_DIR
+from bcds_core.preprocessing import background_colour, resize_mask, to_working_scale
+from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask
+from bcds_core.segmentation.masker import CellMasker
+from bcds_core.status import decide_status
+from bcds_core.taxonomy import FINE_CLASSES, GROUPS, group_matrix
+
+#: Images per forward pass in a batch.
+BATCH_SIZE = 16
+GROUP_MATRIX = group_matrix()
+
+
+@dataclass
+class CellResult:
+    """The answer for one file. ``to_json`` gives the CLI contract's fields.
+
+    Attributes beyond the contract (not serialised): ``rgb`` (HxWx3 uint8),
+    ``mask`` (HxW bool, original size), ``features`` and ``notes``.
+    """
+
+    file: str
+    ok: bool
+    error: str | None = None
+    group: str | None = None
+    label: str | None = None
+    group_confidence: float | None = None
+    label_confidence: float | None = None
+    top: list[list] = field(default_factory=list)
+    single_cell: bool = False
+    status: str = "rejected"
+    message: str = ""
+    rgb: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    features: MaskFeatures | None = None
+    notes: list[str] = field(default_factory=list)
+    fine_probabilities: np.ndarray | None = None
+
+    def to_json(self) -> dict:
+        keys = ("file", "ok", "error", "group", "label", "group_confidence", "label_confidence",
+                "top", "single_cell", "status", "message")
+        return {key: getattr(self, key) for key in keys}
+
+
+def default_device() -> str:
+    """CUDA where a GPU is present, else the CPU."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass
+class PreparedCell:
+    """A decoded image at working scale with its mask and the classifier's canvas."""
+
+    working: np.ndarray
+    mask: np.ndarray
+    features: MaskFeatures
+    canvas: np.ndarray
+    canvas_mask: np.ndarray
+
+
+def cell_canvas(working: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A ``CACHE_SIDE`` square centred on the cell, padded with the slide colour."""
+    x, y = mask_centre(mask)
+    half = CACHE_SIDE // 2
+    top, left = int(round(y)) - half, int(round(x)) - half
+    canvas = np.empty((CACHE_SIDE, CACHE_SIDE, 3), np.uint8)
+    canvas[...] = background_colour(working)
+    canvas_mask = np.zeros((CACHE_SIDE, CACHE_SIDE), np.uint8)
+    src_t, src_l = max(top, 0), max(left, 0)
+    src_b = min(top + CACHE_SIDE, working.shape[0])
+    src_r = min(left + CACHE_SIDE, working.shape[1])
+    if src_b > src_t and src_r > src_l:
+        canvas[src_t - top : src_b - top, src_l - left : src_r - left] = working[src_t:src_b, src_l:src_r]
+        canvas_mask[src_t - top : src_b - top, src_l - left : src_r - left] = mask[src_t:src_b, src_l:src_r]
+    return canvas, canvas_mask
+
+
+class CellAnalyzer:
+    """U-Net and classifier, loaded once (hash-checked) and reused for every image."""
+
+    def __init__(self, weights_dir: Path = WEIGHTS_DIR, device: str | None = None):
+        self.device = device or default_device()
+        self.masker = CellMasker(weights_dir / "unet", self.device)
+        self.classifier, self.classifier_config = load_classifier(weights_dir / "classifier", self.device)
+        self.temperature = float(self.classifier_config.get("temperature", 1.0))
+        self.review_threshold = float(self.classifier_config.get("review_threshold", 0.5))
+
+    def prepare(self, working_images: list[np.ndarray]) -> list[PreparedCell]:
+        """Mask, describe and centre each working-scale image."""
+        prepared = []
+        for working, mask in zip(working_images, self.masker.masks(working_images), strict=True):
+            features = describe_mask(working, mask)
+            canvas, canvas_mask = cell_canvas(working, mask)
+            prepared.append(PreparedCell(working, mask, features, canvas, canvas_mask))
+        return prepared
+
+    def classifier_input(self, cells: list[PreparedCell]) -> torch.Tensor:
+        """The classifier's input batch for prepared cells."""
+        centres = np.full((len(cells), 2), CACHE_SIDE / 2 - 0.5, np.float32)
+        canvases = np.stack([c.canvas for c in cells])
+        masks = np.stack([c.canvas_mask for c in cells])
+        return classifier_batch(canvases, masks, centres, self.classifier_config).to(self.device)
+
+    @torch.inference_mode()
+    def fine_probabilities(self, cells: list[PreparedCell]) -> np.ndarray:
+        """Calibrated Nx11 fine-class probabilities."""
+        fine, _ = fine_and_group_probabilities(self.classifier(self.classifier_input(cells)), self.temperature)
+        return fine.cpu().numpy()
+
+    def analyze_bytes(self, items: list[tuple[str, bytes]]) -> list[CellResult]:
+        """Analyse named uploads; each gets a result, whatever its bytes hold."""
+        results: list[CellResult] = []
+        decoded: list[tuple[int, np.ndarray]] = []
+        for name, data in items:
+            try:
+                image = decode_image(data)
+            except ImageDecodeError as error:
+                results.append(CellResult(file=name, ok=False, error=str(error), message=str(error)))
+                continue
+            results.append(CellResult(file=name, ok=True, rgb=image.rgb, notes=image.notes))
+            decoded.append((len(results) - 1, image.rgb))
+        for start in range(0, len(decoded), BATCH_SIZE):
+            chunk = decoded[start : start + BATCH_SIZE]
+            self._classify_chunk([results[i] for i, _ in chunk], [rgb for _, rgb in chunk])
+        return results
+
+    def _classify_chunk(self, results: list[CellResult], images: list[np.ndarray]) -> None:
+        cells = self.prepare([to_working_scale(rgb) for rgb in images])
+        probabilities = self.fine_probabilities(cells)
+        for result, cell, fine in zip(results, cells, probabilities, strict=True):
+            result.mask = resize_mask(cell.mask, *result.rgb.shape[:2])
+            result.features = cell.features
+            result.single_cell = cell.features.single_cell
+            fill_answer(result, fine)
+            result.status, result.message = decide_status(
+                cell.features, result.label_confidence, self.review_threshold, result.notes
+            )
+            if not cell.features.cell_found:
+                clear_answer(result)
+
+
+def consistent_answer(fine: np.ndarray) -> tuple[int, int]:
+    """(group index, fine index): the likeliest group, then its likeliest fine class.
+
+    Choosing the fine class inside the chosen group keeps the two answers
+    consistent even when, say, SNE 0.40 + BNE 0.35 outweigh MY 0.45.
+    """
+    group_index = int(np.argmax(fine @ GROUP_MATRIX))
+    in_group = np.where(GROUP_MATRIX[:, group_index] > 0, fine, -1.0)
+    return group_index, int(np.argmax(in_group))
+
+
+def fill_answer(result: CellResult, fine: np.ndarray) -> None:
+    """Set the group, its fine class and the top-3 from calibrated fine probabilities."""
+    group_index, best = consistent_answer(fine)
+    result.fine_probabilities = fine
+    result.group = GROUPS[group_index]
+    result.group_confidence = round(float((fine @ GROUP_MATRIX)[group_index]), 4)
+    result.label = FINE_CLASSES[best]
+    result.label_confidence = round(float(fine[best]), 4)
+    order = np.argsort(fine)[::-1][:3]
+    result.top = [[FINE_CLASSES[i], round(float(fine[i]), 4)] for i in order]
+
+
+def clear_answer(result: CellResult) -> None:
+    """No cell, no class: never show a class for an image without a cell."""
+    result.group = result.label = result.group_confidence = result.label_confidence = None
+    result.top = []
+

@@ -1,0 +1,1 @@
+"""The cell classifier: one network, 11 fine classes, groups as sums."""

@@ -1,0 +1,68 @@
+"""The classifier's input: the masked cell, cropped around its centre.
+
+Training (with augmentation) and inference build the input with the same
+function, so what the model learned on is what it is shown. Outside the
+dilated cell mask every pixel is the dataset mean (zero after
+normalisation): the classifier sees the cell, not its neighbours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage as ndi
+
+from bcds_core.training.augment import colour_jitter, crop_grid, random_geometry
+
+#: Mask dilation kernels (working pixels) drawn in training; inference uses the config's.
+TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9)
+
+
+def mask_centre(mask: np.ndarray) -> tuple[float, float]:
+    """(x, y) centroid of a boolean mask; the array centre if the mask is empty."""
+    if not mask.any():
+        return (mask.shape[1] - 1) / 2, (mask.shape[0] - 1) / 2
+    y, x = ndi.center_of_mass(mask)
+    return float(x), float(y)
+
+
+def classifier_batch(
+    images: np.ndarray,
+    masks: np.ndarray,
+    centres: np.ndarray,
+    config: dict,
+    augment: bool = False,
+) -> torch.Tensor:
+    """Build a normalised, masked, cropped NCHW batch.
+
+    Args:
+        images: BxSxSx3 uint8 RGB at working scale (square canvases).
+        masks: BxSxS uint8/bool cell masks.
+        centres: Bx2 (x, y) cell centres in canvas pixels.
+        config: the classifier config (``mean``, ``std``, ``input_side``, ``mask_dilation``).
+        augment: random colour, rotation, flip, zoom, shift and mask dilation.
+
+    Returns:
+        Bx3xCxC float32 (channels_last), C = ``config["input_side"]``.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    m = torch.from_numpy(np.ascontiguousarray(masks)).float().unsqueeze(1)
+    centres_t = torch.from_numpy(np.asarray(centres, dtype=np.float32))
+    batch, side = x.shape[0], x.shape[-1]
+    kernel = config["mask_dilation"]
+    geometry = {}
+    if augment:
+        x = colour_jitter(x)
+        kernel = int(np.random.choice(TRAIN_DILATION_KERNELS))
+        centres_t = centres_t + (torch.rand(batch, 2) * 2 - 1) * 4
+        geometry = random_geometry(batch, (0.9, 1.1))
+    if kernel > 1:
+        m = F.max_pool2d(m, kernel, stride=1, padding=kernel // 2)
+    mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(config["std"]).view(1, 3, 1, 1)
+    x = (x - mean) / std * m
+    out = config["input_side"]
+    grid = crop_grid(centres_t, side, out, out, **geometry)
+    x = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    return x.contiguous(memory_format=torch.channels_last)

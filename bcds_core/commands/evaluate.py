@@ -1,0 +1,59 @@
+"""``evaluate DIR [--split test] --json [--out OUTDIR]``: measure the classifier.
+
+DIR is in the PBC layout. ``--split`` keeps only images that the project's
+split CSV puts in that split (matched by content hash), which is how the
+project's own test split is measured inside the full dataset folder. The last
+stdout line is one JSON object of metrics; ``--out`` also writes confusion
+matrices, per-class reports, every prediction and the misclassified list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bcds_core.commands.common import load_analyzer
+from bcds_core.paths import DATASET_DIR
+
+CHUNK = 64
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="folder in the PBC layout <group>/<LABEL>_<id>.jpg")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON (last line)")
+    parser.add_argument("--out", help="folder for confusion matrices, reports and error lists")
+    parser.add_argument("--split", choices=["train", "val", "test"], help="only this split of the project's split CSV")
+    parser.add_argument("--split-csv", default=str(DATASET_DIR / "pbc_split.csv"))
+    parser.add_argument("--limit", type=int, help="evaluate at most this many images (quick checks)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bcds_core.dataset_index import index_folder
+    from bcds_core.evaluation import LabelledResult, summarise, write_artifacts
+    from bcds_core.splits import read_split_csv
+
+    root = Path(args.dir)
+    images, skipped = index_folder(root)
+    if args.split:
+        wanted = {row.sha256 for row in read_split_csv(args.split_csv) if row.split == args.split}
+        images = [image for image in images if image.sha256 in wanted]
+    images = images[: args.limit] if args.limit else images
+    if not images:
+        print(f"error: no labelled images found in {root}", file=sys.stderr)
+        return 2
+    analyzer = load_analyzer()
+    if analyzer is None:
+        return 2
+    items = []
+    for start in range(0, len(images), CHUNK):
+        chunk = images[start : start + CHUNK]
+        results = analyzer.analyze_bytes([(i.path, (root / i.path).read_bytes()) for i in chunk])
+        items += [LabelledResult(i.path, i.group, i.label, r) for i, r in zip(chunk, results, strict=True)]
+        print(f"evaluated {len(items)}/{len(images)}", file=sys.stderr, flush=True)
+    summary = {**summarise(items), "skipped_files": len(skipped)}
+    if args.out:
+        write_artifacts(items, summary, Path(args.out))
+    print(json.dumps(summary) if args.json else json.dumps(summary, indent=2))
+    return 0

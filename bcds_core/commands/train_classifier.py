@@ -1,0 +1,26 @@
+"""``train-classifier``: train the classifier from scratch (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bcds_core.paths import RUNS_DIR, WEIGHTS_DIR
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34"])
+    parser.add_argument("--input-side", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.05)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--run-dir", default=str(RUNS_DIR / "classifier"), help="log and checkpoints")
+    parser.add_argument("--out", default=str(WEIGHTS_DIR / "classifier"), help="release folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bcds_core.training.train_classifier import train
+
+    train(args)
+    return 0

@@ -1,0 +1,24 @@
+"""``train-unet``: train the U-Net from scratch (resumable; see training.train_unet)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bcds_core.paths import RUNS_DIR, WEIGHTS_DIR
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--per-label", type=int, default=300, help="derived masks per class")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--run-dir", default=str(RUNS_DIR / "unet"), help="log and checkpoints")
+    parser.add_argument("--out", default=str(WEIGHTS_DIR / "unet"), help="release folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bcds_core.training.train_unet import train
+
+    train(args)
+    return 0

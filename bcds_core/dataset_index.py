@@ -1,0 +1,100 @@
+"""Index a folder in the PBC layout: ``<group>/<LABEL>_<id>.<ext>``.
+
+Every file is either indexed (path, group, fine label, size, content hash) or
+skipped with a reason; nothing in the folder can make indexing crash. The
+content hash finds byte-identical duplicates, which must never straddle the
+train/test boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, GROUPS
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class IndexedImage:
+    """One usable image of the dataset.
+
+    Attributes:
+        path: path relative to the indexed root, POSIX separators.
+        group: one of ``taxonomy.GROUPS``.
+        label: fine class, or None for images labelled only NEUTROPHIL or IG.
+        width, height: pixel size from the file header.
+        sha256: hex digest of the file's bytes.
+    """
+
+    path: str
+    group: str
+    label: str | None
+    width: int
+    height: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file that is not part of the dataset, and why."""
+
+    path: str
+    reason: str
+
+
+def parse_label(file_name: str) -> str:
+    """The label prefix of ``<LABEL>_<id>.<ext>`` (e.g. ``SNE`` or ``NEUTROPHIL``)."""
+    return file_name.split("_", 1)[0]
+
+
+def index_file(root: Path, path: Path) -> IndexedImage | SkippedFile:
+    """Index one file, or say why it is skipped."""
+    relative = path.relative_to(root).as_posix()
+    group = path.parent.name
+    if group not in GROUPS:
+        return SkippedFile(relative, f"folder '{group}' is not one of the 8 groups")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return SkippedFile(relative, f"extension '{path.suffix}' is not an image type")
+    label = parse_label(path.name)
+    label_group = FINE_TO_GROUP.get(label) or GROUP_ONLY_LABELS.get(label)
+    if label_group is None:
+        return SkippedFile(relative, f"file-name label '{label}' is not a known class")
+    if label_group != group:
+        return SkippedFile(relative, f"label '{label}' does not belong in folder '{group}'")
+    data = path.read_bytes()
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        return SkippedFile(relative, f"not a readable image ({type(error).__name__})")
+    fine = label if label in FINE_TO_GROUP else None
+    return IndexedImage(relative, group, fine, width, height, hashlib.sha256(data).hexdigest())
+
+
+def index_folder(root: str | Path) -> tuple[list[IndexedImage], list[SkippedFile]]:
+    """Index every file below ``root`` (sorted, so the result is deterministic)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"Dataset folder not found: {root}")
+    images: list[IndexedImage] = []
+    skipped: list[SkippedFile] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        entry = index_file(root, path)
+        (images if isinstance(entry, IndexedImage) else skipped).append(entry)
+    return images, skipped
+
+
+def find_duplicates(images: list[IndexedImage]) -> list[list[IndexedImage]]:
+    """Groups of two or more byte-identical images, largest first."""
+    by_hash: dict[str, list[IndexedImage]] = defaultdict(list)
+    for image in images:
+        by_hash[image.sha256].append(image)
+    groups = [group for group in by_hash.values() if len(group) > 1]
+    return sorted(groups, key=lambda group: (-len(group), group[0].path))

@@ -1,0 +1,98 @@
+"""Metrics of the classifier on a labelled folder, and the files for the review page.
+
+Accuracy counts every indexed image: an image the pipeline rejects without a
+class counts as wrong, so rejecting is never a way to look better. The
+11-class metrics use the images with a fine label (not NEUTROPHIL/IG only).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import classification_report, confusion_matrix, f1_score
+
+from bcds_core.analysis import CellResult
+from bcds_core.classifier.calibration import expected_calibration_error
+from bcds_core.taxonomy import FINE_CLASSES, GROUPS
+
+NO_ANSWER = "none"
+
+
+@dataclass
+class LabelledResult:
+    """A pipeline result with the truth from the folder layout."""
+
+    path: str
+    true_group: str
+    true_label: str | None
+    result: CellResult
+
+
+def summarise(items: list[LabelledResult]) -> dict:
+    """The contract's metrics: n, accuracy_8/11, macro_f1_8/11, ece_8/11, n_review, n_rejected."""
+    true8 = [i.true_group for i in items]
+    pred8 = [i.result.group or NO_ANSWER for i in items]
+    fine_items = [i for i in items if i.true_label]
+    true11 = [i.true_label for i in fine_items]
+    pred11 = [i.result.label or NO_ANSWER for i in fine_items]
+    conf8 = [i.result.group_confidence or 0.0 for i in items]
+    conf11 = [i.result.label_confidence or 0.0 for i in fine_items]
+    hits8 = np.array(true8) == np.array(pred8)
+    hits11 = np.array(true11) == np.array(pred11)
+    answered_ok = np.array([i.result.status == "ok" for i in items])
+    return {
+        "n": len(items),
+        "n_fine": len(fine_items),
+        "accuracy_8": float(hits8.mean()) if items else 0.0,
+        "accuracy_11": float(hits11.mean()) if fine_items else 0.0,
+        "macro_f1_8": float(f1_score(true8, pred8, labels=list(GROUPS), average="macro", zero_division=0)),
+        "macro_f1_11": float(f1_score(true11, pred11, labels=list(FINE_CLASSES), average="macro", zero_division=0)),
+        "ece_8": expected_calibration_error(conf8, hits8),
+        "ece_11": expected_calibration_error(conf11, hits11),
+        "n_ok": int(answered_ok.sum()),
+        "n_review": int(sum(i.result.status == "review" for i in items)),
+        "n_rejected": int(sum(i.result.status == "rejected" for i in items)),
+        "n_errors": int(sum(not i.result.ok for i in items)),
+        "accuracy_8_status_ok": float(hits8[answered_ok].mean()) if answered_ok.any() else 0.0,
+    }
+
+
+def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -> None:
+    """Confusion matrices, per-class reports, all predictions and the misclassified list."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    fine_items = [i for i in items if i.true_label]
+    for name, labels, truth, predicted in (
+        ("8", list(GROUPS), [i.true_group for i in items], [i.result.group or NO_ANSWER for i in items]),
+        ("11", list(FINE_CLASSES), [i.true_label for i in fine_items], [i.result.label or NO_ANSWER for i in fine_items]),
+    ):
+        columns = labels + [NO_ANSWER]
+        matrix = confusion_matrix(truth, predicted, labels=columns)[: len(labels)]
+        with open(out_dir / f"confusion_{name}.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["true\\predicted", *columns])
+            writer.writerows([[label, *row] for label, row in zip(labels, matrix.tolist(), strict=True)])
+        report = classification_report(truth, predicted, labels=labels, output_dict=True, zero_division=0)
+        (out_dir / f"report_{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    fields = ["path", "true_group", "true_label", "group", "label", "group_confidence",
+              "label_confidence", "top", "status", "message"]
+    with open(out_dir / "predictions.csv", "w", newline="") as all_handle, open(
+        out_dir / "misclassified.csv", "w", newline=""
+    ) as wrong_handle:
+        writers = [csv.DictWriter(h, fieldnames=fields) for h in (all_handle, wrong_handle)]
+        for writer in writers:
+            writer.writeheader()
+        for item in items:
+            r = item.result
+            row = {"path": item.path, "true_group": item.true_group, "true_label": item.true_label or "",
+                   "group": r.group or "", "label": r.label or "", "group_confidence": r.group_confidence,
+                   "label_confidence": r.label_confidence, "top": json.dumps(r.top), "status": r.status,
+                   "message": r.message}
+            writers[0].writerow(row)
+            wrong = r.group != item.true_group or (item.true_label and r.label != item.true_label)
+            if wrong:
+                writers[1].writerow(row)

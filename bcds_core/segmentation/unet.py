@@ -1,0 +1,78 @@
+"""The U-Net that masks the cell an image is about.
+
+Built with segmentation_models_pytorch from names kept in ``config.json``, so
+the released folder alone rebuilds it. It sees the whole image resized to
+``input_side`` and answers one probability map; the mask is resized back to
+the image's own size, whatever that size is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import segmentation_models_pytorch as smp
+import torch
+
+from bcds_core.weights_io import load_released
+
+#: Architecture of the shipped U-Net; training writes it into config.json.
+DEFAULT_UNET_CONFIG = {
+    "arch": "Unet",
+    "encoder_name": "resnet18",
+    "encoder_depth": 4,
+    "decoder_channels": [128, 64, 32, 16],
+    "input_side": 128,
+    # Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree.
+    "mean": [0.80, 0.70, 0.72],
+    "std": [0.13, 0.17, 0.10],
+    "threshold": 0.5,
+}
+
+
+def build_unet(config: dict) -> torch.nn.Module:
+    """An untrained U-Net from a config (no pretrained encoder: nothing is downloaded)."""
+    return smp.create_model(
+        config["arch"],
+        encoder_name=config["encoder_name"],
+        encoder_weights=None,
+        encoder_depth=config["encoder_depth"],
+        decoder_channels=config["decoder_channels"],
+        in_channels=3,
+        classes=1,
+    )
+
+
+def load_unet(directory: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """The released U-Net, hash-checked, in eval mode."""
+    state, config = load_released(directory)
+    model = build_unet(config)
+    model.load_state_dict(state)
+    return model.to(device).eval(), config
+
+
+def to_unet_input(rgb_images: list[np.ndarray], config: dict) -> torch.Tensor:
+    """Resize and normalise RGB uint8 images into a 1x... NCHW float batch."""
+    side = config["input_side"]
+    resized = np.stack(
+        [cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA) for rgb in rgb_images]
+    )
+    batch = torch.from_numpy(resized).permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(config["std"]).view(1, 3, 1, 1)
+    return ((batch - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+@torch.inference_mode()
+def predict_probabilities(
+    model: torch.nn.Module, rgb_images: list[np.ndarray], config: dict
+) -> list[np.ndarray]:
+    """Cell probability maps (float32 in [0, 1]) at each image's own size."""
+    device = next(model.parameters()).device
+    logits = model(to_unet_input(rgb_images, config).to(device))
+    probabilities = torch.sigmoid(logits[:, 0]).cpu().numpy()
+    return [
+        cv2.resize(p, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+        for p, rgb in zip(probabilities, rgb_images, strict=True)
+    ]

@@ -1,0 +1,97 @@
+"""Batch augmentations in torch, cheap enough for CPU training.
+
+Cells have no orientation, so every sample gets a free rotation, a flip and a
+small scale change; the sampling grid also does the crop (``crop_grid``), so
+geometry costs one ``grid_sample``. Colour jitter (brightness, contrast,
+saturation, per-channel gain) stops the models from learning the JPEG
+pipeline that saved a subset of the classes with another colour balance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def colour_jitter(images: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Random photometric change per sample.
+
+    Args:
+        images: Bx3xHxW float RGB in [0, 1].
+        strength: 0 disables, 1 is the training default.
+
+    Returns:
+        Tensor of the same shape, clamped to [0, 1].
+    """
+    batch = images.shape[0]
+
+    def uniform(low: float, high: float, *shape: int) -> torch.Tensor:
+        centre, half = (low + high) / 2, (high - low) / 2 * strength
+        return centre + (torch.rand(batch, *shape) * 2 - 1) * half
+
+    grey = images.mean(dim=1, keepdim=True)
+    images = grey + (images - grey) * uniform(0.75, 1.25, 1, 1, 1)
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    images = mean + (images - mean) * uniform(0.85, 1.15, 1, 1, 1)
+    images = images * uniform(0.88, 1.12, 1, 1, 1) * uniform(0.93, 1.07, 3, 1, 1)
+    return images.clamp(0.0, 1.0)
+
+
+def crop_grid(
+    centres: torch.Tensor,
+    source_side: int,
+    window: int,
+    out_side: int,
+    angles: torch.Tensor | None = None,
+    scales: torch.Tensor | None = None,
+    flips: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Sampling grid for ``grid_sample`` that crops ``out_side`` pixels around centres.
+
+    Args:
+        centres: Bx2 (x, y) in source pixels.
+        source_side: side of the square source images.
+        window: side of the cropped window, in source pixels at scale 1.
+        out_side: side of the output, in pixels.
+        angles: B rotations in radians (None: no rotation).
+        scales: B zoom factors (>1 zooms in; None: 1).
+        flips: B booleans, mirror horizontally (None: no flip).
+
+    Returns:
+        B x out_side x out_side x 2 grid in normalised coordinates (align_corners=False).
+    """
+    batch = centres.shape[0]
+    angles = torch.zeros(batch) if angles is None else angles
+    scales = torch.ones(batch) if scales is None else scales
+    half_extent = window / source_side / scales
+    cos, sin = torch.cos(angles) * half_extent, torch.sin(angles) * half_extent
+    mirror = torch.ones(batch) if flips is None else 1.0 - 2.0 * flips.float()
+    centre_norm = (centres + 0.5) / source_side * 2.0 - 1.0
+    theta = torch.stack(
+        [
+            torch.stack([cos * mirror, -sin, centre_norm[:, 0]], dim=1),
+            torch.stack([sin * mirror, cos, centre_norm[:, 1]], dim=1),
+        ],
+        dim=1,
+    )
+    return F.affine_grid(theta, [batch, 1, out_side, out_side], align_corners=False)
+
+
+def elastic_offsets(grid: torch.Tensor, magnitude: float = 0.03, coarse: int = 4) -> torch.Tensor:
+    """Add a smooth random displacement field to a sampling grid (elastic deformation)."""
+    batch, height, width, _ = grid.shape
+    noise = (torch.rand(batch, 2, coarse, coarse) * 2 - 1) * magnitude
+    field = F.interpolate(noise, size=(height, width), mode="bicubic", align_corners=False)
+    return grid + field.permute(0, 2, 3, 1)
+
+
+def random_geometry(batch: int, scale_range: tuple[float, float]) -> dict[str, torch.Tensor]:
+    """Random rotation (any angle), flip and zoom for ``crop_grid``."""
+    low, high = scale_range
+    return {
+        "angles": torch.rand(batch) * 2 * math.pi,
+        "flips": torch.rand(batch) < 0.5,
+        "scales": low + torch.rand(batch) * (high - low),
+    }

@@ -1,0 +1,56 @@
+"""A training run's folder: log file, per-epoch checkpoint, resume.
+
+Sessions on the team's machines stop without warning, so every epoch ends
+with an atomic checkpoint and a restarted command picks up where it left off.
+Checkpoints hold tensors and plain numbers only and load with
+``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+class RunState:
+    """Log and checkpoint of one training run in ``directory``."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.log_path = directory / "train.log"
+        self.metrics_path = directory / "metrics.jsonl"
+
+    def log(self, message: str) -> None:
+        """Append a timestamped line to the log and echo it."""
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}"
+        print(line, flush=True)
+        with open(self.log_path, "a") as handle:
+            handle.write(line + "\n")
+
+    def record(self, metrics: dict) -> None:
+        """Append one epoch's metrics as a JSON line."""
+        with open(self.metrics_path, "a") as handle:
+            handle.write(json.dumps(metrics) + "\n")
+
+    def history(self) -> list[dict]:
+        """All recorded epochs' metrics."""
+        if not self.metrics_path.exists():
+            return []
+        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
+
+    def save(self, state: dict) -> None:
+        """Write the checkpoint atomically (never a half-written file)."""
+        partial = self.directory / (CHECKPOINT_FILE + ".partial")
+        torch.save(state, partial)
+        partial.replace(self.directory / CHECKPOINT_FILE)
+
+    def load(self) -> dict | None:
+        """The last checkpoint, or None for a fresh run."""
+        path = self.directory / CHECKPOINT_FILE
+        return torch.load(path, weights_only=True) if path.exists() else None

@@ -1,0 +1,166 @@
+"""Train the classifier from scratch on the masked cell, on the CPU.
+
+One ResNet predicts the 11 fine classes; images labelled only NEUTROPHIL or IG
+train through their group's summed probability (``allowed_set_nll``). Classes
+are weighted by the inverse square root of their frequency, so the rare
+immature granulocytes are not drowned by neutrophils. After the last epoch the
+temperature is fitted on the validation split and the release is written with
+its config; the test split is never touched here. Resumable after a stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bcds_core.classifier.calibration import fit_temperature
+from bcds_core.classifier.inputs import classifier_batch, mask_centre
+from bcds_core.classifier.model import allowed_set_nll, build_classifier
+from bcds_core.image_cache import open_cache
+from bcds_core.paths import CACHE_DIR, DATASET_DIR
+from bcds_core.splits import read_split_csv
+from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
+from bcds_core.training.run_state import RunState
+from bcds_core.weights_io import save_released
+
+#: Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree.
+PIXEL_MEAN = [0.80, 0.70, 0.72]
+PIXEL_STD = [0.13, 0.17, 0.10]
+
+
+def allowed_matrix(rows) -> np.ndarray:
+    """Nx11 bool: which fine classes each row's label allows."""
+    allowed = np.zeros((len(rows), len(FINE_CLASSES)), bool)
+    for i, row in enumerate(rows):
+        if row.label:
+            allowed[i, FINE_CLASSES.index(row.label)] = True
+        else:
+            allowed[i] = [FINE_TO_GROUP[f] == row.group for f in FINE_CLASSES]
+    return allowed
+
+
+def class_weights(rows, indices: np.ndarray) -> np.ndarray:
+    """Per-sample loss weights: (median label count / label count) ** 0.5."""
+    labels = [rows[i].label or rows[i].group for i in indices]
+    names, counts = np.unique(labels, return_counts=True)
+    per_label = dict(zip(names, np.sqrt(np.median(counts) / counts), strict=True))
+    return np.array([per_label[label] for label in labels], np.float32)
+
+
+def centres_of(cache, indices: np.ndarray) -> np.ndarray:
+    return np.array([mask_centre(cache.masks[i] > 0) for i in indices], np.float32)
+
+
+def predict_logits(model, cache, indices, centres, config, batch_size=128) -> torch.Tensor:
+    """Logits for cached images, without augmentation."""
+    model.eval()
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(indices), batch_size):
+            chosen = indices[start : start + batch_size]
+            x = classifier_batch(
+                cache.images[chosen], cache.masks[chosen], centres[start : start + batch_size], config
+            )
+            outputs.append(model(x))
+    return torch.cat(outputs)
+
+
+def accuracies(logits: torch.Tensor, rows) -> dict[str, float]:
+    """8-group accuracy on all rows, 11-class accuracy on fine-labelled rows."""
+    fine = torch.softmax(logits, 1).numpy()
+    predicted = [FINE_CLASSES[i] for i in fine.argmax(1)]
+    group_hits = [group_of(p) == r.group for p, r in zip(predicted, rows, strict=True)]
+    fine_hits = [p == r.label for p, r in zip(predicted, rows, strict=True) if r.label]
+    return {"acc8": float(np.mean(group_hits)), "acc11": float(np.mean(fine_hits))}
+
+
+def train(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    np.random.seed(0)
+    run = RunState(Path(args.run_dir))
+    config = {
+        "arch": args.arch,
+        "classes": list(FINE_CLASSES),
+        "input_side": args.input_side,
+        "mask_dilation": 5,
+        "mean": PIXEL_MEAN,
+        "std": PIXEL_STD,
+    }
+    rows = read_split_csv(DATASET_DIR / "pbc_split.csv")
+    cache = open_cache(CACHE_DIR / "pbc_working", rows)
+    usable = cache.mask_found
+    split = np.array([r.split for r in rows])
+    train_idx = np.flatnonzero((split == "train") & usable)
+    val_idx = np.flatnonzero((split == "val") & usable)
+    run.log(
+        f"{args.arch} at {args.input_side}px: train {len(train_idx)}, val {len(val_idx)}; "
+        f"{int((~usable & (split != 'test')).sum())} train/val images without a derived mask skipped"
+    )
+    allowed = torch.from_numpy(allowed_matrix(rows))
+    weights = torch.from_numpy(class_weights(rows, train_idx))
+    weight_of = dict(zip(train_idx.tolist(), weights, strict=True))
+    train_centres = dict(zip(train_idx.tolist(), centres_of(cache, train_idx), strict=True))
+    val_centres = centres_of(cache, val_idx)
+    model = build_classifier(args.arch).to(memory_format=torch.channels_last)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = len(train_idx) // args.batch_size
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15
+    )
+    start_epoch, best = 0, -1.0
+    if (state := run.load()) is not None:
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best = int(state["epoch"]) + 1, float(state["best"])
+        run.log(f"resumed after epoch {start_epoch - 1}")
+    for epoch in range(start_epoch, args.epochs):
+        model.train()
+        order = np.random.default_rng(1000 + epoch).permutation(train_idx)
+        started, losses = time.time(), []
+        for step in range(steps_per_epoch):
+            chosen = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
+            centres = np.stack([train_centres[i] for i in chosen])
+            x = classifier_batch(cache.images[chosen], cache.masks[chosen], centres, config, True)
+            per_sample = allowed_set_nll(model(x), allowed[chosen])
+            sample_weights = torch.stack([weight_of[i] for i in chosen])
+            loss = (per_sample * sample_weights).sum() / sample_weights.sum()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            scheduler.step()
+            losses.append(float(loss))
+            if step % 50 == 0:
+                rate = (step + 1) * args.batch_size / (time.time() - started)
+                run.log(f"epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-50:]):.4f} {rate:.1f} img/s")
+        logits = predict_logits(model, cache, val_idx, val_centres, config)
+        metrics = {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": time.time() - started,
+                   **{f"val_{k}": v for k, v in accuracies(logits, [rows[i] for i in val_idx]).items()}}
+        run.record(metrics)
+        run.log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+        score = metrics["val_acc8"] + metrics["val_acc11"]
+        if score > best:
+            best = score
+            torch.save(model.state_dict(), run.directory / "best.pt")
+        run.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                  "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best})
+    release(args, config, run, cache, val_idx, val_centres, allowed)
+
+
+def release(args, config, run, cache, val_idx, val_centres, allowed) -> None:
+    """Fit the temperature on validation and write the released model."""
+    model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
+    model.load_state_dict(torch.load(run.directory / "best.pt", weights_only=True))
+    logits = predict_logits(model, cache, val_idx, val_centres, config)
+    temperature = fit_temperature(logits, allowed[val_idx])
+    run.log(f"temperature {temperature:.3f} fitted on {len(val_idx)} validation images")
+    config = {**config, "temperature": temperature,
+              "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                           "weight_decay": args.weight_decay, "history": run.history()}}
+    digest = save_released(model.state_dict(), Path(args.out), config)
+    run.log(f"released to {args.out} sha256={digest}")

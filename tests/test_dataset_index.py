@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bcds_core.dataset_index import find_duplicates, index_folder
+
+
+def _write_jpeg(path: Path, colour) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((40, 50, 3), colour, np.uint8)).save(path)
+
+
+def test_index_reports_broken_and_foreign_files_and_keeps_going(tmp_path):
+    _write_jpeg(tmp_path / "neutrophil" / "SNE_1.jpg", (200, 100, 100))
+    _write_jpeg(tmp_path / "neutrophil" / "NEUTROPHIL_2.jpg", (10, 100, 100))
+    _write_jpeg(tmp_path / "ig" / "MY_3.jpg", (10, 10, 100))
+    (tmp_path / "neutrophil" / "BNE_4.jpg").write_bytes(b"not a jpeg at all")
+    (tmp_path / "neutrophil" / ".DS_5.jpg").write_bytes(b"\x00\x01")
+    (tmp_path / "neutrophil" / "notes.txt").write_text("hello")
+    _write_jpeg(tmp_path / "ig" / "SNE_6.jpg", (1, 2, 3))
+    _write_jpeg(tmp_path / "unknown" / "LY_7.jpg", (1, 2, 3))
+
+    images, skipped = index_folder(tmp_path)
+
+    by_path = {i.path: i for i in images}
+    assert set(by_path) == {"neutrophil/SNE_1.jpg", "neutrophil/NEUTROPHIL_2.jpg", "ig/MY_3.jpg"}
+    assert by_path["neutrophil/NEUTROPHIL_2.jpg"].label is None
+    assert by_path["ig/MY_3.jpg"].group == "ig" and by_path["ig/MY_3.jpg"].label == "MY"
+    assert (by_path["neutrophil/SNE_1.jpg"].width, by_path["neutrophil/SNE_1.jpg"].height) == (50, 40)
+    reasons = {s.path: s.reason for s in skipped}
+    assert "not a readable image" in reasons["neutrophil/BNE_4.jpg"]
+    assert "not a known class" in reasons["neutrophil/.DS_5.jpg"]
+    assert "extension" in reasons["neutrophil/notes.txt"]
+    assert "does not belong" in reasons["ig/SNE_6.jpg"]
+    assert "not one of the 8 groups" in reasons["unknown/LY_7.jpg"]
+
+
+def test_duplicates_are_found_by_content(tmp_path):
+    _write_jpeg(tmp_path / "basophil" / "BA_1.jpg", (5, 5, 5))
+    (tmp_path / "basophil" / "BA_2.jpg").write_bytes((tmp_path / "basophil" / "BA_1.jpg").read_bytes())
+    _write_jpeg(tmp_path / "basophil" / "BA_3.jpg", (9, 9, 9))
+    images, _ = index_folder(tmp_path)
+    duplicates = find_duplicates(images)
+    assert [[i.path for i in group] for group in duplicates] == [["basophil/BA_1.jpg", "basophil/BA_2.jpg"]]

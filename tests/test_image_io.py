@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from bcds_core.bad_inputs import bad_corpus
+from bcds_core.image_io import ImageDecodeError, decode_image
+
+CORPUS = bad_corpus()
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_every_bad_input_is_decoded_or_refused_with_a_message(name):
+    data, expected = CORPUS[name]
+    if expected == "error":
+        with pytest.raises(ImageDecodeError) as caught:
+            decode_image(data)
+        assert len(str(caught.value)) > 15
+    else:
+        image = decode_image(data)
+        assert image.rgb.dtype == np.uint8 and image.rgb.ndim == 3 and image.rgb.shape[2] == 3
+
+
+def test_exif_rotation_is_applied():
+    image = decode_image(CORPUS["exif_rotated.jpg"][0])
+    assert image.rgb.shape[:2] == (360, 300)
+
+
+def test_sixteen_bit_keeps_contrast():
+    image = decode_image(CORPUS["sixteen_bit.png"][0])
+    assert image.rgb.max() > 200 and image.rgb.min() < 100
+    assert any("8-bit" in note for note in image.notes)
+
+
+def test_multi_frame_uses_the_first_frame_and_says_so():
+    image = decode_image(CORPUS["multi_frame.tif"][0])
+    assert image.notes and "frame 1 of 3" in image.notes[0]
+
+
+def test_bomb_message_names_the_reason():
+    with pytest.raises(ImageDecodeError, match="decompression bomb"):
+        decode_image(CORPUS["bomb.png"][0])
