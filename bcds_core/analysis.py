@@ -17,11 +17,12 @@ import torch
 
 from bcds_core.classifier.inputs import classifier_batch, mask_centre
 from bcds_core.classifier.model import fine_and_group_probabilities, load_classifier
+from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.image_cache import CACHE_SIDE
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.preprocessing import background_colour, resize_mask, to_working_scale
-from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask
+from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask, main_component
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.status import decide_status
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, group_matrix
@@ -55,6 +56,7 @@ class CellResult:
     features: MaskFeatures | None = None
     notes: list[str] = field(default_factory=list)
     fine_probabilities: np.ndarray | None = None
+    cell: PreparedCell | None = None
 
     def to_json(self) -> dict:
         keys = ("file", "ok", "error", "group", "label", "group_confidence", "label_confidence",
@@ -76,13 +78,14 @@ class PreparedCell:
     features: MaskFeatures
     canvas: np.ndarray
     canvas_mask: np.ndarray
+    centre: tuple[int, int]
+    image_shape: tuple[int, int]
 
 
-def cell_canvas(working: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A ``CACHE_SIDE`` square centred on the cell, padded with the slide colour."""
-    x, y = mask_centre(mask)
+def cell_canvas(working: np.ndarray, mask: np.ndarray, centre: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A ``CACHE_SIDE`` square centred on ``centre`` (x, y), padded with the slide colour."""
     half = CACHE_SIDE // 2
-    top, left = int(round(y)) - half, int(round(x)) - half
+    top, left = centre[1] - half, centre[0] - half
     canvas = np.empty((CACHE_SIDE, CACHE_SIDE, 3), np.uint8)
     canvas[...] = background_colour(working)
     canvas_mask = np.zeros((CACHE_SIDE, CACHE_SIDE), np.uint8)
@@ -104,15 +107,29 @@ class CellAnalyzer:
         self.classifier, self.classifier_config = load_classifier(weights_dir / "classifier", self.device)
         self.temperature = float(self.classifier_config.get("temperature", 1.0))
         self.review_threshold = float(self.classifier_config.get("review_threshold", 0.5))
+        self.domain_check = DomainCheck.load(weights_dir / DOMAIN_CHECK_FILE)
 
-    def prepare(self, working_images: list[np.ndarray]) -> list[PreparedCell]:
-        """Mask, describe and centre each working-scale image."""
+    def prepare(self, images: list[np.ndarray]) -> list[PreparedCell]:
+        """Rescale, mask, describe and centre each RGB image (any size)."""
+        working_images = [to_working_scale(rgb) for rgb in images]
         prepared = []
-        for working, mask in zip(working_images, self.masker.masks(working_images), strict=True):
+        masks = self.masker.masks(working_images)
+        for rgb, working, mask in zip(images, working_images, masks, strict=True):
             features = describe_mask(working, mask)
-            canvas, canvas_mask = cell_canvas(working, mask)
-            prepared.append(PreparedCell(working, mask, features, canvas, canvas_mask))
+            main, _ = main_component(mask)
+            x, y = mask_centre(main)
+            centre = (int(round(x)), int(round(y)))
+            canvas, canvas_mask = cell_canvas(working, main, centre)
+            prepared.append(
+                PreparedCell(working, main, features, canvas, canvas_mask, centre, rgb.shape[:2])
+            )
         return prepared
+
+    def crop_mask(self, cell: PreparedCell) -> np.ndarray:
+        """The cell mask over the classifier's input crop (CxC float32 0/1)."""
+        offset = (CACHE_SIDE - self.classifier_config["input_side"]) // 2
+        side = self.classifier_config["input_side"]
+        return cell.canvas_mask[offset : offset + side, offset : offset + side].astype(np.float32)
 
     def classifier_input(self, cells: list[PreparedCell]) -> torch.Tensor:
         """The classifier's input batch for prepared cells."""
@@ -122,10 +139,14 @@ class CellAnalyzer:
         return classifier_batch(canvases, masks, centres, self.classifier_config).to(self.device)
 
     @torch.inference_mode()
-    def fine_probabilities(self, cells: list[PreparedCell]) -> np.ndarray:
-        """Calibrated Nx11 fine-class probabilities."""
-        fine, _ = fine_and_group_probabilities(self.classifier(self.classifier_input(cells)), self.temperature)
+    def fine_probabilities_of_inputs(self, inputs: torch.Tensor) -> np.ndarray:
+        """Calibrated Nx11 fine-class probabilities of classifier input tensors."""
+        fine, _ = fine_and_group_probabilities(self.classifier(inputs.to(self.device)), self.temperature)
         return fine.cpu().numpy()
+
+    def fine_probabilities(self, cells: list[PreparedCell]) -> np.ndarray:
+        """Calibrated Nx11 fine-class probabilities of prepared cells."""
+        return self.fine_probabilities_of_inputs(self.classifier_input(cells))
 
     def analyze_bytes(self, items: list[tuple[str, bytes]]) -> list[CellResult]:
         """Analyse named uploads; each gets a result, whatever its bytes hold."""
@@ -145,15 +166,17 @@ class CellAnalyzer:
         return results
 
     def _classify_chunk(self, results: list[CellResult], images: list[np.ndarray]) -> None:
-        cells = self.prepare([to_working_scale(rgb) for rgb in images])
+        cells = self.prepare(images)
         probabilities = self.fine_probabilities(cells)
         for result, cell, fine in zip(results, cells, probabilities, strict=True):
             result.mask = resize_mask(cell.mask, *result.rgb.shape[:2])
+            result.cell = cell
             result.features = cell.features
             result.single_cell = cell.features.single_cell
             fill_answer(result, fine)
+            looks_like_smear = self.domain_check.looks_like_smear(cell.working, cell.mask)
             result.status, result.message = decide_status(
-                cell.features, result.label_confidence, self.review_threshold, result.notes
+                cell.features, looks_like_smear, result.label_confidence, self.review_threshold, result.notes
             )
             if not cell.features.cell_found:
                 clear_answer(result)

@@ -22,6 +22,7 @@ COMMANDS = {
     "evaluate-masks": ("bcds_core.commands.evaluate_masks", "evaluate the U-Net on expert masks"),
     "stats": ("bcds_core.commands.stats", "compute exploration statistics of a PBC-layout folder"),
     "radial-eval": ("bcds_core.commands.radial_eval", "nearest radial-signature classification"),
+    "ood-eval": ("bcds_core.commands.ood_eval", "rates of rejection on images that are not one cell"),
     "bench": ("bcds_core.commands.bench", "time every stage; print JSON figures"),
 }
 

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=["train", "val", "test"], help="only this split of the project's split CSV")
     parser.add_argument("--split-csv", default=str(DATASET_DIR / "pbc_split.csv"))
     parser.add_argument("--limit", type=int, help="evaluate at most this many images (quick checks)")
+    parser.add_argument("--thumbnails", action="store_true",
+                        help="with --out: thumbnails (mask, Grad-CAM) of misclassified cells for the review page")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,5 +57,9 @@ def run(args: argparse.Namespace) -> int:
     summary = {**summarise(items), "skipped_files": len(skipped)}
     if args.out:
         write_artifacts(items, summary, Path(args.out))
+        if args.thumbnails:
+            from bcds_core.review_thumbnails import write_error_thumbnails
+
+            write_error_thumbnails(analyzer, items, Path(args.out) / "thumbnails")
     print(json.dumps(summary) if args.json else json.dumps(summary, indent=2))
     return 0

@@ -134,7 +134,7 @@ def train(args: argparse.Namespace) -> None:
             loss.backward()
             optimiser.step()
             scheduler.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             if step % 50 == 0:
                 rate = (step + 1) * args.batch_size / (time.time() - started)
                 run.log(f"epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-50:]):.4f} {rate:.1f} img/s")

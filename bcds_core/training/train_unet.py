@@ -132,7 +132,7 @@ def train(args: argparse.Namespace) -> None:
             loss.backward()
             optimiser.step()
             scheduler.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         model.eval()
         with torch.inference_mode():
             xv, yv = _batch(cache.images[val_idx], cache.masks[val_idx], config, augment=False)

@@ -1,0 +1,25 @@
+"""bcds: the Streamlit entry point. It routes the pages; the home page is defined here."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bcds_ui.home import home
+
+st.set_page_config(page_title="bcds: blood-cell classification", page_icon="🩸", layout="wide")
+
+PAGES = {
+    "Classify": [
+        st.Page(home, title="Home", icon="🏠", default=True),
+        st.Page("pages/classify.py", title="Classify cells", icon="🔬"),
+    ],
+    "Explore the data": [
+        st.Page("pages/dataset_overview.py", title="Dataset overview", icon="📊"),
+        st.Page("pages/colour_signatures.py", title="Colour and radial signatures", icon="🎯"),
+    ],
+    "Model review": [
+        st.Page("pages/review_errors.py", title="Misclassified cells", icon="🔍"),
+    ],
+}
+
+st.navigation(PAGES).run()

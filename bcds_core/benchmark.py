@@ -1,0 +1,89 @@
+"""Latency and throughput figures of every stage, and the ratio to a plain pipeline.
+
+A benchmark, not a test: it prints figures for the machine it runs on. Ratios
+against a plain eager float32 torchvision pipeline doing the same work
+(PIL decode, torchvision resize/normalise, U-Net and classifier forward, one
+image at a time, no channels_last, no inference mode) are measured in the same
+run, so they compare across machines where seconds do not.
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.transforms import v2
+
+from bcds_core.analysis import CellAnalyzer
+from bcds_core.explain import explain
+from bcds_core.image_io import decode_image
+from bcds_core.preprocessing import to_working_scale
+
+
+def median_seconds(work: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``work`` over ``repeats`` runs, after one warm-up."""
+    work()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def plain_pipeline(analyzer: CellAnalyzer) -> Callable[[bytes], torch.Tensor]:
+    """The same work done the plain way: the reference for the speed ratio."""
+    unet, classifier = analyzer.masker.model, analyzer.classifier
+    unet_side = analyzer.masker.config["input_side"]
+    side = analyzer.classifier_config["input_side"]
+    to_unet = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Resize((unet_side, unet_side)),
+                          v2.Normalize(analyzer.masker.config["mean"], analyzer.masker.config["std"])])
+    to_classifier = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Resize(180),
+                                v2.CenterCrop(side), v2.Normalize(analyzer.classifier_config["mean"],
+                                                                 analyzer.classifier_config["std"])])
+
+    def run(data: bytes) -> torch.Tensor:
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+        with torch.no_grad():
+            mask = torch.sigmoid(unet(to_unet(image).unsqueeze(0))) > 0.5
+            logits = classifier(to_classifier(image).unsqueeze(0))
+        return logits.softmax(1), mask
+
+    return run
+
+
+def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int = 10) -> dict:
+    """Figures for one sample image per stage, a batch of 100, and peak memory."""
+    data = sample_paths[0].read_bytes()
+    rgb = decode_image(data).rgb
+    cell = analyzer.prepare([rgb])[0]
+    target = int(np.argmax(analyzer.fine_probabilities([cell])[0]))
+    figures = {
+        "decode_ms": median_seconds(lambda: decode_image(data), repeats) * 1e3,
+        "mask_ms": median_seconds(lambda: analyzer.masker.masks([to_working_scale(rgb)]), repeats) * 1e3,
+        "classify_ms": median_seconds(lambda: analyzer.fine_probabilities([cell]), repeats) * 1e3,
+        "single_image_ms": median_seconds(lambda: analyzer.analyze_bytes([("x", data)]), repeats) * 1e3,
+        "gradcam_ms": median_seconds(lambda: explain(analyzer, cell, "gradcam", target), repeats) * 1e3,
+        "eigencam_ms": median_seconds(lambda: explain(analyzer, cell, "eigencam", target), repeats) * 1e3,
+        "lime_s": median_seconds(lambda: explain(analyzer, cell, "lime", target), 1),
+    }
+    figures["answer_with_gradcam_ms"] = figures["single_image_ms"] + figures["gradcam_ms"]
+    batch = [(p.name, p.read_bytes()) for p in (sample_paths * (100 // len(sample_paths) + 1))[:100]]
+    batch_seconds = median_seconds(lambda: analyzer.analyze_bytes(batch), 1)
+    figures["batch_100_s"] = batch_seconds
+    figures["batch_images_per_s"] = 100 / batch_seconds
+    plain = plain_pipeline(analyzer)
+    plain_ms = median_seconds(lambda: plain(data), repeats) * 1e3
+    figures["plain_torchvision_single_image_ms"] = plain_ms
+    figures["ratio_single_image_vs_plain"] = figures["single_image_ms"] / plain_ms
+    figures["ratio_batch_per_image_vs_plain"] = (batch_seconds * 1e3 / 100) / plain_ms
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["torch_threads"] = torch.get_num_threads()
+    return {key: round(value, 3) if isinstance(value, float) else value for key, value in figures.items()}

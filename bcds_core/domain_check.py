@@ -1,0 +1,67 @@
+"""Does this look like a stained blood-smear cell image at all?
+
+A photo of a cat or a street can still get a blob from the U-Net and a class
+from the classifier. This check compares the image's colours with what the
+training images look like: the median colour (CIE Lab) of the slide around the
+cell and of the cell itself. A Mahalanobis distance beyond the
+``THRESHOLD_PERCENTILE`` of the training images rejects the image. It is fitted
+on the training split only and shipped as plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+#: File name of the fitted check in the weights folder.
+DOMAIN_CHECK_FILE = "domain_check.json"
+THRESHOLD_PERCENTILE = 99.8
+#: Headroom on the percentile: JPEG pipelines and stain batches vary more than one dataset shows.
+THRESHOLD_MARGIN = 1.5
+
+
+def colour_features(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """6 numbers: median Lab of the slide (outside the mask) and of the cell (inside)."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    inside = mask.reshape(-1)
+    outside_values = lab[~inside] if (~inside).any() else lab
+    inside_values = lab[inside] if inside.any() else lab
+    return np.concatenate([np.median(outside_values, 0), np.median(inside_values, 0)])
+
+
+@dataclass
+class DomainCheck:
+    """Mean, inverse covariance and distance threshold of training-image colour features."""
+
+    mean: np.ndarray
+    inverse_covariance: np.ndarray
+    threshold: float
+
+    def distance(self, features: np.ndarray) -> float:
+        delta = features - self.mean
+        return float(np.sqrt(delta @ self.inverse_covariance @ delta))
+
+    def looks_like_smear(self, rgb: np.ndarray, mask: np.ndarray) -> bool:
+        return self.distance(colour_features(rgb, mask)) <= self.threshold
+
+    @classmethod
+    def fit(cls, features: np.ndarray) -> DomainCheck:
+        mean = features.mean(0)
+        inverse = np.linalg.inv(np.cov(features, rowvar=False) + 1e-3 * np.eye(features.shape[1]))
+        check = cls(mean, inverse, 0.0)
+        distances = np.array([check.distance(f) for f in features])
+        check.threshold = float(np.percentile(distances, THRESHOLD_PERCENTILE) * THRESHOLD_MARGIN)
+        return check
+
+    def save(self, path: Path, provenance: dict) -> None:
+        path.write_text(json.dumps({"mean": self.mean.tolist(), "inverse_covariance": self.inverse_covariance.tolist(),
+                                    "threshold": self.threshold, **provenance}, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> DomainCheck:
+        data = json.loads(path.read_text())
+        return cls(np.array(data["mean"]), np.array(data["inverse_covariance"]), float(data["threshold"]))

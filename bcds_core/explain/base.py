@@ -1,0 +1,70 @@
+"""The explanation record and the post-processing every method shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from bcds_core.preprocessing import WORKING_SCALE
+
+
+@dataclass
+class Explanation:
+    """A heat map of what drove the classifier towards ``target``.
+
+    Attributes:
+        method: registry name of the method.
+        target: fine class explained.
+        crop_heat: CxC float32 in [0, 1] over the classifier's input crop.
+        image_heat: HxW float32 in [0, 1] over the original image (0 outside the crop).
+        signed_crop: CxC float32 in [-1, 1] (LIME: for and against), else None.
+        inside_mask_share: fraction of the heat that lies inside the cell mask.
+        seconds: time the method took.
+    """
+
+    method: str
+    target: str
+    crop_heat: np.ndarray
+    image_heat: np.ndarray
+    signed_crop: np.ndarray | None
+    inside_mask_share: float
+    seconds: float
+
+
+def normalise(heat: np.ndarray) -> np.ndarray:
+    """Scale a non-negative map to [0, 1] (all-zero stays zero)."""
+    heat = np.maximum(np.asarray(heat, np.float32), 0.0)
+    top = float(heat.max())
+    return heat / top if top > 0 else heat
+
+
+def inside_share(crop_heat: np.ndarray, crop_mask: np.ndarray) -> float:
+    """Share of the heat mass inside the mask (1.0 when there is no heat)."""
+    total = float(crop_heat.sum())
+    return float((crop_heat * crop_mask).sum() / total) if total > 0 else 1.0
+
+
+def crop_to_image(crop_heat: np.ndarray, centre_xy: tuple[int, int], image_shape: tuple[int, int]) -> np.ndarray:
+    """Place a crop's heat back on the original image.
+
+    Args:
+        crop_heat: CxC map of the window centred at ``centre_xy`` (working pixels).
+        centre_xy: (x, y) integer centre of the crop at working scale.
+        image_shape: (H, W) of the original image.
+    """
+    side = crop_heat.shape[0]
+    scale = 1.0 / WORKING_SCALE
+    big = cv2.resize(crop_heat, (round(side * scale), round(side * scale)), interpolation=cv2.INTER_LINEAR)
+    height, width = image_shape
+    out = np.zeros((height, width), np.float32)
+    top = round((centre_xy[1] - side / 2) * scale)
+    left = round((centre_xy[0] - side / 2) * scale)
+    src_t, src_l = max(0, -top), max(0, -left)
+    dst_t, dst_l = max(0, top), max(0, left)
+    rows = min(big.shape[0] - src_t, height - dst_t)
+    cols = min(big.shape[1] - src_l, width - dst_l)
+    if rows > 0 and cols > 0:
+        out[dst_t : dst_t + rows, dst_l : dst_l + cols] = big[src_t : src_t + rows, src_l : src_l + cols]
+    return out

@@ -1,0 +1,80 @@
+"""LIME on superpixels of the masked cell, with the lime package.
+
+Superpixels come from SLIC inside the cell mask (everything outside is one
+segment). A fixed seed makes the picture repeatable, and ``NUM_SAMPLES`` is
+chosen so one explanation fits the 5 s budget on 2 CPU cores. The signed map
+shows the superpixels that pushed for (positive) and against (negative) the
+class.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from lime import lime_image
+from skimage.segmentation import slic
+
+from bcds_core.explain.base import Explanation, crop_to_image, inside_share, normalise
+from bcds_core.taxonomy import FINE_CLASSES
+
+NUM_SAMPLES = 300
+N_SEGMENTS = 40
+SEED = 0
+
+
+def _segments(crop_mask: np.ndarray):
+    def segment(image: np.ndarray) -> np.ndarray:
+        labels = slic(image, n_segments=N_SEGMENTS, compactness=10, mask=crop_mask > 0,
+                      start_label=1, channel_axis=-1)
+        return labels
+
+    return segment
+
+
+def explain_with_lime(
+    analyzer, cell, target: int, num_samples: int = NUM_SAMPLES, progress: Callable[[float], None] | None = None
+) -> Explanation:
+    """Explain ``target`` for one prepared cell with LIME.
+
+    Args:
+        progress: called with the fraction of perturbed samples scored so far (for a progress bar).
+    """
+    started = time.perf_counter()
+    inputs = analyzer.classifier_input([cell])[0].permute(1, 2, 0).numpy().astype(np.float64)
+    crop_mask = analyzer.crop_mask(cell)
+
+    scored = [0]
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        batch = torch.from_numpy(images).float().permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        scored[0] += len(images)
+        if progress is not None:
+            progress(min(1.0, scored[0] / (num_samples + 1)))
+        return analyzer.fine_probabilities_of_inputs(batch)
+
+    explainer = lime_image.LimeImageExplainer(random_state=SEED)
+    explanation = explainer.explain_instance(
+        inputs, predict, labels=(target,), top_labels=None, hide_color=0.0,
+        num_samples=num_samples, batch_size=50, segmentation_fn=_segments(crop_mask), random_seed=SEED,
+    )
+    weights = dict(explanation.local_exp[target])
+    segments = explanation.segments
+    signed = np.zeros(segments.shape, np.float32)
+    for segment_id, weight in weights.items():
+        signed[segments == segment_id] = weight
+    signed *= crop_mask > 0
+    scale = float(np.abs(signed).max())
+    signed = signed / scale if scale > 0 else signed
+    crop_heat = normalise(signed)
+    return Explanation(
+        method="lime",
+        target=FINE_CLASSES[target],
+        crop_heat=crop_heat,
+        image_heat=crop_to_image(crop_heat, cell.centre, cell.image_shape),
+        signed_crop=signed,
+        inside_mask_share=inside_share(crop_heat, crop_mask),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,31 @@
+"""Batch results as a table, a differential count and a CSV (pandas; no Streamlit)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+
+from bcds_core.analysis import CellResult
+from bcds_core.taxonomy import GROUPS, display_name
+
+COLUMNS = ["file", "status", "group", "label", "group_confidence", "label_confidence", "message"]
+
+
+def results_frame(results: list[CellResult]) -> pd.DataFrame:
+    """One row per file with the contract's main fields."""
+    return pd.DataFrame([{key: r.to_json()[key] for key in COLUMNS} for r in results], columns=COLUMNS)
+
+
+def differential_count_figure(frame: pd.DataFrame):
+    """Bar chart of cells per group, split by status (rejected images are not counted)."""
+    counted = frame[frame["status"] != "rejected"]
+    counts = counted.groupby(["group", "status"]).size().reset_index(name="cells")
+    counts["group"] = counts["group"].map(display_name)
+    figure = px.bar(
+        counts, x="group", y="cells", color="status",
+        category_orders={"group": [display_name(g) for g in GROUPS], "status": ["ok", "review"]},
+        color_discrete_map={"ok": "#2e7d32", "review": "#f9a825"},
+        title=f"Differential count ({len(counted)} cells; {len(frame) - len(counted)} images rejected)",
+    )
+    figure.update_layout(height=320, margin=dict(l=0, r=0, t=40, b=0))
+    return figure
