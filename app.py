@@ -6,19 +6,19 @@ import streamlit as st
 
 from bcds_ui.home import home
 
-st.set_page_config(page_title="bcds: blood-cell classification", page_icon="🩸", layout="wide")
+st.set_page_config(page_title="bcds: blood-cell classification", page_icon=":material/bloodtype:", layout="wide")
 
 PAGES = {
     "Classify": [
-        st.Page(home, title="Home", icon="🏠", default=True),
-        st.Page("pages/classify.py", title="Classify cells", icon="🔬"),
+        st.Page(home, title="Home", icon=":material/home:", default=True),
+        st.Page("pages/classify.py", title="Classify cells", icon=":material/biotech:"),
     ],
     "Explore the data": [
-        st.Page("pages/dataset_overview.py", title="Dataset overview", icon="📊"),
-        st.Page("pages/colour_signatures.py", title="Colour and radial signatures", icon="🎯"),
+        st.Page("pages/dataset_overview.py", title="Dataset overview", icon=":material/bar_chart:"),
+        st.Page("pages/colour_signatures.py", title="Colour and radial signatures", icon=":material/radar:"),
     ],
     "Model review": [
-        st.Page("pages/review_errors.py", title="Misclassified cells", icon="🔍"),
+        st.Page("pages/review_errors.py", title="Misclassified cells", icon=":material/rule:"),
     ],
 }
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-WEIGHTS_DIR = REPO_ROOT / "weights"
+WEIGHTS_DIR = Path(os.environ.get("BCDS_WEIGHTS_DIR", REPO_ROOT / "weights"))
 DATASET_DIR = REPO_ROOT / "dataset"
 SAMPLES_DIR = REPO_ROOT / "samples"
 REPORTS_DIR = REPO_ROOT / "reports"

@@ -30,6 +30,10 @@ from bcds_core.weights_io import save_released
 #: Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree.
 PIXEL_MEAN = [0.80, 0.70, 0.72]
 PIXEL_STD = [0.13, 0.17, 0.10]
+#: Training images used to recompute BatchNorm statistics before release.
+BN_CALIBRATION_IMAGES = 2048
+#: Fine-class accuracy that answers above the review threshold must reach on validation.
+REVIEW_TARGET_ACCURACY = 0.97
 
 
 def allowed_matrix(rows) -> np.ndarray:
@@ -112,13 +116,15 @@ def train(args: argparse.Namespace) -> None:
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15
     )
-    start_epoch, best = 0, -1.0
+    start_epoch = 0
     if (state := run.load()) is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         scheduler.load_state_dict(state["scheduler"])
-        start_epoch, best = int(state["epoch"]) + 1, float(state["best"])
+        start_epoch = int(state["epoch"]) + 1
         run.log(f"resumed after epoch {start_epoch - 1}")
+    if args.release_only:
+        start_epoch = args.epochs
     for epoch in range(start_epoch, args.epochs):
         model.train()
         order = np.random.default_rng(1000 + epoch).permutation(train_idx)
@@ -143,24 +149,61 @@ def train(args: argparse.Namespace) -> None:
                    **{f"val_{k}": v for k, v in accuracies(logits, [rows[i] for i in val_idx]).items()}}
         run.record(metrics)
         run.log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
-        score = metrics["val_acc8"] + metrics["val_acc11"]
-        if score > best:
-            best = score
-            torch.save(model.state_dict(), run.directory / "best.pt")
         run.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                  "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best})
-    release(args, config, run, cache, val_idx, val_centres, allowed)
+                  "scheduler": scheduler.state_dict(), "epoch": epoch})
+    release(args, config, run, cache, rows, train_idx, val_idx, allowed)
 
 
-def release(args, config, run, cache, val_idx, val_centres, allowed) -> None:
-    """Fit the temperature on validation and write the released model."""
+def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64) -> None:
+    """Recompute BatchNorm running statistics on unaugmented training images.
+
+    At one-cycle's high learning rates the running averages lag far behind the
+    weights; a cumulative average over clean training inputs makes evaluation
+    mode match what the final weights expect.
+    """
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None
+    model.train()
+    with torch.no_grad():
+        for start in range(0, len(indices), batch_size):
+            chosen = indices[start : start + batch_size]
+            model(classifier_batch(cache.images[chosen], cache.masks[chosen], centres[start : start + batch_size], config))
+    model.eval()
+
+
+def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TARGET_ACCURACY) -> float:
+    """Lowest confidence threshold whose accepted fine-labelled answers reach ``target_accuracy``."""
+    from bcds_core.analysis import consistent_answer
+
+    labelled = [(f, r) for f, r in zip(fine, rows, strict=True) if r.label]
+    answers = [consistent_answer(f) for f, _ in labelled]
+    confidence = np.array([f[a[1]] for (f, _), a in zip(labelled, answers, strict=True)])
+    correct = np.array([FINE_CLASSES[a[1]] == r.label for (_, r), a in zip(labelled, answers, strict=True)])
+    for threshold in np.arange(0.30, 0.95, 0.01):
+        accepted = confidence >= threshold
+        if accepted.any() and correct[accepted].mean() >= target_accuracy:
+            return round(float(threshold), 2)
+    return 0.95
+
+
+def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None:
+    """Final weights -> recalibrated BatchNorm -> temperature and review threshold on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
-    model.load_state_dict(torch.load(run.directory / "best.pt", weights_only=True))
-    logits = predict_logits(model, cache, val_idx, val_centres, config)
+    model.load_state_dict(run.load()["model"])
+    calibration_idx = np.sort(np.random.default_rng(7).choice(train_idx, BN_CALIBRATION_IMAGES, replace=False))
+    recalibrate_batchnorm(model, cache, calibration_idx, centres_of(cache, calibration_idx), config)
+    logits = predict_logits(model, cache, val_idx, centres_of(cache, val_idx), config)
+    val_rows = [rows[i] for i in val_idx]
+    run.log(f"after BatchNorm recalibration: {accuracies(logits, val_rows)} on validation")
     temperature = fit_temperature(logits, allowed[val_idx])
-    run.log(f"temperature {temperature:.3f} fitted on {len(val_idx)} validation images")
-    config = {**config, "temperature": temperature,
+    fine = torch.softmax(logits / temperature, 1).numpy()
+    threshold = review_threshold(fine, val_rows)
+    run.log(f"temperature {temperature:.3f}, review threshold {threshold:.2f} (validation, {len(val_idx)} images)")
+    config = {**config, "temperature": temperature, "review_threshold": threshold,
               "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                           "weight_decay": args.weight_decay, "history": run.history()}}
+                           "weight_decay": args.weight_decay, "bn_recalibration_images": BN_CALIBRATION_IMAGES,
+                           "history": run.history()}}
     digest = save_released(model.state_dict(), Path(args.out), config)
     run.log(f"released to {args.out} sha256={digest}")

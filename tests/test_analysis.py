@@ -1,0 +1,66 @@
+"""The core pipeline on real samples and on bad input (shipped weights)."""
+
+import numpy as np
+import pytest
+
+from bcds_core.analysis import consistent_answer
+from bcds_core.bad_inputs import bad_corpus
+from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS
+
+
+def test_consistent_answer_picks_the_fine_class_inside_the_best_group():
+    fine = np.zeros(11)
+    fine[FINE_CLASSES.index("SNE")] = 0.40
+    fine[FINE_CLASSES.index("BNE")] = 0.15
+    fine[FINE_CLASSES.index("MY")] = 0.45
+    group, label = consistent_answer(fine)
+    assert GROUPS[group] == "neutrophil" and FINE_CLASSES[label] == "SNE"
+
+
+def test_samples_get_a_consistent_answer_and_mostly_the_right_group(analyzer, sample_paths):
+    results = analyzer.analyze_bytes([(p.name, p.read_bytes()) for p in sample_paths])
+    right = 0
+    for path, result in zip(sample_paths, results, strict=True):
+        assert result.ok and result.error is None
+        assert result.mask.shape == result.rgb.shape[:2] and result.mask.any()
+        assert FINE_TO_GROUP[result.label] == result.group
+        assert result.group_confidence >= result.label_confidence - 1e-6
+        assert abs(sum(p for _, p in result.top) - 1) < 0.5 and len(result.top) == 3
+        right += result.group == path.parent.name
+    assert right >= 0.85 * len(sample_paths)
+
+
+def test_bad_files_never_cost_the_good_ones_their_answers(analyzer, sample_paths):
+    corpus = bad_corpus()
+    good = (sample_paths[0].name, sample_paths[0].read_bytes())
+    items = [(name, data) for name, (data, _) in corpus.items()] + [good]
+    results = analyzer.analyze_bytes(items)
+    assert len(results) == len(items)
+    for (name, (_, expected)), result in zip(corpus.items(), results, strict=False):
+        assert result.file == name
+        if expected == "error":
+            assert not result.ok and result.status == "rejected" and result.message
+            assert result.label is None
+    assert results[-1].ok and results[-1].label is not None
+
+
+@pytest.mark.parametrize("side", [120, 300, 1500])
+def test_any_image_size_gets_a_mask_of_its_own_size(analyzer, sample_paths, side):
+    from PIL import Image
+
+    from tests.conftest import encode
+
+    image = Image.open(sample_paths[5]).convert("RGB").resize((side, side))
+    result = analyzer.analyze_bytes([("resized.png", encode(image, "PNG"))])[0]
+    assert result.ok and result.mask.shape == (side, side)
+
+
+def test_a_photo_that_is_not_blood_gets_no_confident_class(analyzer):
+    from skimage import data
+
+    from tests.conftest import encode
+    from PIL import Image
+
+    for photo in (data.astronaut(), data.coffee(), data.chelsea()):
+        result = analyzer.analyze_bytes([("photo.png", encode(Image.fromarray(photo), "PNG"))])[0]
+        assert result.status in ("rejected", "review"), result.message

@@ -1,0 +1,88 @@
+"""The command-line contract, through real subprocesses (as outside checks call it)."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from bcds_core.bad_inputs import bad_corpus
+from bcds_core.cli import COMMANDS
+from bcds_core.paths import REPO_ROOT, SAMPLES_DIR, WEIGHTS_DIR, expert_masks_root
+
+PREDICT_FIELDS = {"file", "ok", "error", "group", "label", "group_confidence", "label_confidence", "top",
+                  "single_cell", "status", "message"}
+
+
+def bcds(*args, env=None, check=True):
+    result = subprocess.run([sys.executable, "-m", "bcds_core", *map(str, args)], cwd=REPO_ROOT,
+                            capture_output=True, text=True, env=env, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_help_lists_every_command():
+    out = bcds("--help").stdout
+    for name in COMMANDS:
+        assert name in out
+
+
+def test_predict_answers_every_file_in_order(tmp_path):
+    samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))[:3]
+    for name in ("non_image.jpg", "truncated.png", "cmyk.jpg"):
+        (tmp_path / name).write_bytes(bad_corpus()[name][0])
+    files = [*samples, tmp_path / "non_image.jpg", tmp_path / "missing.png", tmp_path / "truncated.png",
+             tmp_path / "cmyk.jpg"]
+    lines = bcds("predict", *files, "--json").stdout.strip().splitlines()
+    answers = [json.loads(line) for line in lines]
+    assert [a["file"] for a in answers] == [str(f) for f in files]
+    for answer in answers:
+        assert set(answer) == PREDICT_FIELDS
+        assert answer["status"] in ("ok", "review", "rejected")
+    for answer in answers[:3]:
+        assert answer["ok"] and answer["label"] and answer["group"]
+        assert 0 <= answer["label_confidence"] <= answer["group_confidence"] <= 1
+    for answer in answers[3:6]:
+        assert answer["ok"] is False and answer["status"] == "rejected" and answer["error"]
+    assert answers[6]["ok"] is True
+
+
+def test_evaluate_on_the_samples_writes_the_review_artifacts(tmp_path):
+    out = tmp_path / "eval"
+    summary = json.loads(bcds("evaluate", SAMPLES_DIR, "--json", "--out", out).stdout.strip().splitlines()[-1])
+    for key in ("n", "accuracy_8", "accuracy_11", "macro_f1_8", "macro_f1_11", "ece_8", "ece_11", "n_review",
+                "n_rejected"):
+        assert key in summary
+    assert summary["n"] == 33 and summary["accuracy_8"] >= 0.8
+    for name in ("confusion_8.csv", "confusion_11.csv", "report_11.json", "misclassified.csv", "predictions.csv"):
+        assert (out / name).exists()
+
+
+def test_evaluate_masks_on_expert_masks(tmp_path):
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+        for name in ("001.png", "025.png", "045.png"):
+            shutil.copy(expert_masks_root() / sub / name, tmp_path / sub / name)
+    summary = json.loads(bcds("evaluate-masks", tmp_path, "--json").stdout.strip().splitlines()[-1])
+    assert summary["n"] == 3 and summary["mean_iou"] > 0.7 and summary["mean_dice"] > summary["mean_iou"]
+
+
+def test_changed_weights_give_a_clear_error_and_exit_code(tmp_path):
+    shutil.copytree(WEIGHTS_DIR, tmp_path / "weights")
+    weights = tmp_path / "weights" / "classifier" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    env = {**__import__("os").environ, "BCDS_WEIGHTS_DIR": str(tmp_path / "weights")}
+    result = bcds("predict", next(SAMPLES_DIR.glob("*/*.jpg")), "--json", env=env, check=False)
+    assert result.returncode == 2
+    assert "changed or truncated" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help(command):
+    from bcds_core.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([command, "--help"])
+    assert exit_info.value.code == 0
