@@ -6,7 +6,9 @@ import streamlit as st
 
 from bcds_ui.home import home
 
-st.set_page_config(page_title="bcds: blood-cell classification", page_icon=":material/bloodtype:", layout="wide")
+st.set_page_config(
+    page_title="bcds: blood-cell classification", page_icon=":material/bloodtype:", layout="wide"
+)
 
 PAGES = {
     "Classify": [

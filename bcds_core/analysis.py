@@ -17,6 +17,7 @@ import torch
 
 from bcds_core.classifier.inputs import classifier_batch, mask_centre
 from bcds_core.classifier.model import fine_and_group_probabilities, load_classifier
+from bcds_core.classifier.tta import averaged_logits
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.image_cache import CACHE_SIDE
 from bcds_core.image_io import ImageDecodeError, decode_image
@@ -59,8 +60,19 @@ class CellResult:
     cell: PreparedCell | None = None
 
     def to_json(self) -> dict:
-        keys = ("file", "ok", "error", "group", "label", "group_confidence", "label_confidence",
-                "top", "single_cell", "status", "message")
+        keys = (
+            "file",
+            "ok",
+            "error",
+            "group",
+            "label",
+            "group_confidence",
+            "label_confidence",
+            "top",
+            "single_cell",
+            "status",
+            "message",
+        )
         return {key: getattr(self, key) for key in keys}
 
 
@@ -82,7 +94,9 @@ class PreparedCell:
     image_shape: tuple[int, int]
 
 
-def cell_canvas(working: np.ndarray, mask: np.ndarray, centre: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def cell_canvas(
+    working: np.ndarray, mask: np.ndarray, centre: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """A ``CACHE_SIDE`` square centred on ``centre`` (x, y), padded with the slide colour."""
     half = CACHE_SIDE // 2
     top, left = centre[1] - half, centre[0] - half
@@ -107,6 +121,7 @@ class CellAnalyzer:
         self.classifier, self.classifier_config = load_classifier(weights_dir / "classifier", self.device)
         self.temperature = float(self.classifier_config.get("temperature", 1.0))
         self.review_threshold = float(self.classifier_config.get("review_threshold", 0.5))
+        self.tta_views = int(self.classifier_config.get("tta_views", 1))
         self.domain_check = DomainCheck.load(weights_dir / DOMAIN_CHECK_FILE)
 
     def prepare(self, images: list[np.ndarray]) -> list[PreparedCell]:
@@ -120,9 +135,7 @@ class CellAnalyzer:
             x, y = mask_centre(main)
             centre = (int(round(x)), int(round(y)))
             canvas, canvas_mask = cell_canvas(working, main, centre)
-            prepared.append(
-                PreparedCell(working, main, features, canvas, canvas_mask, centre, rgb.shape[:2])
-            )
+            prepared.append(PreparedCell(working, main, features, canvas, canvas_mask, centre, rgb.shape[:2]))
         return prepared
 
     def crop_mask(self, cell: PreparedCell) -> np.ndarray:
@@ -139,9 +152,13 @@ class CellAnalyzer:
         return classifier_batch(canvases, masks, centres, self.classifier_config).to(self.device)
 
     @torch.inference_mode()
-    def fine_probabilities_of_inputs(self, inputs: torch.Tensor) -> np.ndarray:
-        """Calibrated Nx11 fine-class probabilities of classifier input tensors."""
-        fine, _ = fine_and_group_probabilities(self.classifier(inputs.to(self.device)), self.temperature)
+    def fine_probabilities_of_inputs(self, inputs: torch.Tensor, views: int | None = None) -> np.ndarray:
+        """Calibrated Nx11 fine-class probabilities of classifier input tensors.
+
+        ``views``: flip views averaged (default: the release's ``tta_views``).
+        """
+        logits = averaged_logits(self.classifier, inputs.to(self.device), views or self.tta_views)
+        fine, _ = fine_and_group_probabilities(logits, self.temperature)
         return fine.cpu().numpy()
 
     def fine_probabilities(self, cells: list[PreparedCell]) -> np.ndarray:
@@ -209,4 +226,3 @@ def clear_answer(result: CellResult) -> None:
     """No cell, no class: never show a class for an image without a cell."""
     result.group = result.label = result.group_confidence = result.label_confidence = None
     result.top = []
-

@@ -31,7 +31,12 @@ def decompression_bomb_png(side: int = 30_000) -> bytes:
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
     row = b"\x00" + b"\x00" * (3 * side)
     data = zlib.compress(row * 4, 9)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", data)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def cell_like(size: int = 360) -> Image.Image:
@@ -50,7 +55,7 @@ def bad_corpus() -> dict[str, tuple[bytes, str]]:
     png = _save(cell, "PNG")
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90
-    sixteen = Image.fromarray((np.asarray(cell.convert("L"), np.uint16) * 257)).convert("I;16")
+    sixteen = Image.fromarray(np.asarray(cell.convert("L"), np.uint16) * 257).convert("I;16")
     frames = [cell, cell.rotate(90), cell.rotate(180)]
     return {
         "non_image.jpg": (b"%PDF-1.4 this is not an image at all" * 20, "error"),

@@ -43,11 +43,23 @@ def plain_pipeline(analyzer: CellAnalyzer) -> Callable[[bytes], torch.Tensor]:
     unet, classifier = analyzer.masker.model, analyzer.classifier
     unet_side = analyzer.masker.config["input_side"]
     side = analyzer.classifier_config["input_side"]
-    to_unet = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Resize((unet_side, unet_side)),
-                          v2.Normalize(analyzer.masker.config["mean"], analyzer.masker.config["std"])])
-    to_classifier = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Resize(180),
-                                v2.CenterCrop(side), v2.Normalize(analyzer.classifier_config["mean"],
-                                                                 analyzer.classifier_config["std"])])
+    to_unet = v2.Compose(
+        [
+            v2.ToImage(),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Resize((unet_side, unet_side)),
+            v2.Normalize(analyzer.masker.config["mean"], analyzer.masker.config["std"]),
+        ]
+    )
+    to_classifier = v2.Compose(
+        [
+            v2.ToImage(),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Resize(180),
+            v2.CenterCrop(side),
+            v2.Normalize(analyzer.classifier_config["mean"], analyzer.classifier_config["std"]),
+        ]
+    )
 
     def run(data: bytes) -> torch.Tensor:
         image = Image.open(io.BytesIO(data)).convert("RGB")

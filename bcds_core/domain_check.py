@@ -58,8 +58,18 @@ class DomainCheck:
         return check
 
     def save(self, path: Path, provenance: dict) -> None:
-        path.write_text(json.dumps({"mean": self.mean.tolist(), "inverse_covariance": self.inverse_covariance.tolist(),
-                                    "threshold": self.threshold, **provenance}, indent=1) + "\n")
+        path.write_text(
+            json.dumps(
+                {
+                    "mean": self.mean.tolist(),
+                    "inverse_covariance": self.inverse_covariance.tolist(),
+                    "threshold": self.threshold,
+                    **provenance,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
     @classmethod
     def load(cls, path: Path) -> DomainCheck:

@@ -50,7 +50,9 @@ def summarise(items: list[LabelledResult]) -> dict:
         "accuracy_8": float(hits8.mean()) if items else 0.0,
         "accuracy_11": float(hits11.mean()) if fine_items else 0.0,
         "macro_f1_8": float(f1_score(true8, pred8, labels=list(GROUPS), average="macro", zero_division=0)),
-        "macro_f1_11": float(f1_score(true11, pred11, labels=list(FINE_CLASSES), average="macro", zero_division=0)),
+        "macro_f1_11": float(
+            f1_score(true11, pred11, labels=list(FINE_CLASSES), average="macro", zero_division=0)
+        ),
         "ece_8": expected_calibration_error(conf8, hits8),
         "ece_11": expected_calibration_error(conf11, hits11),
         "n_ok": int(answered_ok.sum()),
@@ -68,7 +70,12 @@ def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -
     fine_items = [i for i in items if i.true_label]
     for name, labels, truth, predicted in (
         ("8", list(GROUPS), [i.true_group for i in items], [i.result.group or NO_ANSWER for i in items]),
-        ("11", list(FINE_CLASSES), [i.true_label for i in fine_items], [i.result.label or NO_ANSWER for i in fine_items]),
+        (
+            "11",
+            list(FINE_CLASSES),
+            [i.true_label for i in fine_items],
+            [i.result.label or NO_ANSWER for i in fine_items],
+        ),
     ):
         columns = labels + [NO_ANSWER]
         matrix = confusion_matrix(truth, predicted, labels=columns)[: len(labels)]
@@ -78,20 +85,39 @@ def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -
             writer.writerows([[label, *row] for label, row in zip(labels, matrix.tolist(), strict=True)])
         report = classification_report(truth, predicted, labels=labels, output_dict=True, zero_division=0)
         (out_dir / f"report_{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    fields = ["path", "true_group", "true_label", "group", "label", "group_confidence",
-              "label_confidence", "top", "status", "message"]
-    with open(out_dir / "predictions.csv", "w", newline="") as all_handle, open(
-        out_dir / "misclassified.csv", "w", newline=""
-    ) as wrong_handle:
+    fields = [
+        "path",
+        "true_group",
+        "true_label",
+        "group",
+        "label",
+        "group_confidence",
+        "label_confidence",
+        "top",
+        "status",
+        "message",
+    ]
+    with (
+        open(out_dir / "predictions.csv", "w", newline="") as all_handle,
+        open(out_dir / "misclassified.csv", "w", newline="") as wrong_handle,
+    ):
         writers = [csv.DictWriter(h, fieldnames=fields) for h in (all_handle, wrong_handle)]
         for writer in writers:
             writer.writeheader()
         for item in items:
             r = item.result
-            row = {"path": item.path, "true_group": item.true_group, "true_label": item.true_label or "",
-                   "group": r.group or "", "label": r.label or "", "group_confidence": r.group_confidence,
-                   "label_confidence": r.label_confidence, "top": json.dumps(r.top), "status": r.status,
-                   "message": r.message}
+            row = {
+                "path": item.path,
+                "true_group": item.true_group,
+                "true_label": item.true_label or "",
+                "group": r.group or "",
+                "label": r.label or "",
+                "group_confidence": r.group_confidence,
+                "label_confidence": r.label_confidence,
+                "top": json.dumps(r.top),
+                "status": r.status,
+                "message": r.message,
+            }
             writers[0].writerow(row)
             wrong = r.group != item.true_group or (item.true_label and r.label != item.true_label)
             if wrong:

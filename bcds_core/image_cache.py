@@ -55,12 +55,8 @@ def build_cache(rows: list[SplitRow], image_root: Path, out_dir: Path, workers: 
     """Decode, rescale and mask every row's image into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     n = len(rows)
-    images = np.lib.format.open_memmap(
-        out_dir / "images.npy", "w+", np.uint8, (n, CACHE_SIDE, CACHE_SIDE, 3)
-    )
-    masks = np.lib.format.open_memmap(
-        out_dir / "masks.npy", "w+", np.uint8, (n, CACHE_SIDE, CACHE_SIDE)
-    )
+    images = np.lib.format.open_memmap(out_dir / "images.npy", "w+", np.uint8, (n, CACHE_SIDE, CACHE_SIDE, 3))
+    masks = np.lib.format.open_memmap(out_dir / "masks.npy", "w+", np.uint8, (n, CACHE_SIDE, CACHE_SIDE))
     found = np.zeros(n, bool)
     paths = [image_root / row.path for row in rows]
     with Pool(workers) as pool:

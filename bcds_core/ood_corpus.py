@@ -18,8 +18,24 @@ from skimage import data as skimage_data
 
 from bcds_core.image_io import decode_image, read_bytes
 
-NOT_BLOOD = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins", "hubble_deep_field",
-             "immunohistochemistry", "retina", "colorwheel", "moon", "page", "text", "cat", "brick", "grass")
+NOT_BLOOD = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "camera",
+    "coins",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "colorwheel",
+    "moon",
+    "page",
+    "text",
+    "cat",
+    "brick",
+    "grass",
+)
 
 
 def _png(array: np.ndarray) -> bytes:

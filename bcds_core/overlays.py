@@ -23,7 +23,9 @@ def outline(rgb: np.ndarray, mask: np.ndarray, colour=OUTLINE_RGB, thickness: in
     return shown
 
 
-def heat_overlay(rgb: np.ndarray, heat: np.ndarray, mask: np.ndarray | None = None, alpha: float = 0.5) -> np.ndarray:
+def heat_overlay(
+    rgb: np.ndarray, heat: np.ndarray, mask: np.ndarray | None = None, alpha: float = 0.5
+) -> np.ndarray:
     """Blend an HxW heat map in [0, 1] (inferno colours) onto the image, with the mask outline."""
     coloured = cv2.applyColorMap(np.uint8(np.clip(heat, 0, 1) * 255), cv2.COLORMAP_INFERNO)[..., ::-1]
     weight = (alpha * np.clip(heat, 0, 1))[..., None]

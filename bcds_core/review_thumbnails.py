@@ -34,8 +34,10 @@ def write_error_thumbnails(analyzer, items, out_dir: Path) -> int:
             continue
         heat = explain(analyzer, result.cell, "gradcam", FINE_CLASSES.index(result.label)).image_heat
         mask_name, cam_name = thumbnail_names(item.path)
-        for name, picture in ((mask_name, outline(result.rgb, result.mask)),
-                              (cam_name, heat_overlay(result.rgb, heat, result.mask))):
+        for name, picture in (
+            (mask_name, outline(result.rgb, result.mask)),
+            (cam_name, heat_overlay(result.rgb, heat, result.mask)),
+        ):
             Image.fromarray(thumbnail(picture, THUMBNAIL_SIDE)).save(out_dir / name, quality=85)
         written += 1
     return written

@@ -41,7 +41,9 @@ def decide_status(
     if features.touches_border:
         reasons.append("the cell is cut by the image border")
     if label_confidence is not None and label_confidence < review_threshold:
-        reasons.append(f"confidence {label_confidence:.0%} is below the review threshold {review_threshold:.0%}")
+        reasons.append(
+            f"confidence {label_confidence:.0%} is below the review threshold {review_threshold:.0%}"
+        )
     reasons += [note for note in notes if "greyscale" in note]
     if reasons:
         return "review", "Check by eye: " + "; ".join(reasons) + "."

@@ -21,6 +21,8 @@ def analyze_one(_analyzer: CellAnalyzer, name: str, key: str, data: bytes) -> Ce
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def explain_one(_analyzer: CellAnalyzer, _result: CellResult, key: str, method: str, target: int) -> Explanation:
+def explain_one(
+    _analyzer: CellAnalyzer, _result: CellResult, key: str, method: str, target: int
+) -> Explanation:
     """An explanation of one analysed image, cached by (content, method, target)."""
     return explain(_analyzer, _result.cell, method, target)

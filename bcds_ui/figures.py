@@ -70,5 +70,7 @@ def top_classes_figure(top: list[list], height: int = 180) -> go.Figure:
     figure = go.Figure(
         go.Bar(x=values, y=names, orientation="h", text=[f"{v:.0%}" for v in values], textposition="auto")
     )
-    figure.update_layout(margin=dict(l=0, r=0, t=10, b=0), height=height, xaxis=dict(range=[0, 1], tickformat=".0%"))
+    figure.update_layout(
+        margin=dict(l=0, r=0, t=10, b=0), height=height, xaxis=dict(range=[0, 1], tickformat=".0%")
+    )
     return figure

@@ -44,7 +44,8 @@ def home() -> None:
             columns[1].metric("11-class accuracy", f"{classifier['accuracy_11']:.1%}")
             columns[2].metric("Calibration error (ECE, 11)", f"{classifier['ece_11']:.1%}")
         if unet:
-            columns[3].metric("U-Net mask IoU (held-out expert masks)", f"{unet['mean_iou']:.2f}")
+            held_out = unet.get("not_trained_on", unet)
+            columns[3].metric("U-Net mask IoU (held-out expert masks)", f"{held_out['mean_iou']:.2f}")
         st.caption("Details, data split and settings: the model cards in weights/.")
     st.subheader("Data and attribution")
     st.markdown(PBC_ATTRIBUTION + "\n\n" + EXPERT_MASKS_ATTRIBUTION)

@@ -22,7 +22,10 @@ def differential_count_figure(frame: pd.DataFrame):
     counts = counted.groupby(["group", "status"]).size().reset_index(name="cells")
     counts["group"] = counts["group"].map(display_name)
     figure = px.bar(
-        counts, x="group", y="cells", color="status",
+        counts,
+        x="group",
+        y="cells",
+        color="status",
         category_orders={"group": [display_name(g) for g in GROUPS], "status": ["ok", "review"]},
         color_discrete_map={"ok": "#2e7d32", "review": "#f9a825"},
         title=f"Differential count ({len(counted)} cells; {len(frame) - len(counted)} images rejected)",

@@ -21,7 +21,9 @@ def load_evaluation(directory: str = str(EVALUATION_DIR)) -> dict | None:
         return None
     return {
         "metrics": json.loads((folder / "metrics.json").read_text()),
-        "confusion": {level: pd.read_csv(folder / f"confusion_{level}.csv", index_col=0) for level in ("8", "11")},
+        "confusion": {
+            level: pd.read_csv(folder / f"confusion_{level}.csv", index_col=0) for level in ("8", "11")
+        },
         "report": {level: json.loads((folder / f"report_{level}.json").read_text()) for level in ("8", "11")},
         "errors": pd.read_csv(folder / "misclassified.csv", keep_default_na=False),
     }

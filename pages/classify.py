@@ -13,7 +13,11 @@ from bcds_ui.figures import heatmap_figure, image_figure, top_classes_figure, wi
 from bcds_ui.models import require_analyzer
 from bcds_ui.results_table import differential_count_figure, results_frame
 
-STATUS_BADGE = {"ok": ":green-badge[ok]", "review": ":orange-badge[review]", "rejected": ":red-badge[rejected]"}
+STATUS_BADGE = {
+    "ok": ":green-badge[ok]",
+    "review": ":orange-badge[review]",
+    "rejected": ":red-badge[rejected]",
+}
 
 st.title("Classify cells")
 st.caption("Research and teaching aid, not a diagnostic device. Every answer is for a person to check.")
@@ -25,8 +29,13 @@ def sample_picker() -> list[tuple[str, bytes]]:
     samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))
     by_label = {label: [p for p in samples if p.name.startswith(label + "_")] for label in FINE_CLASSES}
     st.write("Or try a sample (PBC test-split images):")
-    chosen = st.pills("Sample", [lab for lab in FINE_CLASSES if by_label[lab]], format_func=display_name,
-                      key="classify_sample", label_visibility="collapsed")
+    chosen = st.pills(
+        "Sample",
+        [lab for lab in FINE_CLASSES if by_label[lab]],
+        format_func=display_name,
+        key="classify_sample",
+        label_visibility="collapsed",
+    )
     return [(by_label[chosen][0].name, by_label[chosen][0].read_bytes())] if chosen else []
 
 
@@ -34,8 +43,9 @@ def show_one(result, key: str) -> None:
     """The answer for one image: mask, class, confidence, top-3, status and explanations."""
     left, middle, right = st.columns([1, 1, 1.2])
     if result.rgb is not None and result.mask is not None:
-        left.plotly_chart(image_figure(with_mask_outline(result.rgb, result.mask), "U-Net mask"),
-                          key=f"classify_mask_{key}")
+        left.plotly_chart(
+            image_figure(with_mask_outline(result.rgb, result.mask), "U-Net mask"), key=f"classify_mask_{key}"
+        )
     middle.markdown(f"**{result.file}** {STATUS_BADGE[result.status]}")
     if result.label:
         middle.metric(display_name(result.group), f"{result.group_confidence:.0%}")
@@ -48,9 +58,16 @@ def show_one(result, key: str) -> None:
 
 def explain_panel(column, result, key: str) -> None:
     """Grad-CAM at once; the other methods (LIME with a progress note) on demand."""
-    method = column.selectbox("Explanation", list(METHODS), format_func=METHODS.get, key=f"classify_method_{key}")
-    target_label = column.selectbox("Explain class", FINE_CLASSES, index=FINE_CLASSES.index(result.label),
-                                    format_func=display_name, key=f"classify_target_{key}")
+    method = column.selectbox(
+        "Explanation", list(METHODS), format_func=METHODS.get, key=f"classify_method_{key}"
+    )
+    target_label = column.selectbox(
+        "Explain class",
+        FINE_CLASSES,
+        index=FINE_CLASSES.index(result.label),
+        format_func=display_name,
+        key=f"classify_target_{key}",
+    )
     slow = method in ("lime", "scorecam")
     if slow and not column.button(f"Run {METHODS[method]}", key=f"classify_run_{key}_{method}"):
         column.info("LIME takes a few seconds per cell: press the button to run it.")
@@ -63,13 +80,21 @@ def explain_panel(column, result, key: str) -> None:
         from bcds_core.explain.base import crop_to_image
 
         heat = crop_to_image(explanation.signed_crop, result.cell.centre, result.cell.image_shape)
-    column.plotly_chart(heatmap_figure(result.rgb, heat, result.mask, f"{METHODS[method]}: {display_name(target_label)}",
-                                       signed=signed), key=f"classify_heat_{key}_{method}_{target_label}")
-    column.caption(f"{explanation.inside_mask_share:.0%} of the heat lies inside the cell mask; "
-                   f"computed in {explanation.seconds:.2f} s.")
+    column.plotly_chart(
+        heatmap_figure(
+            result.rgb, heat, result.mask, f"{METHODS[method]}: {display_name(target_label)}", signed=signed
+        ),
+        key=f"classify_heat_{key}_{method}_{target_label}",
+    )
+    column.caption(
+        f"{explanation.inside_mask_share:.0%} of the heat lies inside the cell mask; "
+        f"computed in {explanation.seconds:.2f} s."
+    )
 
 
-uploads = st.file_uploader("Cell images (JPEG, PNG, BMP, TIFF)", accept_multiple_files=True, key="classify_upload")
+uploads = st.file_uploader(
+    "Cell images (JPEG, PNG, BMP, TIFF)", accept_multiple_files=True, key="classify_upload"
+)
 items = [(f.name, f.getvalue()) for f in uploads] if uploads else sample_picker()
 if items:
     progress = st.progress(0.0, text="Analysing...") if len(items) > 1 else None
@@ -84,9 +109,16 @@ if items:
         frame = results_frame(results)
         st.plotly_chart(differential_count_figure(frame), key="classify_count")
         st.dataframe(frame, hide_index=True, key="classify_table")
-        st.download_button("Download results (CSV)", frame.to_csv(index=False), "bcds_results.csv",
-                           "text/csv", key="classify_csv")
+        st.download_button(
+            "Download results (CSV)",
+            frame.to_csv(index=False),
+            "bcds_results.csv",
+            "text/csv",
+            key="classify_csv",
+        )
         names = [r.file for r in results]
-        chosen = st.selectbox("Show one image", range(len(names)), format_func=names.__getitem__, key="classify_pick")
+        chosen = st.selectbox(
+            "Show one image", range(len(names)), format_func=names.__getitem__, key="classify_pick"
+        )
         show_one(results[chosen], content_key(items[chosen][1]))
     show_attribution(st)

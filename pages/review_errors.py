@@ -16,17 +16,31 @@ from bcds_ui.review_data import EVALUATION_DIR, example_images, full_image, load
 st.title("Misclassified cells")
 evaluation = load_evaluation()
 if evaluation is None:
-    st.info("No evaluation artifacts yet: run `python -m bcds_core evaluate DIR --split test --out reports/evaluation --thumbnails`.")
+    st.info(
+        "No evaluation artifacts yet: run `python -m bcds_core evaluate DIR --split test --out reports/evaluation --thumbnails`."
+    )
     st.stop()
 
 metrics = evaluation["metrics"]
-st.caption(f"Project test split, never trained on: {metrics['n']} images, 8-group accuracy "
-           f"{metrics['accuracy_8']:.1%}, 11-class accuracy {metrics['accuracy_11']:.1%}.")
-level = st.radio("Classes", ["11", "8"], format_func=lambda v: f"{v} classes", horizontal=True, key="review_level")
+st.caption(
+    f"Project test split, never trained on: {metrics['n']} images, 8-group accuracy "
+    f"{metrics['accuracy_8']:.1%}, 11-class accuracy {metrics['accuracy_11']:.1%}."
+)
+level = st.radio(
+    "Classes", ["11", "8"], format_func=lambda v: f"{v} classes", horizontal=True, key="review_level"
+)
 truth_col, predicted_col = ("true_label", "label") if level == "11" else ("true_group", "group")
 matrix = evaluation["confusion"][level]
-st.plotly_chart(px.imshow(matrix, text_auto=True, color_continuous_scale="Blues", aspect="auto",
-                          labels=dict(x="predicted", y="true", color="images")), key="review_matrix")
+st.plotly_chart(
+    px.imshow(
+        matrix,
+        text_auto=True,
+        color_continuous_scale="Blues",
+        aspect="auto",
+        labels=dict(x="predicted", y="true", color="images"),
+    ),
+    key="review_matrix",
+)
 
 errors = evaluation["errors"]
 errors = errors[(errors[truth_col] != "") & (errors[truth_col] != errors[predicted_col])]
@@ -34,9 +48,12 @@ pairs = errors.groupby([truth_col, predicted_col]).size().sort_values(ascending=
 if pairs.empty:
     st.success("No errors at this level.")
     st.stop()
-chosen = st.selectbox("True → predicted (choose a cell of the matrix)", list(pairs.index),
-                      format_func=lambda p: f"{display_name(p[0])} → {display_name(p[1] or 'none')} ({pairs[p]})",
-                      key="review_pair")
+chosen = st.selectbox(
+    "True → predicted (choose a cell of the matrix)",
+    list(pairs.index),
+    format_func=lambda p: f"{display_name(p[0])} → {display_name(p[1] or 'none')} ({pairs[p]})",
+    key="review_pair",
+)
 selected = errors[(errors[truth_col] == chosen[0]) & (errors[predicted_col] == chosen[1])]
 
 
@@ -56,18 +73,27 @@ for _, row in selected.head(10).iterrows():
     if (source := full_image(row["path"])) is not None:
         cell.caption(f"full size: `{source.name}`")
     top = json.loads(row["top"]) if row["top"] else []
-    facts.markdown(f"`{row['path']}`\n\ntrue **{display_name(row[truth_col])}**, predicted "
-                   f"**{display_name(row[predicted_col] or 'none')}**\n\nconfidence {float(row['label_confidence'] or 0):.0%}, "
-                   f"status {row['status']}")
+    facts.markdown(
+        f"`{row['path']}`\n\ntrue **{display_name(row[truth_col])}**, predicted "
+        f"**{display_name(row[predicted_col] or 'none')}**\n\nconfidence {float(row['label_confidence'] or 0):.0%}, "
+        f"status {row['status']}"
+    )
     facts.markdown("\n".join(f"- {display_name(label)}: {p:.0%}" for label, p in top))
     show_examples(true_examples, "True class", "label" if level == "11" else "group", row[truth_col])
     if row[predicted_col]:
-        show_examples(predicted_examples, "Predicted", "label" if level == "11" else "group", row[predicted_col])
+        show_examples(
+            predicted_examples, "Predicted", "label" if level == "11" else "group", row[predicted_col]
+        )
 if len(selected) > 10:
     st.caption(f"Showing 10 of {len(selected)}; the CSV below has all.")
 
 st.subheader("Per-class report")
 st.dataframe(pd.DataFrame(evaluation["report"][level]).T.round(3), key="review_report")
-st.download_button("Download all errors (CSV)", evaluation["errors"].to_csv(index=False),
-                   "bcds_misclassified.csv", "text/csv", key="review_csv")
+st.download_button(
+    "Download all errors (CSV)",
+    evaluation["errors"].to_csv(index=False),
+    "bcds_misclassified.csv",
+    "text/csv",
+    key="review_csv",
+)
 show_attribution(st)

@@ -10,7 +10,6 @@ import json
 import sys
 from dataclasses import asdict
 
-import numpy as np
 import plotly.graph_objects as go
 
 from bcds_core.analysis import CellAnalyzer, consistent_answer
@@ -33,13 +32,31 @@ def main(n_cam: int, n_lime: int) -> None:
         print(scores[-1], flush=True)
     REPORTS_DIR.mkdir(exist_ok=True)
     (REPORTS_DIR / "faithfulness.json").write_text(json.dumps([asdict(s) for s in scores], indent=2) + "\n")
-    figure = go.Figure([
-        go.Bar(name="ROAD combined (higher = more faithful)", x=[s.method for s in scores], y=[s.road_combined for s in scores]),
-        go.Bar(name="random map (baseline)", x=[s.method for s in scores], y=[s.random_baseline for s in scores]),
-        go.Bar(name="heat inside the cell mask", x=[s.method for s in scores], y=[s.inside_mask_share for s in scores]),
-    ])
-    figure.update_layout(barmode="group", title=f"Faithfulness on test-split cells (CAMs n={n_cam}, LIME n={n_lime})",
-                         width=900, height=450)
+    figure = go.Figure(
+        [
+            go.Bar(
+                name="ROAD combined (higher = more faithful)",
+                x=[s.method for s in scores],
+                y=[s.road_combined for s in scores],
+            ),
+            go.Bar(
+                name="random map (baseline)",
+                x=[s.method for s in scores],
+                y=[s.random_baseline for s in scores],
+            ),
+            go.Bar(
+                name="heat inside the cell mask",
+                x=[s.method for s in scores],
+                y=[s.inside_mask_share for s in scores],
+            ),
+        ]
+    )
+    figure.update_layout(
+        barmode="group",
+        title=f"Faithfulness on test-split cells (CAMs n={n_cam}, LIME n={n_lime})",
+        width=900,
+        height=450,
+    )
     figure.write_image(str(REPO_ROOT / "docs" / "faithfulness.png")) if _has_kaleido() else None
     print(json.dumps([asdict(s) for s in scores]))
 

@@ -56,10 +56,10 @@ def test_any_image_size_gets_a_mask_of_its_own_size(analyzer, sample_paths, side
 
 
 def test_a_photo_that_is_not_blood_gets_no_confident_class(analyzer):
+    from PIL import Image
     from skimage import data
 
     from tests.conftest import encode
-    from PIL import Image
 
     for photo in (data.astronaut(), data.coffee(), data.chelsea()):
         result = analyzer.analyze_bytes([("photo.png", encode(Image.fromarray(photo), "PNG"))])[0]

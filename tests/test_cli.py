@@ -11,13 +11,30 @@ from bcds_core.bad_inputs import bad_corpus
 from bcds_core.cli import COMMANDS
 from bcds_core.paths import REPO_ROOT, SAMPLES_DIR, WEIGHTS_DIR, expert_masks_root
 
-PREDICT_FIELDS = {"file", "ok", "error", "group", "label", "group_confidence", "label_confidence", "top",
-                  "single_cell", "status", "message"}
+PREDICT_FIELDS = {
+    "file",
+    "ok",
+    "error",
+    "group",
+    "label",
+    "group_confidence",
+    "label_confidence",
+    "top",
+    "single_cell",
+    "status",
+    "message",
+}
 
 
 def bcds(*args, env=None, check=True):
-    result = subprocess.run([sys.executable, "-m", "bcds_core", *map(str, args)], cwd=REPO_ROOT,
-                            capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "bcds_core", *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -33,8 +50,13 @@ def test_predict_answers_every_file_in_order(tmp_path):
     samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))[:3]
     for name in ("non_image.jpg", "truncated.png", "cmyk.jpg"):
         (tmp_path / name).write_bytes(bad_corpus()[name][0])
-    files = [*samples, tmp_path / "non_image.jpg", tmp_path / "missing.png", tmp_path / "truncated.png",
-             tmp_path / "cmyk.jpg"]
+    files = [
+        *samples,
+        tmp_path / "non_image.jpg",
+        tmp_path / "missing.png",
+        tmp_path / "truncated.png",
+        tmp_path / "cmyk.jpg",
+    ]
     lines = bcds("predict", *files, "--json").stdout.strip().splitlines()
     answers = [json.loads(line) for line in lines]
     assert [a["file"] for a in answers] == [str(f) for f in files]
@@ -51,12 +73,29 @@ def test_predict_answers_every_file_in_order(tmp_path):
 
 def test_evaluate_on_the_samples_writes_the_review_artifacts(tmp_path):
     out = tmp_path / "eval"
-    summary = json.loads(bcds("evaluate", SAMPLES_DIR, "--json", "--out", out).stdout.strip().splitlines()[-1])
-    for key in ("n", "accuracy_8", "accuracy_11", "macro_f1_8", "macro_f1_11", "ece_8", "ece_11", "n_review",
-                "n_rejected"):
+    summary = json.loads(
+        bcds("evaluate", SAMPLES_DIR, "--json", "--out", out).stdout.strip().splitlines()[-1]
+    )
+    for key in (
+        "n",
+        "accuracy_8",
+        "accuracy_11",
+        "macro_f1_8",
+        "macro_f1_11",
+        "ece_8",
+        "ece_11",
+        "n_review",
+        "n_rejected",
+    ):
         assert key in summary
     assert summary["n"] == 33 and summary["accuracy_8"] >= 0.8
-    for name in ("confusion_8.csv", "confusion_11.csv", "report_11.json", "misclassified.csv", "predictions.csv"):
+    for name in (
+        "confusion_8.csv",
+        "confusion_11.csv",
+        "report_11.json",
+        "misclassified.csv",
+        "predictions.csv",
+    ):
         assert (out / name).exists()
 
 

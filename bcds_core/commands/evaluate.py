@@ -24,11 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="folder in the PBC layout <group>/<LABEL>_<id>.jpg")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON (last line)")
     parser.add_argument("--out", help="folder for confusion matrices, reports and error lists")
-    parser.add_argument("--split", choices=["train", "val", "test"], help="only this split of the project's split CSV")
+    parser.add_argument(
+        "--split", choices=["train", "val", "test"], help="only this split of the project's split CSV"
+    )
     parser.add_argument("--split-csv", default=str(DATASET_DIR / "pbc_split.csv"))
     parser.add_argument("--limit", type=int, help="evaluate at most this many images (quick checks)")
-    parser.add_argument("--thumbnails", action="store_true",
-                        help="with --out: thumbnails (mask, Grad-CAM) of misclassified cells for the review page")
+    parser.add_argument(
+        "--thumbnails",
+        action="store_true",
+        help="with --out: thumbnails (mask, Grad-CAM) of misclassified cells for the review page",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

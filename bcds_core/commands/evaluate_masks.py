@@ -27,8 +27,11 @@ def _scores(pairs) -> dict:
 
     ious = [p[0] for p in pairs]
     dices = [p[1] for p in pairs]
-    return {"n": len(pairs), "mean_iou": float(np.mean(ious)) if pairs else 0.0,
-            "mean_dice": float(np.mean(dices)) if pairs else 0.0}
+    return {
+        "n": len(pairs),
+        "mean_iou": float(np.mean(ious)) if pairs else 0.0,
+        "mean_dice": float(np.mean(dices)) if pairs else 0.0,
+    }
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,7 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def render_report(rows, skipped, duplicates) -> str:
     """Markdown report: counts per class and split, sizes, skipped files, duplicates."""
     lines = ["# PBC index report", "", f"Indexed images: {len(rows)}; skipped files: {len(skipped)}.", ""]
-    lines += ["## Images per file label and split", "", "| label | group | train | val | test | all |", "|---|---|---|---|---|---|"]
+    lines += [
+        "## Images per file label and split",
+        "",
+        "| label | group | train | val | test | all |",
+        "|---|---|---|---|---|---|",
+    ]
     counts = Counter((r.label or r.group.upper(), r.group, r.split) for r in rows)
     for label, group in sorted({(k[0], k[1]) for k in counts}):
         per = [counts[(label, group, s)] for s in ("train", "val", "test")]
@@ -29,8 +34,13 @@ def render_report(rows, skipped, duplicates) -> str:
     for (w, h), n in Counter((r.width, r.height) for r in rows).most_common():
         lines.append(f"- {w}x{h}: {n}")
     lines += ["", "## Skipped files", ""] + [f"- `{s.path}`: {s.reason}" for s in skipped]
-    lines += ["", f"## Byte-identical duplicates ({len(duplicates)} groups)", "",
-              "Each group is kept in one split, so no test image is trained on under another name.", ""]
+    lines += [
+        "",
+        f"## Byte-identical duplicates ({len(duplicates)} groups)",
+        "",
+        "Each group is kept in one split, so no test image is trained on under another name.",
+        "",
+    ]
     for group in duplicates:
         labels = {i.label or i.group for i in group}
         note = " (labels disagree)" if len(labels) > 1 else ""
@@ -48,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
     duplicates = find_duplicates(images)
     write_split_csv(rows, args.split_out)
     Path(args.report).write_text(render_report(rows, skipped, duplicates))
-    summary = {"n": len(rows), "skipped": len(skipped), "duplicate_groups": len(duplicates),
-               "splits": dict(Counter(r.split for r in rows))}
+    summary = {
+        "n": len(rows),
+        "skipped": len(skipped),
+        "duplicate_groups": len(duplicates),
+        "splits": dict(Counter(r.split for r in rows)),
+    }
     print(json.dumps(summary) if args.json else f"indexed {summary}; wrote {args.split_out}, {args.report}")
     return 0

@@ -35,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
     for kind, name, data in ood_items(test_paths[::7], args.composites):
         statuses[kind][analyzer.analyze_bytes([(name, data)])[0].status] += 1
     report = {
-        kind: {"n": sum(c.values()), **{s: round(c[s] / sum(c.values()), 3) for s in ("rejected", "review", "ok")}}
+        kind: {
+            "n": sum(c.values()),
+            **{s: round(c[s] / sum(c.values()), 3) for s in ("rejected", "review", "ok")},
+        }
         for kind, c in statuses.items()
     }
     print(json.dumps(report) if args.json else json.dumps(report, indent=2))

@@ -15,8 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--release-only", action="store_true",
-                        help="skip training: release the run's last checkpoint (BatchNorm, temperature, threshold)")
+    parser.add_argument(
+        "--release-only",
+        action="store_true",
+        help="skip training: release the run's last checkpoint (BatchNorm, temperature, threshold)",
+    )
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "classifier"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "classifier"), help="release folder")
 

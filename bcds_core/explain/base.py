@@ -46,7 +46,9 @@ def inside_share(crop_heat: np.ndarray, crop_mask: np.ndarray) -> float:
     return float((crop_heat * crop_mask).sum() / total) if total > 0 else 1.0
 
 
-def crop_to_image(crop_heat: np.ndarray, centre_xy: tuple[int, int], image_shape: tuple[int, int]) -> np.ndarray:
+def crop_to_image(
+    crop_heat: np.ndarray, centre_xy: tuple[int, int], image_shape: tuple[int, int]
+) -> np.ndarray:
     """Place a crop's heat back on the original image.
 
     Args:

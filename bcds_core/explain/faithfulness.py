@@ -49,5 +49,11 @@ def score_method(analyzer, cells, targets: list[int], method: str, seed: int = 0
             baseline.append(float(road(inputs, random_map, wrapped, analyzer.classifier)[0]))
         inside.append(explanation.inside_mask_share)
         seconds.append(explanation.seconds)
-    return FaithfulnessScores(method, len(cells), float(np.mean(combined)), float(np.mean(baseline)),
-                              float(np.mean(inside)), float(np.mean(seconds)))
+    return FaithfulnessScores(
+        method,
+        len(cells),
+        float(np.mean(combined)),
+        float(np.mean(baseline)),
+        float(np.mean(inside)),
+        float(np.mean(seconds)),
+    )

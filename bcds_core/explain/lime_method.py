@@ -27,15 +27,20 @@ SEED = 0
 
 def _segments(crop_mask: np.ndarray):
     def segment(image: np.ndarray) -> np.ndarray:
-        labels = slic(image, n_segments=N_SEGMENTS, compactness=10, mask=crop_mask > 0,
-                      start_label=1, channel_axis=-1)
+        labels = slic(
+            image, n_segments=N_SEGMENTS, compactness=10, mask=crop_mask > 0, start_label=1, channel_axis=-1
+        )
         return labels
 
     return segment
 
 
 def explain_with_lime(
-    analyzer, cell, target: int, num_samples: int = NUM_SAMPLES, progress: Callable[[float], None] | None = None
+    analyzer,
+    cell,
+    target: int,
+    num_samples: int = NUM_SAMPLES,
+    progress: Callable[[float], None] | None = None,
 ) -> Explanation:
     """Explain ``target`` for one prepared cell with LIME.
 
@@ -49,7 +54,9 @@ def explain_with_lime(
     scored = [0]
 
     def predict(images: np.ndarray) -> np.ndarray:
-        batch = torch.from_numpy(images).float().permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        batch = (
+            torch.from_numpy(images).float().permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        )
         scored[0] += len(images)
         if progress is not None:
             progress(min(1.0, scored[0] / (num_samples + 1)))
@@ -57,8 +64,15 @@ def explain_with_lime(
 
     explainer = lime_image.LimeImageExplainer(random_state=SEED)
     explanation = explainer.explain_instance(
-        inputs, predict, labels=(target,), top_labels=None, hide_color=0.0,
-        num_samples=num_samples, batch_size=50, segmentation_fn=_segments(crop_mask), random_seed=SEED,
+        inputs,
+        predict,
+        labels=(target,),
+        top_labels=None,
+        hide_color=0.0,
+        num_samples=num_samples,
+        batch_size=50,
+        segmentation_fn=_segments(crop_mask),
+        random_seed=SEED,
     )
     weights = dict(explanation.local_exp[target])
     segments = explanation.segments

@@ -89,7 +89,5 @@ def mask_is_plausible(mask: np.ndarray | None) -> bool:
         return False
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     area = mask.sum()
-    hull_area = cv2.contourArea(
-        cv2.convexHull(np.argwhere(mask)[:, ::-1].astype(np.int32).reshape(-1, 1, 2))
-    )
+    hull_area = cv2.contourArea(cv2.convexHull(np.argwhere(mask)[:, ::-1].astype(np.int32).reshape(-1, 1, 2)))
     return not border.any() and area / max(hull_area, 1.0) > 0.85 and area < 0.35 * mask.size

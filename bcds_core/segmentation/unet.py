@@ -55,9 +55,7 @@ def load_unet(directory: Path, device: str = "cpu") -> tuple[torch.nn.Module, di
 def to_unet_input(rgb_images: list[np.ndarray], config: dict) -> torch.Tensor:
     """Resize and normalise RGB uint8 images into a 1x... NCHW float batch."""
     side = config["input_side"]
-    resized = np.stack(
-        [cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA) for rgb in rgb_images]
-    )
+    resized = np.stack([cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA) for rgb in rgb_images])
     batch = torch.from_numpy(resized).permute(0, 3, 1, 2).float() / 255.0
     mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
     std = torch.tensor(config["std"]).view(1, 3, 1, 1)

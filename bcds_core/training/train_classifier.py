@@ -20,6 +20,7 @@ import torch
 from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch, mask_centre
 from bcds_core.classifier.model import allowed_set_nll, build_classifier
+from bcds_core.classifier.tta import FLIP_VIEWS, averaged_logits
 from bcds_core.image_cache import open_cache
 from bcds_core.paths import CACHE_DIR, DATASET_DIR
 from bcds_core.splits import read_split_csv
@@ -59,8 +60,8 @@ def centres_of(cache, indices: np.ndarray) -> np.ndarray:
     return np.array([mask_centre(cache.masks[i] > 0) for i in indices], np.float32)
 
 
-def predict_logits(model, cache, indices, centres, config, batch_size=128) -> torch.Tensor:
-    """Logits for cached images, without augmentation."""
+def predict_logits(model, cache, indices, centres, config, batch_size=128, views=1) -> torch.Tensor:
+    """Logits for cached images, without training augmentation (``views``: flip views averaged)."""
     model.eval()
     outputs = []
     with torch.inference_mode():
@@ -69,7 +70,7 @@ def predict_logits(model, cache, indices, centres, config, batch_size=128) -> to
             x = classifier_batch(
                 cache.images[chosen], cache.masks[chosen], centres[start : start + batch_size], config
             )
-            outputs.append(model(x))
+            outputs.append(averaged_logits(model, x, views))
     return torch.cat(outputs)
 
 
@@ -143,14 +144,26 @@ def train(args: argparse.Namespace) -> None:
             losses.append(loss.item())
             if step % 50 == 0:
                 rate = (step + 1) * args.batch_size / (time.time() - started)
-                run.log(f"epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-50:]):.4f} {rate:.1f} img/s")
+                run.log(
+                    f"epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-50:]):.4f} {rate:.1f} img/s"
+                )
         logits = predict_logits(model, cache, val_idx, val_centres, config)
-        metrics = {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": time.time() - started,
-                   **{f"val_{k}": v for k, v in accuracies(logits, [rows[i] for i in val_idx]).items()}}
+        metrics = {
+            "epoch": epoch,
+            "loss": float(np.mean(losses)),
+            "seconds": time.time() - started,
+            **{f"val_{k}": v for k, v in accuracies(logits, [rows[i] for i in val_idx]).items()},
+        }
         run.record(metrics)
         run.log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
-        run.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                  "scheduler": scheduler.state_dict(), "epoch": epoch})
+        run.save(
+            {
+                "model": model.state_dict(),
+                "optimiser": optimiser.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch,
+            }
+        )
     release(args, config, run, cache, rows, train_idx, val_idx, allowed)
 
 
@@ -169,7 +182,11 @@ def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64)
     with torch.no_grad():
         for start in range(0, len(indices), batch_size):
             chosen = indices[start : start + batch_size]
-            model(classifier_batch(cache.images[chosen], cache.masks[chosen], centres[start : start + batch_size], config))
+            model(
+                classifier_batch(
+                    cache.images[chosen], cache.masks[chosen], centres[start : start + batch_size], config
+                )
+            )
     model.eval()
 
 
@@ -188,22 +205,51 @@ def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TAR
     return 0.95
 
 
+def choose_views(model, cache, val_idx, val_rows, config, run) -> tuple[int, torch.Tensor]:
+    """One plain look or the mean over all flips: whichever is more accurate on validation.
+
+    Returns:
+        (views, validation logits with that many views).
+    """
+    centres = centres_of(cache, val_idx)
+    candidates = {}
+    for views in (1, len(FLIP_VIEWS)):
+        logits = predict_logits(model, cache, val_idx, centres, config, views=views)
+        candidates[views] = (accuracies(logits, val_rows), logits)
+        run.log(f"validation with {views} view(s): {candidates[views][0]}")
+    views = max(candidates, key=lambda v: (candidates[v][0]["acc11"], candidates[v][0]["acc8"], -v))
+    return views, candidates[views][1]
+
+
 def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None:
     """Final weights -> recalibrated BatchNorm -> temperature and review threshold on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
     model.load_state_dict(run.load()["model"])
-    calibration_idx = np.sort(np.random.default_rng(7).choice(train_idx, BN_CALIBRATION_IMAGES, replace=False))
+    calibration_idx = np.sort(
+        np.random.default_rng(7).choice(train_idx, BN_CALIBRATION_IMAGES, replace=False)
+    )
     recalibrate_batchnorm(model, cache, calibration_idx, centres_of(cache, calibration_idx), config)
-    logits = predict_logits(model, cache, val_idx, centres_of(cache, val_idx), config)
     val_rows = [rows[i] for i in val_idx]
-    run.log(f"after BatchNorm recalibration: {accuracies(logits, val_rows)} on validation")
+    views, logits = choose_views(model, cache, val_idx, val_rows, config, run)
     temperature = fit_temperature(logits, allowed[val_idx])
     fine = torch.softmax(logits / temperature, 1).numpy()
     threshold = review_threshold(fine, val_rows)
-    run.log(f"temperature {temperature:.3f}, review threshold {threshold:.2f} (validation, {len(val_idx)} images)")
-    config = {**config, "temperature": temperature, "review_threshold": threshold,
-              "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                           "weight_decay": args.weight_decay, "bn_recalibration_images": BN_CALIBRATION_IMAGES,
-                           "history": run.history()}}
+    run.log(
+        f"temperature {temperature:.3f}, review threshold {threshold:.2f} (validation, {len(val_idx)} images)"
+    )
+    config = {
+        **config,
+        "temperature": temperature,
+        "review_threshold": threshold,
+        "tta_views": views,
+        "training": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "weight_decay": args.weight_decay,
+            "bn_recalibration_images": BN_CALIBRATION_IMAGES,
+            "history": run.history(),
+        },
+    }
     digest = save_released(model.state_dict(), Path(args.out), config)
     run.log(f"released to {args.out} sha256={digest}")

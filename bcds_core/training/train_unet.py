@@ -152,11 +152,20 @@ def train(args: argparse.Namespace) -> None:
         if score > best:
             best = score
             torch.save(model.state_dict(), run.directory / "best.pt")
-        run.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                  "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best})
+        run.save(
+            {
+                "model": model.state_dict(),
+                "optimiser": optimiser.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch,
+                "best": best,
+            }
+        )
     best_state = torch.load(run.directory / "best.pt", weights_only=True)
     config["training"] = {
-        "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
         "derived_masks": len(train_idx),
         "expert_trained_on": sorted(n for n in expert_all if n not in held_out),
         "expert_held_out": sorted(held_out),
