@@ -26,15 +26,9 @@ SPLIT_COLUMNS = ("path", "group", "label", "width", "height", "sha256", "split")
 
 
 @dataclass(frozen=True)
-class SplitRow:
-    """One image of the split CSV; ``label`` is empty for group-only images."""
+class SplitRow(IndexedImage):
+    """One image of the split CSV: an indexed image and the split it belongs to."""
 
-    path: str
-    group: str
-    label: str | None
-    width: int
-    height: int
-    sha256: str
     split: str
 
 

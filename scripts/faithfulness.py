@@ -1,7 +1,7 @@
 """Faithfulness of every explanation method on test-split cells -> docs/explanations.md figures.
 
 Usage: .venv/bin/python scripts/faithfulness.py [N_CAM] [N_LIME]
-Writes reports/faithfulness.json and docs/faithfulness.png.
+Writes reports/faithfulness.json and docs/faithfulness.png (matplotlib, which lime installs).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-
-import plotly.graph_objects as go
 
 from bcds_core.analysis import CellAnalyzer, consistent_answer
 from bcds_core.explain.faithfulness import score_method
@@ -32,41 +30,33 @@ def main(n_cam: int, n_lime: int) -> None:
         print(scores[-1], flush=True)
     REPORTS_DIR.mkdir(exist_ok=True)
     (REPORTS_DIR / "faithfulness.json").write_text(json.dumps([asdict(s) for s in scores], indent=2) + "\n")
-    figure = go.Figure(
-        [
-            go.Bar(
-                name="ROAD combined (higher = more faithful)",
-                x=[s.method for s in scores],
-                y=[s.road_combined for s in scores],
-            ),
-            go.Bar(
-                name="random map (baseline)",
-                x=[s.method for s in scores],
-                y=[s.random_baseline for s in scores],
-            ),
-            go.Bar(
-                name="heat inside the cell mask",
-                x=[s.method for s in scores],
-                y=[s.inside_mask_share for s in scores],
-            ),
-        ]
-    )
-    figure.update_layout(
-        barmode="group",
-        title=f"Faithfulness on test-split cells (CAMs n={n_cam}, LIME n={n_lime})",
-        width=900,
-        height=450,
-    )
-    figure.write_image(str(REPO_ROOT / "docs" / "faithfulness.png")) if _has_kaleido() else None
+    plot(scores, n_cam, n_lime)
     print(json.dumps([asdict(s) for s in scores]))
 
 
-def _has_kaleido() -> bool:
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def plot(scores, n_cam: int, n_lime: int) -> None:
+    """Grouped bars of each method's scores -> docs/faithfulness.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    bars = {
+        "ROAD combined (higher = more faithful)": [s.road_combined for s in scores],
+        "random map (baseline)": [s.random_baseline for s in scores],
+        "heat inside the cell mask": [s.inside_mask_share for s in scores],
+    }
+    positions = np.arange(len(scores))
+    figure, axes = plt.subplots(figsize=(9, 4.5), dpi=100)
+    for offset, (name, values) in enumerate(bars.items()):
+        axes.bar(positions + (offset - 1) * 0.27, values, 0.27, label=name)
+    axes.set_xticks(positions, [s.method for s in scores])
+    axes.axhline(0, color="black", linewidth=0.8)
+    axes.set_title(f"Faithfulness on test-split cells (CAMs n={n_cam}, LIME n={n_lime})")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(REPO_ROOT / "docs" / "faithfulness.png")
 
 
 if __name__ == "__main__":

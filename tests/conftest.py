@@ -1,4 +1,4 @@
-"""Shared fixtures: small real images from the dataset (when present) and generated files."""
+"""Shared fixtures: the shipped samples, a synthetic cell and the analyzer on the shipped weights."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bcds_core.paths import SAMPLES_DIR, WEIGHTS_DIR, pbc_root
+from bcds_core.paths import SAMPLES_DIR, WEIGHTS_DIR
 
 
 def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -43,7 +43,3 @@ def analyzer():
     if not (WEIGHTS_DIR / "classifier" / "config.json").exists():
         pytest.skip("no released classifier in weights/")
     return CellAnalyzer(device="cpu")
-
-
-def requires_dataset():
-    return pytest.mark.skipif(not pbc_root().is_dir(), reason="PBC dataset folder not present")

@@ -1,8 +1,11 @@
-"""Helpers shared by the commands: loading the models with a clear failure."""
+"""Helpers shared by the commands: choosing labelled images, loading the models with a clear failure."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from bcds_core.paths import DATASET_DIR
 
 
 def load_analyzer():
@@ -15,3 +18,31 @@ def load_analyzer():
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--split``, ``--split-csv`` and ``--limit``: which images of a PBC-layout folder to use."""
+    parser.add_argument(
+        "--split", choices=["train", "val", "test"], help="only this split of the project's split CSV"
+    )
+    parser.add_argument("--split-csv", default=str(DATASET_DIR / "pbc_split.csv"))
+    parser.add_argument("--limit", type=int, help="use at most this many images (quick checks)")
+
+
+def selected_images(args: argparse.Namespace):
+    """(images, skipped files) of ``args.dir`` after ``--split`` and ``--limit``.
+
+    Images are matched to the split CSV by content hash, so the project's test
+    split is found inside any copy of the dataset folder.
+
+    Raises:
+        FileNotFoundError: ``args.dir`` is not a folder.
+    """
+    from bcds_core.dataset_index import index_folder
+    from bcds_core.splits import read_split_csv
+
+    images, skipped = index_folder(args.dir)
+    if args.split:
+        wanted = {row.sha256 for row in read_split_csv(args.split_csv) if row.split == args.split}
+        images = [image for image in images if image.sha256 in wanted]
+    return (images[: args.limit] if args.limit else images), skipped

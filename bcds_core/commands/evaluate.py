@@ -14,8 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from bcds_core.commands.common import load_analyzer
-from bcds_core.paths import DATASET_DIR
+from bcds_core.commands.common import add_selection_arguments, load_analyzer, selected_images
 
 CHUNK = 64
 
@@ -24,11 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="folder in the PBC layout <group>/<LABEL>_<id>.jpg")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON (last line)")
     parser.add_argument("--out", help="folder for confusion matrices, reports and error lists")
-    parser.add_argument(
-        "--split", choices=["train", "val", "test"], help="only this split of the project's split CSV"
-    )
-    parser.add_argument("--split-csv", default=str(DATASET_DIR / "pbc_split.csv"))
-    parser.add_argument("--limit", type=int, help="evaluate at most this many images (quick checks)")
+    add_selection_arguments(parser)
     parser.add_argument(
         "--thumbnails",
         action="store_true",
@@ -37,16 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bcds_core.dataset_index import index_folder
     from bcds_core.evaluation import LabelledResult, summarise, write_artifacts
-    from bcds_core.splits import read_split_csv
 
     root = Path(args.dir)
-    images, skipped = index_folder(root)
-    if args.split:
-        wanted = {row.sha256 for row in read_split_csv(args.split_csv) if row.split == args.split}
-        images = [image for image in images if image.sha256 in wanted]
-    images = images[: args.limit] if args.limit else images
+    try:
+        images, skipped = selected_images(args)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not images:
         print(f"error: no labelled images found in {root}", file=sys.stderr)
         return 2

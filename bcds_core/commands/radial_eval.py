@@ -13,41 +13,32 @@ import json
 import sys
 from pathlib import Path
 
-from bcds_core.paths import DATASET_DIR, REPORTS_DIR
+from bcds_core.commands.common import add_selection_arguments, selected_images
+from bcds_core.paths import REPORTS_DIR
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="folder in the PBC layout <group>/<LABEL>_<id>.jpg")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON (last line)")
-    parser.add_argument(
-        "--split", choices=["train", "val", "test"], help="only this split of the project's split CSV"
-    )
-    parser.add_argument("--split-csv", default=str(DATASET_DIR / "pbc_split.csv"))
+    add_selection_arguments(parser)
     parser.add_argument("--stats", default=str(REPORTS_DIR / "stats"), help="folder written by `stats`")
-    parser.add_argument("--limit", type=int, help="classify at most this many images (quick checks)")
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from bcds_core.dataset_index import index_folder
     from bcds_core.explore.cell_centre import CellLocator
     from bcds_core.explore.compute import analyse_image
     from bcds_core.explore.radial_signatures import signature_features
     from bcds_core.explore.stats_files import StatsMissingError, load_classifier
     from bcds_core.image_io import ImageDecodeError, decode_image, read_bytes
-    from bcds_core.splits import read_split_csv
 
     try:
         classifier = load_classifier(args.stats)
-        images, skipped = index_folder(args.dir)
+        images, skipped = selected_images(args)
     except (StatsMissingError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.split:
-        wanted = {row.sha256 for row in read_split_csv(args.split_csv) if row.split == args.split}
-        images = [image for image in images if image.sha256 in wanted]
-    images = images[: args.limit] if args.limit else images
     if not images:
         print(f"error: no labelled images found in {args.dir}", file=sys.stderr)
         return 2

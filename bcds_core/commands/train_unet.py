@@ -11,7 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--per-label", type=int, default=300, help="derived masks per class")
+    parser.add_argument("--per-label", type=int, default=100, help="derived masks per class")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "unet"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "unet"), help="release folder")

@@ -139,7 +139,7 @@ def train(args: argparse.Namespace) -> None:
             val_pbc = _iou(model(xv), yv)
             xe, ye = _batch(val_expert_x, val_expert_y, config, augment=False)
             val_expert = _iou(model(xe), ye)
-        score = (val_pbc + val_expert) / 2
+        score = val_pbc  # held-out expert masks are reported, never used to choose
         metrics = {
             "epoch": epoch,
             "loss": float(np.mean(losses)),
