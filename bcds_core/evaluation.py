@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
-from bcds_core.analysis import CellResult
+from bcds_core.analysis import GROUP_MATRIX, CellResult
 from bcds_core.classifier.calibration import expected_calibration_error
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS
 
@@ -32,8 +32,34 @@ class LabelledResult:
     result: CellResult
 
 
-def summarise(items: list[LabelledResult]) -> dict:
-    """The contract's metrics: n, accuracy_8/11, macro_f1_8/11, ece_8/11, n_review, n_rejected."""
+def uncalibrated_confidences(items: list[LabelledResult], temperature: float) -> tuple[list, list]:
+    """Group and fine confidences of each answer before temperature scaling.
+
+    Calibrated probabilities are softmax(z / T); T * log of them is z up to a
+    constant, so softmax of that gives back the network's own probabilities.
+    Items without an answer get 0.
+    """
+    conf8, conf11 = [], []
+    for item in items:
+        fine = item.result.fine_probabilities
+        if fine is None or item.result.label is None:
+            conf8.append(0.0)
+            conf11.append(0.0)
+            continue
+        logits = temperature * np.log(np.clip(fine, 1e-12, 1.0))
+        raw = np.exp(logits - logits.max())
+        raw /= raw.sum()
+        conf8.append(float((raw @ GROUP_MATRIX)[GROUPS.index(item.result.group)]))
+        conf11.append(float(raw[FINE_CLASSES.index(item.result.label)]))
+    return conf8, conf11
+
+
+def summarise(items: list[LabelledResult], temperature: float | None = None) -> dict:
+    """The contract's metrics: n, accuracy_8/11, macro_f1_8/11, ece_8/11, n_review, n_rejected.
+
+    With the classifier's ``temperature``, also the ECE before temperature scaling
+    (``ece_8_uncalibrated``, ``ece_11_uncalibrated``).
+    """
     true8 = [i.true_group for i in items]
     pred8 = [i.result.group or NO_ANSWER for i in items]
     fine_items = [i for i in items if i.true_label]
@@ -44,7 +70,7 @@ def summarise(items: list[LabelledResult]) -> dict:
     hits8 = np.array(true8) == np.array(pred8)
     hits11 = np.array(true11) == np.array(pred11)
     answered_ok = np.array([i.result.status == "ok" for i in items])
-    return {
+    summary = {
         "n": len(items),
         "n_fine": len(fine_items),
         "accuracy_8": float(hits8.mean()) if items else 0.0,
@@ -61,6 +87,13 @@ def summarise(items: list[LabelledResult]) -> dict:
         "n_errors": int(sum(not i.result.ok for i in items)),
         "accuracy_8_status_ok": float(hits8[answered_ok].mean()) if answered_ok.any() else 0.0,
     }
+    if temperature is not None:
+        raw8, raw11 = uncalibrated_confidences(items, temperature)
+        fine_rows = [bool(i.true_label) for i in items]
+        summary["ece_8_uncalibrated"] = expected_calibration_error(raw8, hits8)
+        summary["ece_11_uncalibrated"] = expected_calibration_error(np.array(raw11)[fine_rows], hits11)
+        summary["temperature"] = temperature
+    return summary
 
 
 def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -> None:

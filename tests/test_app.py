@@ -4,6 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bcds_core.paths import REPO_ROOT
+from bcds_core.taxonomy import display_name
 
 TIMEOUT = 120
 
@@ -32,7 +33,28 @@ def test_classify_page_without_input_shows_the_uploader_only():
     assert not at.error
 
 
-@pytest.mark.parametrize("page", ["pages/review_errors.py"])
-def test_other_pages_render(page):
+@pytest.mark.parametrize(
+    "page", ["pages/review_errors.py", "pages/dataset_overview.py", "pages/colour_signatures.py"]
+)
+def test_other_pages_render_from_the_shipped_reports(page):
     at = AppTest.from_file(str(REPO_ROOT / page), default_timeout=TIMEOUT).run()
     assert not at.exception
+    assert not at.warning, [w.value for w in at.warning]
+
+
+def test_review_page_filters_to_the_chosen_pair_and_shows_both_classes():
+    at = AppTest.from_file(str(REPO_ROOT / "pages/review_errors.py"), default_timeout=TIMEOUT).run()
+    pairs = at.selectbox(key="review_pair")
+    assert len(pairs.options) >= 2
+    pairs.select_index(1).run()
+    assert not at.exception
+    true, predicted = pairs.value
+    text = " ".join(m.value for m in at.markdown)
+    assert f"true **{display_name(true)}**, predicted **{display_name(predicted)}**" in text
+    assert f"True class: {display_name(true)}" in text and f"Predicted: {display_name(predicted)}" in text
+
+
+def test_signature_page_classifies_a_sample_by_its_nearest_signature():
+    at = AppTest.from_file(str(REPO_ROOT / "pages/colour_signatures.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("Nearest class signature" in s.value for s in at.success)

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         results = analyzer.analyze_bytes([(i.path, (root / i.path).read_bytes()) for i in chunk])
         items += [LabelledResult(i.path, i.group, i.label, r) for i, r in zip(chunk, results, strict=True)]
         print(f"evaluated {len(items)}/{len(images)}", file=sys.stderr, flush=True)
-    summary = {**summarise(items), "skipped_files": len(skipped)}
+    summary = {**summarise(items, analyzer.temperature), "skipped_files": len(skipped)}
     if args.out:
         write_artifacts(items, summary, Path(args.out))
         if args.thumbnails:
