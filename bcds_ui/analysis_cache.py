@@ -1,4 +1,4 @@
-"""Per-image results cached by content, so reruns of a page never recompute them."""
+"""Per-image results and explanations kept by content, so reruns of a page never recompute them."""
 
 from __future__ import annotations
 
@@ -20,9 +20,20 @@ def analyze_one(_analyzer: CellAnalyzer, name: str, key: str, data: bytes) -> Ce
     return _analyzer.analyze_bytes([(name, data)])[0]
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+def has_explanation(key: str, method: str, target: int) -> bool:
+    """Whether this session has already computed the explanation."""
+    return (key, method, target) in st.session_state.get("explanations", {})
+
+
 def explain_one(
-    _analyzer: CellAnalyzer, _result: CellResult, key: str, method: str, target: int
+    analyzer: CellAnalyzer, result: CellResult, key: str, method: str, target: int, progress=None
 ) -> Explanation:
-    """An explanation of one analysed image, cached by (content, method, target)."""
-    return explain(_analyzer, _result.cell, method, target)
+    """An explanation of one analysed image, kept per session by (content, method, target).
+
+    Kept in the session state rather than ``st.cache_data`` so that LIME can
+    drive a progress bar while it runs; ``progress`` gets the fraction done.
+    """
+    kept = st.session_state.setdefault("explanations", {})
+    if (key, method, target) not in kept:
+        kept[(key, method, target)] = explain(analyzer, result.cell, method, target, progress=progress)
+    return kept[(key, method, target)]

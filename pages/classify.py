@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from bcds_core.explain import METHODS
+from bcds_core.explain.base import crop_to_image
 from bcds_core.paths import SAMPLES_DIR
 from bcds_core.taxonomy import FINE_CLASSES, display_name
-from bcds_ui.analysis_cache import analyze_one, content_key, explain_one
+from bcds_ui.analysis_cache import analyze_one, content_key, explain_one, has_explanation
 from bcds_ui.attribution import show_attribution
 from bcds_ui.figures import heatmap_figure, image_figure, top_classes_figure, with_mask_outline
 from bcds_ui.models import require_analyzer
@@ -68,17 +69,22 @@ def explain_panel(column, result, key: str) -> None:
         format_func=display_name,
         key=f"classify_target_{key}",
     )
-    slow = method in ("lime", "scorecam")
+    target = FINE_CLASSES.index(target_label)
+    slow = method in ("lime", "scorecam") and not has_explanation(key, method, target)
     if slow and not column.button(f"Run {METHODS[method]}", key=f"classify_run_{key}_{method}"):
-        column.info("LIME takes a few seconds per cell: press the button to run it.")
+        column.info(f"{METHODS[method]} takes a few seconds per cell: press the button to run it.")
         return
-    with column.spinner(f"Computing {METHODS[method]}..."):
-        explanation = explain_one(analyzer, result, key, method, FINE_CLASSES.index(target_label))
+    bar = column.progress(0.0, text=f"Computing {METHODS[method]}...") if slow else None
+
+    def report(fraction: float) -> None:
+        bar.progress(fraction, text=f"{METHODS[method]}: {fraction:.0%} of the perturbed samples scored")
+
+    explanation = explain_one(analyzer, result, key, method, target, report if slow else None)
+    if bar is not None:
+        bar.empty()
     signed = explanation.signed_crop is not None
     heat = explanation.image_heat
     if signed:
-        from bcds_core.explain.base import crop_to_image
-
         heat = crop_to_image(explanation.signed_crop, result.cell.centre, result.cell.image_shape)
     column.plotly_chart(
         heatmap_figure(

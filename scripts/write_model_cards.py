@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import platform
+from pathlib import Path
 
 from bcds_core.paths import REPORTS_DIR, WEIGHTS_DIR
 
@@ -48,6 +49,43 @@ def _confusion(name: str) -> list[str]:
     ]
 
 
+def _cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "x86-64 CPU"
+
+
+def _views_line(config: dict) -> str:
+    found = config.get("tta_validation", {})
+    return "; ".join(
+        f"{views} view(s): acc8 {acc['acc8']:.4f}, acc11 {acc['acc11']:.4f}" for views, acc in found.items()
+    )
+
+
+def _colour_check() -> list[str]:
+    """The colour-balance check (scripts/colour_check.py) as a table, if it was run."""
+    report = _load(REPORTS_DIR / "colour_check.json")
+    if not report:
+        return []
+    lines = [
+        "### Colour balance: the cell or the JPEG pipeline?",
+        f"`scripts/colour_check.py`: {report['per_class']} test images per label; slide colour (median border "
+        f"RGB) and accuracy as the images are and after per-channel gains that move every slide to the common "
+        f"colour {report['target_slide_rgb']}. 8-group accuracy: {report['accuracy_8_as_is']:.4f} as is, "
+        f"{report['accuracy_8_rebalanced']:.4f} rebalanced.",
+        "",
+        "| label | n | slide RGB | accuracy as is | rebalanced |",
+        "|---|---|---|---|---|",
+    ]
+    for label, row in report["classes"].items():
+        lines.append(
+            f"| {label} | {row['n']} | {row['slide_rgb']} | {row['accuracy_as_is']:.3f} | "
+            f"{row['accuracy_rebalanced']:.3f} |"
+        )
+    return [*lines, ""]
+
+
 def classifier_card() -> str:
     folder = WEIGHTS_DIR / "classifier"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
@@ -61,6 +99,9 @@ def classifier_card() -> str:
         "pixel size (256 original px), centred on the mask; outside the dilated mask = dataset mean.",
         f"- Calibration: temperature {config.get('temperature', 1):.3f} fitted on the validation split; "
         f"review threshold {config.get('review_threshold', 0.5):.2f} on the fine-class confidence.",
+        f"- Test-time augmentation: the answer averages the logits of {config.get('tta_views', 1)} flipped view(s) "
+        f"of the input (`bcds_core/classifier/tta.py`), chosen on validation: {_views_line(config)}. "
+        "The heat maps explain the single plain view.",
         f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`.",
         "",
         "## Data and split",
@@ -74,13 +115,18 @@ def classifier_card() -> str:
         "(inverse square root of frequency); NEUTROPHIL/IG-only images train through their group's sum.",
         "- Augmentation: any rotation, flips, zoom 0.9-1.1, shifts, mask dilation 0-4 px, brightness, contrast, "
         "saturation and per-channel colour gains (against the second JPEG pipeline's colour balance).",
-        f"- Hardware: {platform.processor() or 'x86-64'} CPU, 2 cores, float32 channels_last; "
+        f"- Hardware: {_cpu_name()}, 2 cores, float32 channels_last (bf16 autocast is far slower on this "
+        "AVX2-only CPU); "
         f"{seconds / 3600:.2f} h of training.",
-        "- Choice of ResNet-18 over ResNet-34: measured here at 128 px, batch 32, 2 threads, ResNet-18 trains "
-        "24 img/s and ResNet-34 17 img/s; in the session's CPU budget ResNet-18 got 9 epochs where ResNet-34 "
-        "would have had 6. An accuracy comparison of the two is still to do.",
+        "- Choice of ResNet-18 over the ResNet-34 of the published method: measured here at 128 px, batch 32, "
+        "2 threads, ResNet-18 trains 24 img/s and ResNet-34 17 img/s (inference 15 ms and 26 ms per image); in "
+        "the CPU budget of one session ResNet-18 gets 9 epochs where ResNet-34 would get 6. An accuracy "
+        "comparison of the two at equal CPU time is still to do (`train-classifier --arch resnet34`).",
         "",
         "## Validation history",
+        "Measured in evaluation mode with the running BatchNorm statistics of each epoch, which lag behind the "
+        "weights at one-cycle's high learning rates; the release recomputes them on 2,048 training images first.",
+        "",
         *_history_table(training.get("history", []), ["loss", "val_acc8", "val_acc11"]),
         "",
         "## Test-split metrics (`python -m bcds_core evaluate ../shared/data/pbc --split test --json`)",
@@ -88,6 +134,11 @@ def classifier_card() -> str:
         json.dumps(metrics, indent=2),
         "```",
         "",
+        f"ECE before temperature scaling: {metrics.get('ece_8_uncalibrated', float('nan')):.4f} (8 groups), "
+        f"{metrics.get('ece_11_uncalibrated', float('nan')):.4f} (11 classes); after: {metrics.get('ece_8', float('nan')):.4f} "
+        f"and {metrics.get('ece_11', float('nan')):.4f}.",
+        "",
+        *_colour_check(),
         "### Per-class (11)",
         *_report_table(_load(EVALUATION / "report_11.json")),
         "",

@@ -58,3 +58,17 @@ def test_signature_page_classifies_a_sample_by_its_nearest_signature():
     at = AppTest.from_file(str(REPO_ROOT / "pages/colour_signatures.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert any("Nearest class signature" in s.value for s in at.success)
+
+
+def test_lime_runs_on_demand_and_is_kept_for_the_session():
+    at = AppTest.from_file(str(REPO_ROOT / "pages/classify.py"), default_timeout=TIMEOUT)
+    at.session_state["classify_sample"] = "EO"
+    at.run()
+    method = next(box for box in at.selectbox if box.value == "gradcam")
+    method.set_value("lime").run()
+    assert any("press the button" in i.value for i in at.info)
+    next(b for b in at.button if b.label.startswith("Run LIME")).click().run()
+    assert not at.exception
+    assert any("of the heat lies inside the cell mask" in c.value for c in at.caption)
+    at.run()
+    assert not any("press the button" in i.value for i in at.info)

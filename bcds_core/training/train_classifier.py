@@ -205,11 +205,11 @@ def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TAR
     return 0.95
 
 
-def choose_views(model, cache, val_idx, val_rows, config, run) -> tuple[int, torch.Tensor]:
+def choose_views(model, cache, val_idx, val_rows, config, run) -> tuple[int, torch.Tensor, dict]:
     """One plain look or the mean over all flips: whichever is more accurate on validation.
 
     Returns:
-        (views, validation logits with that many views).
+        (views, validation logits with that many views, validation accuracies of each choice).
     """
     centres = centres_of(cache, val_idx)
     candidates = {}
@@ -218,7 +218,7 @@ def choose_views(model, cache, val_idx, val_rows, config, run) -> tuple[int, tor
         candidates[views] = (accuracies(logits, val_rows), logits)
         run.log(f"validation with {views} view(s): {candidates[views][0]}")
     views = max(candidates, key=lambda v: (candidates[v][0]["acc11"], candidates[v][0]["acc8"], -v))
-    return views, candidates[views][1]
+    return views, candidates[views][1], {str(v): acc for v, (acc, _) in candidates.items()}
 
 
 def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None:
@@ -230,7 +230,7 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
     )
     recalibrate_batchnorm(model, cache, calibration_idx, centres_of(cache, calibration_idx), config)
     val_rows = [rows[i] for i in val_idx]
-    views, logits = choose_views(model, cache, val_idx, val_rows, config, run)
+    views, logits, view_accuracies = choose_views(model, cache, val_idx, val_rows, config, run)
     temperature = fit_temperature(logits, allowed[val_idx])
     fine = torch.softmax(logits / temperature, 1).numpy()
     threshold = review_threshold(fine, val_rows)
@@ -242,6 +242,7 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
         "temperature": temperature,
         "review_threshold": threshold,
         "tta_views": views,
+        "tta_validation": view_accuracies,
         "training": {
             "epochs": args.epochs,
             "batch_size": args.batch_size,
