@@ -8,7 +8,7 @@ class: the slide colour (median of the image border, RGB), and the accuracy as
 the images are and after per-channel gains that move each image's slide colour
 to the median slide colour of all of them.
 
-Usage: .venv/bin/python scripts/colour_check.py [PER_CLASS]   -> reports/colour_check.json
+Usage: .venv/bin/python -m scripts.colour_check [PER_CLASS]   -> reports/colour_check.json
 """
 
 from __future__ import annotations

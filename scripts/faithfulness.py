@@ -1,6 +1,6 @@
 """Faithfulness of every explanation method on test-split cells -> docs/explanations.md figures.
 
-Usage: .venv/bin/python scripts/faithfulness.py [N_CAM] [N_LIME]
+Usage: .venv/bin/python -m scripts.faithfulness [N_CAM] [N_LIME]
 Writes reports/faithfulness.json and docs/faithfulness.png (matplotlib, which lime installs).
 """
 

@@ -1,6 +1,6 @@
 """Draw the U-Net masks of hard PBC test images (off-centre, several cells) into docs/.
 
-Usage: .venv/bin/python scripts/mask_gallery.py  (needs the dataset and weights/unet)
+Usage: .venv/bin/python -m scripts.mask_gallery  (needs the dataset and weights/unet)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Render weights/<model>/MODEL_CARD.md from config.json, metrics.json and the evaluation files.
 
-Usage: .venv/bin/python scripts/write_model_cards.py
+Usage: .venv/bin/python -m scripts.write_model_cards
 Run after training and after `evaluate ... --out reports/evaluation` and `evaluate-masks`.
 """
 
@@ -63,6 +63,22 @@ def _views_line(config: dict) -> str:
     )
 
 
+def _phases(training: dict) -> str:
+    """The schedule in words: one one-cycle run, or a first run and a fine-tuning run."""
+    last = f"{training.get('epochs')} epochs of one-cycle (peak lr {training.get('lr')})"
+    first = training.get("init_from_history", [])
+    if not first:
+        return last
+    return f"{len(first)} epochs of one-cycle (peak lr 0.002), then {last} from those weights"
+
+
+def _bn_choice(training: dict) -> str:
+    found = training.get("bn_validation", {})
+    kept = "the recomputed ones" if training.get("bn_recalibrated") else "the statistics as trained"
+    scores = "; ".join(f"{name}: acc8 {a['acc8']:.4f}, acc11 {a['acc11']:.4f}" for name, a in found.items())
+    return f"{kept} ({scores})"
+
+
 def _colour_check() -> list[str]:
     """The colour-balance check (scripts/colour_check.py) as a table, if it was run."""
     report = _load(REPORTS_DIR / "colour_check.json")
@@ -90,7 +106,8 @@ def classifier_card() -> str:
     folder = WEIGHTS_DIR / "classifier"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
     training = config.get("training", {})
-    seconds = sum(h.get("seconds", 0) for h in training.get("history", []))
+    first_phase = training.get("init_from_history", [])
+    seconds = sum(h.get("seconds", 0) for h in first_phase + training.get("history", []))
     lines = [
         "# Cell classifier (11 fine classes, 8 groups as sums)",
         "",
@@ -110,8 +127,8 @@ def classifier_card() -> str:
         "never trained on and not used for any choice.",
         "",
         "## Training",
-        f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, AdamW lr {training.get('lr')} "
-        f"(one-cycle), weight decay {training.get('weight_decay')}; loss: -log P(label set) with class weights "
+        f"- {_phases(training)}, batch {training.get('batch_size')}, AdamW, weight decay "
+        f"{training.get('weight_decay')}; loss: -log P(label set) with class weights "
         "(inverse square root of frequency); NEUTROPHIL/IG-only images train through their group's sum.",
         "- Augmentation: any rotation, flips, zoom 0.9-1.1, shifts, mask dilation 0-4 px, brightness, contrast, "
         "saturation and per-channel colour gains (against the second JPEG pipeline's colour balance).",
@@ -125,8 +142,21 @@ def classifier_card() -> str:
         "",
         "## Validation history",
         "Measured in evaluation mode with the running BatchNorm statistics of each epoch, which lag behind the "
-        "weights at one-cycle's high learning rates; the release recomputes them on 2,048 training images first.",
+        "weights at one-cycle's high learning rates. The release compared the final statistics with statistics "
+        f"recomputed on 2,048 clean training images on validation and kept {_bn_choice(training)}.",
         "",
+        *(
+            [
+                "First phase:",
+                "",
+                *_history_table(first_phase, ["loss", "val_acc8", "val_acc11"]),
+                "",
+                "Fine-tuning:",
+                "",
+            ]
+            if first_phase
+            else []
+        ),
         *_history_table(training.get("history", []), ["loss", "val_acc8", "val_acc11"]),
         "",
         "## Test-split metrics (`python -m bcds_core evaluate ../shared/data/pbc --split test --json`)",

@@ -20,6 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip training: release the run's last checkpoint (BatchNorm, temperature, threshold)",
     )
+    parser.add_argument(
+        "--init-from",
+        help="start from the final weights of another run folder (a fine-tuning phase: new optimiser and schedule)",
+    )
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "classifier"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "classifier"), help="release folder")
 

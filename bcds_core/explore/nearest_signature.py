@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 METRICS = ("euclidean", "mahalanobis")
-#: Weight of the identity in the shrunk within-class covariance (chosen on the validation split).
+#: Weight of the identity in the shrunk within-class covariance: a small ridge that keeps the
+#: 266x266 covariance of ~3,400 training signatures well conditioned (not tuned on any split).
 DEFAULT_SHRINKAGE = 0.01
 
 

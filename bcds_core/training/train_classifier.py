@@ -11,6 +11,7 @@ its config; the test split is never touched here. Resumable after a stop.
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 from pathlib import Path
 
@@ -124,6 +125,9 @@ def train(args: argparse.Namespace) -> None:
         scheduler.load_state_dict(state["scheduler"])
         start_epoch = int(state["epoch"]) + 1
         run.log(f"resumed after epoch {start_epoch - 1}")
+    elif args.init_from:
+        model.load_state_dict(RunState(Path(args.init_from)).load()["model"])
+        run.log(f"fine-tuning the final weights of {args.init_from}")
     if args.release_only:
         start_epoch = args.epochs
     for epoch in range(start_epoch, args.epochs):
@@ -171,8 +175,10 @@ def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64)
     """Recompute BatchNorm running statistics on unaugmented training images.
 
     At one-cycle's high learning rates the running averages lag far behind the
-    weights; a cumulative average over clean training inputs makes evaluation
-    mode match what the final weights expect.
+    weights, and a cumulative average over clean inputs makes evaluation mode
+    match them. At the end of the schedule the averages are current but were
+    taken on augmented inputs, which the weights were fitted to; so the
+    release measures both on validation and keeps the better (``release``).
     """
     for module in model.modules():
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
@@ -222,14 +228,26 @@ def choose_views(model, cache, val_idx, val_rows, config, run) -> tuple[int, tor
 
 
 def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None:
-    """Final weights -> recalibrated BatchNorm -> temperature and review threshold on validation -> release."""
+    """Final weights -> BatchNorm statistics, flip views, temperature and review threshold, all chosen on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
     model.load_state_dict(run.load()["model"])
+    val_rows = [rows[i] for i in val_idx]
+    as_trained = accuracies(
+        predict_logits(model, cache, val_idx, centres_of(cache, val_idx), config), val_rows
+    )
+    recalibrated = copy.deepcopy(model)
     calibration_idx = np.sort(
         np.random.default_rng(7).choice(train_idx, BN_CALIBRATION_IMAGES, replace=False)
     )
-    recalibrate_batchnorm(model, cache, calibration_idx, centres_of(cache, calibration_idx), config)
-    val_rows = [rows[i] for i in val_idx]
+    recalibrate_batchnorm(recalibrated, cache, calibration_idx, centres_of(cache, calibration_idx), config)
+    after = accuracies(
+        predict_logits(recalibrated, cache, val_idx, centres_of(cache, val_idx), config), val_rows
+    )
+    bn_recalibrated = (after["acc11"], after["acc8"]) > (as_trained["acc11"], as_trained["acc8"])
+    run.log(
+        f"validation, BatchNorm as trained: {as_trained}; recalibrated: {after}; keep recalibrated: {bn_recalibrated}"
+    )
+    model = recalibrated if bn_recalibrated else model
     views, logits, view_accuracies = choose_views(model, cache, val_idx, val_rows, config, run)
     temperature = fit_temperature(logits, allowed[val_idx])
     fine = torch.softmax(logits / temperature, 1).numpy()
@@ -248,8 +266,10 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
             "batch_size": args.batch_size,
             "lr": args.lr,
             "weight_decay": args.weight_decay,
-            "bn_recalibration_images": BN_CALIBRATION_IMAGES,
+            "bn_recalibrated": bn_recalibrated,
+            "bn_validation": {"as_trained": as_trained, "recalibrated": after},
             "history": run.history(),
+            "init_from_history": RunState(Path(args.init_from)).history() if args.init_from else [],
         },
     }
     digest = save_released(model.state_dict(), Path(args.out), config)
