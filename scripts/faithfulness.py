@@ -46,11 +46,12 @@ def plot(scores, n_cam: int, n_lime: int) -> None:
         "ROAD combined (higher = more faithful)": [s.road_combined for s in scores],
         "random map (baseline)": [s.random_baseline for s in scores],
         "heat inside the cell mask": [s.inside_mask_share for s in scores],
+        "mask's share of the crop (flat-map baseline)": [s.mask_area_share for s in scores],
     }
     positions = np.arange(len(scores))
     figure, axes = plt.subplots(figsize=(9, 4.5), dpi=100)
     for offset, (name, values) in enumerate(bars.items()):
-        axes.bar(positions + (offset - 1) * 0.27, values, 0.27, label=name)
+        axes.bar(positions + (offset - 1.5) * 0.2, values, 0.2, label=name)
     axes.set_xticks(positions, [s.method for s in scores])
     axes.axhline(0, color="black", linewidth=0.8)
     axes.set_title(f"Faithfulness on test-split cells (CAMs n={n_cam}, LIME n={n_lime})")
