@@ -48,7 +48,7 @@ def test_review_page_filters_to_the_chosen_pair_and_shows_both_classes():
     assert len(pairs.options) >= 2
     pairs.select_index(1).run()
     assert not at.exception
-    true, predicted = pairs.value
+    true, predicted = at.selectbox(key="review_pair").value
     text = " ".join(m.value for m in at.markdown)
     assert f"true **{display_name(true)}**, predicted **{display_name(predicted)}**" in text
     assert f"True class: {display_name(true)}" in text and f"Predicted: {display_name(predicted)}" in text
