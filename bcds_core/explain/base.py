@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from bcds_core.preprocessing import WORKING_SCALE
+from bcds_core.taxonomy import FINE_CLASSES
 
 
 @dataclass
@@ -31,6 +33,37 @@ class Explanation:
     signed_crop: np.ndarray | None
     inside_mask_share: float
     seconds: float
+
+
+def finished_explanation(
+    method: str,
+    target: int,
+    crop_heat: np.ndarray,
+    cell,
+    crop_mask: np.ndarray,
+    started: float,
+    signed_crop: np.ndarray | None = None,
+) -> Explanation:
+    """The record of a method's crop heat: mapped onto the image, scored against the mask, timed.
+
+    Args:
+        method: registry name.
+        target: index into ``FINE_CLASSES`` of the class explained.
+        crop_heat: CxC map in [0, 1] over the classifier's input crop.
+        cell: the ``PreparedCell`` explained (its centre and image shape place the crop).
+        crop_mask: CxC cell mask over the crop.
+        started: ``time.perf_counter()`` when the method began.
+        signed_crop: the signed map, for methods that have one.
+    """
+    return Explanation(
+        method=method,
+        target=FINE_CLASSES[target],
+        crop_heat=crop_heat,
+        image_heat=crop_to_image(crop_heat, cell.centre, cell.image_shape),
+        signed_crop=signed_crop,
+        inside_mask_share=inside_share(crop_heat, crop_mask),
+        seconds=time.perf_counter() - started,
+    )
 
 
 def normalise(heat: np.ndarray) -> np.ndarray:

@@ -15,8 +15,7 @@ from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, ScoreCAM
 from pytorch_grad_cam.base_cam import BaseCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from bcds_core.explain.base import Explanation, crop_to_image, inside_share, normalise
-from bcds_core.taxonomy import FINE_CLASSES
+from bcds_core.explain.base import Explanation, finished_explanation, normalise
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,4 @@ def explain_with_cam(analyzer, cell, method: str, target: int) -> Explanation:
     inputs = analyzer.classifier_input([cell])
     crop_heat = normalise(cam_maps(analyzer.classifier, inputs, method, [target])[0])
     crop_mask = analyzer.crop_mask(cell)
-    return Explanation(
-        method=method,
-        target=FINE_CLASSES[target],
-        crop_heat=crop_heat,
-        image_heat=crop_to_image(crop_heat, cell.centre, cell.image_shape),
-        signed_crop=None,
-        inside_mask_share=inside_share(crop_heat, crop_mask),
-        seconds=time.perf_counter() - started,
-    )
+    return finished_explanation(method, target, crop_heat, cell, crop_mask, started)

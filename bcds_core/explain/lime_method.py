@@ -19,8 +19,7 @@ import torch
 from lime import lime_image
 from skimage.segmentation import slic
 
-from bcds_core.explain.base import Explanation, crop_to_image, inside_share, normalise
-from bcds_core.taxonomy import FINE_CLASSES
+from bcds_core.explain.base import Explanation, finished_explanation, normalise
 
 NUM_SAMPLES = 300
 N_SEGMENTS = 40
@@ -84,13 +83,4 @@ def explain_with_lime(
     signed *= crop_mask > 0
     scale = float(np.abs(signed).max())
     signed = signed / scale if scale > 0 else signed
-    crop_heat = normalise(signed)
-    return Explanation(
-        method="lime",
-        target=FINE_CLASSES[target],
-        crop_heat=crop_heat,
-        image_heat=crop_to_image(crop_heat, cell.centre, cell.image_shape),
-        signed_crop=signed,
-        inside_mask_share=inside_share(crop_heat, crop_mask),
-        seconds=time.perf_counter() - started,
-    )
+    return finished_explanation("lime", target, normalise(signed), cell, crop_mask, started, signed)
