@@ -98,3 +98,18 @@ def test_a_batch_of_ten_gives_a_table_and_a_chart(page, app_url):
     page.get_by_text("Download results (CSV)").first.wait_for()
     assert page.locator("[data-testid='stDataFrame']").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "classify_batch.png"), full_page=True)
+
+
+def test_exploration_and_review_pages_work_from_the_shipped_reports(page, app_url):
+    page.goto(f"{app_url}/dataset_overview")
+    page.get_by_text("Images per split").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "dataset_overview.png"), full_page=True)
+    page.goto(f"{app_url}/colour_signatures")
+    page.get_by_role("tab", name="One image").click()
+    page.get_by_text("Nearest class signature").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "colour_signatures.png"), full_page=True)
+    page.goto(f"{app_url}/review_errors")
+    page.get_by_text("True class:").first.wait_for()
+    page.get_by_text("Download all errors (CSV)").first.wait_for()
+    assert page.get_by_text("Traceback").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "review_errors.png"), full_page=True)
