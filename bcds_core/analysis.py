@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bcds_core.classifier.inputs import classifier_batch, mask_centre
+from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import fine_and_group_probabilities, load_classifier
 from bcds_core.classifier.tta import averaged_logits
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
@@ -23,7 +23,7 @@ from bcds_core.image_cache import CACHE_SIDE
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.preprocessing import background_colour, resize_mask, to_working_scale
-from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask, main_component
+from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask, main_component, mask_centre
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.status import decide_status
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, group_matrix

@@ -7,13 +7,13 @@ import pytest
 
 from bcds_core.explore import colour_histograms as hist
 from bcds_core.explore import radial_signatures as radial
-from bcds_core.explore.cell_centre import mask_centre
 from bcds_core.explore.gallery import gallery_page, images_by_label
 from bcds_core.explore.nearest_signature import fit_nearest_signature
 from bcds_core.explore.outliers import farthest_per_class
 from bcds_core.explore.stats_files import STATS_DIR, read_stats, write_stats
 from bcds_core.explore.tables import signature_rows
 from bcds_core.paths import SAMPLES_DIR
+from bcds_core.segmentation.mask_features import mask_centre
 from tests.test_cli import bcds
 
 
@@ -47,11 +47,11 @@ def test_hue_features_treat_the_ends_of_the_colour_circle_as_neighbours():
     assert np.linalg.norm(a - b) < 0.2 * np.linalg.norm(a - c)
 
 
-def test_mask_centre_is_the_centroid_and_none_for_an_empty_mask():
+def test_mask_centre_is_the_centroid_and_the_image_centre_for_an_empty_mask():
     mask = np.zeros((50, 80), bool)
     mask[10:20, 30:50] = True
     assert mask_centre(mask) == pytest.approx((39.5, 14.5))
-    assert mask_centre(np.zeros((5, 5), bool)) is None
+    assert mask_centre(np.zeros((5, 9), bool)) == (4.0, 2.0)
 
 
 def test_histograms_split_cell_and_background_pixels():

@@ -11,20 +11,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage as ndi
 
 from bcds_core.training.augment import colour_jitter, crop_grid, random_geometry
 
 #: Mask dilation kernels (working pixels) drawn in training; inference uses the config's.
 TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9)
-
-
-def mask_centre(mask: np.ndarray) -> tuple[float, float]:
-    """(x, y) centroid of a boolean mask; the array centre if the mask is empty."""
-    if not mask.any():
-        return (mask.shape[1] - 1) / 2, (mask.shape[0] - 1) / 2
-    y, x = ndi.center_of_mass(mask)
-    return float(x), float(y)
 
 
 def classifier_batch(

@@ -28,10 +28,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from bcds_core.explore.cell_centre import CellLocator
-    from bcds_core.explore.compute import analyse_image
+    from bcds_core.explore.compute import analyse_images
     from bcds_core.explore.radial_signatures import signature_features
     from bcds_core.explore.stats_files import StatsMissingError, load_classifier
-    from bcds_core.image_io import ImageDecodeError, decode_image, read_bytes
 
     try:
         classifier = load_classifier(args.stats)
@@ -43,17 +42,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: no labelled images found in {args.dir}", file=sys.stderr)
         return 2
     locator = CellLocator()
-    signatures, groups, undecodable = [], [], 0
-    for n, image in enumerate(images, 1):
-        try:
-            rgb = decode_image(read_bytes(Path(args.dir) / image.path)).rgb
-        except ImageDecodeError:
-            undecodable += 1
-            continue
-        signatures.append(analyse_image(rgb, locator).signature)
-        groups.append(image.group)
-        if n % 250 == 0:
-            print(f"classified {n}/{len(images)}", file=sys.stderr, flush=True)
+    analysed = analyse_images(Path(args.dir), images, locator)
+    signatures = [analysis.signature for _, analysis in analysed]
+    groups = [image.group for image, _ in analysed]
     predicted = classifier.predict(signature_features(np.stack(signatures)))
     correct = sum(p == g for p, g in zip(predicted, groups, strict=True))
     result = {
@@ -62,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         "correct": correct,
         "metric": classifier.metric,
         "mask_source": locator.source,
-        "undecodable": undecodable,
+        "undecodable": len(images) - len(analysed),
         "skipped_files": len(skipped),
     }
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))

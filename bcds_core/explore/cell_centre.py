@@ -16,6 +16,7 @@ import numpy as np
 
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.preprocessing import resize_mask, to_working_scale
+from bcds_core.segmentation.mask_features import mask_centre
 
 #: Mask sources, as reported in the statistics files.
 UNET_SOURCE = "unet"
@@ -35,14 +36,6 @@ class CellLocation:
     mask: np.ndarray
     centre: tuple[float, float]
     found: bool
-
-
-def mask_centre(mask: np.ndarray) -> tuple[float, float] | None:
-    """(x, y) centroid of a boolean mask in pixel coordinates, or None if it is empty."""
-    rows, cols = np.nonzero(mask)
-    if rows.size == 0:
-        return None
-    return float(cols.mean()), float(rows.mean())
 
 
 class CellLocator:
@@ -70,8 +63,4 @@ class CellLocator:
     def locate(self, rgb: np.ndarray) -> CellLocation:
         """Mask and centre of the cell in an HxWx3 uint8 RGB image."""
         mask = self.mask(rgb)
-        centre = mask_centre(mask)
-        if centre is None:
-            height, width = rgb.shape[:2]
-            return CellLocation(mask, ((width - 1) / 2, (height - 1) / 2), False)
-        return CellLocation(mask, centre, True)
+        return CellLocation(mask, mask_centre(mask), bool(mask.any()))

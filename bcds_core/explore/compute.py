@@ -85,10 +85,14 @@ def class_signatures(signatures: np.ndarray, names: list[str | None]) -> dict[st
     return result
 
 
-def _analyse_all(
-    root: Path, images: list[IndexedImage], locator: CellLocator, histograms: bool, progress
+def analyse_images(
+    root: Path,
+    images: list[IndexedImage],
+    locator: CellLocator,
+    histograms: bool = False,
+    progress: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
 ) -> list[tuple[IndexedImage, ImageAnalysis]]:
-    """Analyse each image; images that cannot be decoded are left out."""
+    """Analyse each image of a folder; images that cannot be decoded are reported and left out."""
     results: list[tuple[IndexedImage, ImageAnalysis]] = []
     start = time.monotonic()
     for n, image in enumerate(images, 1):
@@ -215,8 +219,8 @@ def compute_stats(
     locator = locator or CellLocator()
     fit, evaluate, fit_split = select_images(images, split_of, per_class, seed)
     progress(f"{len(images)} images; fitting on {len(fit)} ({fit_split}), evaluating on {len(evaluate)}")
-    fitted = _analyse_all(root, fit, locator, True, progress)
-    evaluated = _analyse_all(root, evaluate, locator, False, progress)
+    fitted = analyse_images(root, fit, locator, True, progress)
+    evaluated = analyse_images(root, evaluate, locator, False, progress)
     if not fitted:
         raise ValueError(f"None of the images under {root} could be decoded.")
     bundle = StatsBundle(

@@ -26,6 +26,14 @@ MIN_OTHER_NUCLEUS_AREA = 400
 MIN_OTHER_NUCLEUS_RATIO = 0.5
 
 
+def mask_centre(mask: np.ndarray) -> tuple[float, float]:
+    """(x, y) centroid of a boolean mask; the array centre if the mask is empty."""
+    if not mask.any():
+        return (mask.shape[1] - 1) / 2, (mask.shape[0] - 1) / 2
+    y, x = ndi.center_of_mass(mask)
+    return float(x), float(y)
+
+
 @dataclass(frozen=True)
 class MaskFeatures:
     """Findings of one mask, at working scale.

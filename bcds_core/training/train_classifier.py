@@ -19,11 +19,12 @@ import numpy as np
 import torch
 
 from bcds_core.classifier.calibration import fit_temperature
-from bcds_core.classifier.inputs import classifier_batch, mask_centre
+from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import allowed_set_nll, build_classifier
 from bcds_core.classifier.tta import FLIP_VIEWS, averaged_logits
 from bcds_core.image_cache import open_cache
 from bcds_core.paths import CACHE_DIR, DATASET_DIR
+from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
 from bcds_core.training.run_state import RunState
@@ -211,16 +212,20 @@ def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TAR
     return 0.95
 
 
-def choose_views(model, cache, val_idx, val_rows, config, run) -> tuple[int, torch.Tensor, dict]:
+def choose_views(
+    model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+) -> tuple[int, torch.Tensor, dict]:
     """One plain look or the mean over all flips: whichever is more accurate on validation.
+
+    Args:
+        plain_logits: ``model``'s validation logits from one plain look (already computed).
 
     Returns:
         (views, validation logits with that many views, validation accuracies of each choice).
     """
-    centres = centres_of(cache, val_idx)
+    flipped = predict_logits(model, cache, val_idx, val_centres, config, views=len(FLIP_VIEWS))
     candidates = {}
-    for views in (1, len(FLIP_VIEWS)):
-        logits = predict_logits(model, cache, val_idx, centres, config, views=views)
+    for views, logits in ((1, plain_logits), (len(FLIP_VIEWS), flipped)):
         candidates[views] = (accuracies(logits, val_rows), logits)
         run.log(f"validation with {views} view(s): {candidates[views][0]}")
     views = max(candidates, key=lambda v: (candidates[v][0]["acc11"], candidates[v][0]["acc8"], -v))
@@ -232,23 +237,24 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
     model.load_state_dict(run.load()["model"])
     val_rows = [rows[i] for i in val_idx]
-    as_trained = accuracies(
-        predict_logits(model, cache, val_idx, centres_of(cache, val_idx), config), val_rows
-    )
+    val_centres = centres_of(cache, val_idx)
+    plain_logits = predict_logits(model, cache, val_idx, val_centres, config)
     recalibrated = copy.deepcopy(model)
     calibration_idx = np.sort(
         np.random.default_rng(7).choice(train_idx, BN_CALIBRATION_IMAGES, replace=False)
     )
     recalibrate_batchnorm(recalibrated, cache, calibration_idx, centres_of(cache, calibration_idx), config)
-    after = accuracies(
-        predict_logits(recalibrated, cache, val_idx, centres_of(cache, val_idx), config), val_rows
-    )
+    recalibrated_logits = predict_logits(recalibrated, cache, val_idx, val_centres, config)
+    as_trained, after = accuracies(plain_logits, val_rows), accuracies(recalibrated_logits, val_rows)
     bn_recalibrated = (after["acc11"], after["acc8"]) > (as_trained["acc11"], as_trained["acc8"])
     run.log(
         f"validation, BatchNorm as trained: {as_trained}; recalibrated: {after}; keep recalibrated: {bn_recalibrated}"
     )
-    model = recalibrated if bn_recalibrated else model
-    views, logits, view_accuracies = choose_views(model, cache, val_idx, val_rows, config, run)
+    if bn_recalibrated:
+        model, plain_logits = recalibrated, recalibrated_logits
+    views, logits, view_accuracies = choose_views(
+        model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+    )
     temperature = fit_temperature(logits, allowed[val_idx])
     fine = torch.softmax(logits / temperature, 1).numpy()
     threshold = review_threshold(fine, val_rows)
