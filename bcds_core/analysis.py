@@ -17,8 +17,8 @@ import torch
 
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import fine_and_group_probabilities, load_classifier
-from bcds_core.classifier.tta import averaged_logits
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
+from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_cache import CACHE_SIDE
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.paths import WEIGHTS_DIR

@@ -120,7 +120,7 @@ def classifier_card() -> str:
         f"- Calibration: temperature {config.get('temperature', 1):.3f} fitted on the validation split; "
         f"review threshold {config.get('review_threshold', 0.5):.2f} on the fine-class confidence.",
         f"- Test-time augmentation: the answer averages the logits of {config.get('tta_views', 1)} flipped view(s) "
-        f"of the input (`bcds_core/classifier/tta.py`), chosen on validation: {_views_line(config)}. "
+        f"of the input (`bcds_core/flip_tta.py`), chosen on validation: {_views_line(config)}. "
         "The heat maps explain the single plain view.",
         f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`.",
         "",
@@ -211,10 +211,13 @@ def unet_card() -> str:
         "## Training",
         f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, AdamW lr {training.get('lr')} "
         "(one-cycle), loss Dice + BCE (smp.losses); augmentation: any rotation, flips, zoom 0.75-1.3, shifts, "
-        "elastic deformation, colour jitter. CPU, 1 thread, beside the classifier's training."
+        "elastic deformation, colour jitter. CPU, 1 thread, beside the classifier's training.",
         "- Checkpoint: the epoch with the best IoU on 220 derived masks of validation-split images; the held-out "
         "expert masks are logged each epoch (`train.log`) but never used to choose. A first 3-epoch run reached "
-        "0.893 IoU on the held-out expert masks; this 8-epoch run 0.928.",
+        "0.893 IoU on the held-out expert masks; this 8-epoch run 0.928 with one look.",
+        f"- Test-time augmentation: the mask averages {config.get('tta_views', 1)} flipped view(s) "
+        "(`bcds_core/flip_tta.py`), chosen on the same 220 derived validation masks "
+        f"(IoU by number of views: {config.get('tta_validation_iou', {})}; `scripts/choose_unet_views.py`).",
         "",
         "## Metrics",
         "`python -m bcds_core evaluate-masks ../shared/data/wbc_masks_cellavision --json`:",

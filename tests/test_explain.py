@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bcds_core.explain import METHODS, explain
-from bcds_core.explain.faithfulness import score_method
+from bcds_core.explain.faithfulness import RANDOM_MAP, score_cell, summarise
 from bcds_core.taxonomy import FINE_CLASSES
 
 
@@ -44,6 +44,9 @@ def test_unknown_method_is_refused_with_the_known_ones(analyzer, prepared):
 
 def test_grad_cam_is_more_faithful_than_a_random_map(analyzer, prepared):
     cells, targets = prepared
-    scores = score_method(analyzer, cells[:3], targets[:3], "gradcam")
-    assert scores.road_combined > scores.random_baseline + 0.05
-    assert scores.inside_mask_share > scores.mask_area_share
+    scored = [score_cell(analyzer, cells[i], targets[i], ["gradcam"], seed=i) for i in range(3)]
+    grad_cam, random_map = summarise(scored, "gradcam"), summarise(scored, RANDOM_MAP)
+    assert grad_cam.n == grad_cam.n_road == 3
+    assert grad_cam.road_combined > random_map.road_combined + 0.05
+    assert grad_cam.blank_combined > random_map.blank_combined + 0.05
+    assert grad_cam.inside_mask_share > grad_cam.mask_area_share

@@ -3,7 +3,8 @@
 Built with segmentation_models_pytorch from names kept in ``config.json``, so
 the released folder alone rebuilds it. It sees the whole image resized to
 ``input_side`` and answers one probability map; the mask is resized back to
-the image's own size, whatever that size is.
+the image's own size, whatever that size is. The release may average flipped
+views (``tta_views`` in the config, chosen on derived validation masks).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import segmentation_models_pytorch as smp
 import torch
 
+from bcds_core.flip_tta import averaged_logits
 from bcds_core.weights_io import load_released
 
 #: Architecture of the shipped U-Net; training writes it into config.json.
@@ -68,7 +70,8 @@ def predict_probabilities(
 ) -> list[np.ndarray]:
     """Cell probability maps (float32 in [0, 1]) at each image's own size."""
     device = next(model.parameters()).device
-    logits = model(to_unet_input(rgb_images, config).to(device))
+    inputs = to_unet_input(rgb_images, config).to(device)
+    logits = averaged_logits(model, inputs, int(config.get("tta_views", 1)), dense=True)
     probabilities = torch.sigmoid(logits[:, 0]).cpu().numpy()
     return [
         cv2.resize(p, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)

@@ -21,7 +21,7 @@ import torch
 from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import allowed_set_nll, build_classifier
-from bcds_core.classifier.tta import FLIP_VIEWS, averaged_logits
+from bcds_core.flip_tta import FLIP_VIEWS, averaged_logits
 from bcds_core.image_cache import open_cache
 from bcds_core.paths import CACHE_DIR, DATASET_DIR
 from bcds_core.segmentation.mask_features import mask_centre

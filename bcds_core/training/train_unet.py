@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from segmentation_models_pytorch.losses import DiceLoss, SoftBCEWithLogitsLoss
 
+from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_cache import CACHE_SIDE, open_cache
 from bcds_core.paths import CACHE_DIR, DATASET_DIR, expert_masks_root
 from bcds_core.segmentation.derived_masks import mask_is_plausible
@@ -86,6 +87,29 @@ def _iou(logits: torch.Tensor, target: torch.Tensor) -> float:
     return float((inter / union).mean())
 
 
+def choose_views(model, config: dict, images: np.ndarray, masks: np.ndarray) -> tuple[int, dict[str, float]]:
+    """How many flip views to average (1, 2 or 4): the fewest with the best IoU on ``images``.
+
+    Args:
+        model: the U-Net in eval mode.
+        config: its config (input side, normalisation).
+        images, masks: validation images and masks at cache scale (derived masks only:
+            the held-out expert masks are never used to choose).
+
+    Returns:
+        (views, mean IoU of each choice keyed by the number of views).
+    """
+    x, y = _batch(images, masks, config, augment=False)
+    with torch.inference_mode():
+        scores = {str(v): round(_iou(averaged_logits(model, x, v, dense=True), y), 4) for v in (1, 2, 4)}
+    return int(max(scores, key=lambda v: (scores[v], -int(v)))), scores
+
+
+def validation_indices(cache) -> np.ndarray:
+    """The derived validation masks that choose the checkpoint and the views."""
+    return _balanced_indices(cache, "val", 20, seed=1)
+
+
 def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -93,7 +117,7 @@ def train(args: argparse.Namespace) -> None:
     config = dict(DEFAULT_UNET_CONFIG)
     cache = open_cache(CACHE_DIR / "pbc_working", read_split_csv(DATASET_DIR / "pbc_split.csv"))
     train_idx = _balanced_indices(cache, "train", args.per_label, seed=0)
-    val_idx = _balanced_indices(cache, "val", 20, seed=1)
+    val_idx = validation_indices(cache)
     expert_all = [p.name for p in read_mask_folder(expert_masks_root())]
     held_out = held_out_names(expert_all)
     expert_x, expert_y = _expert_arrays(lambda name: name not in held_out)
@@ -162,6 +186,13 @@ def train(args: argparse.Namespace) -> None:
             }
         )
     best_state = torch.load(run.directory / "best.pt", weights_only=True)
+    model.load_state_dict(best_state)
+    config["tta_views"], config["tta_validation_iou"] = choose_views(
+        model.eval(), config, cache.images[val_idx], cache.masks[val_idx]
+    )
+    run.log(
+        f"flip views {config['tta_views']} (derived validation IoU by views: {config['tta_validation_iou']})"
+    )
     config["training"] = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from bcds_core.classifier.model import build_classifier
-from bcds_core.classifier.tta import FLIP_VIEWS, averaged_logits
+from bcds_core.flip_tta import FLIP_VIEWS, averaged_logits
 
 
 def test_one_view_is_the_plain_model_and_four_views_the_mean_over_flips():
@@ -30,3 +30,10 @@ def test_the_averaged_answer_does_not_depend_on_the_cells_orientation():
 def test_views_out_of_range_are_refused(views):
     with pytest.raises(ValueError, match="views"):
         averaged_logits(torch.nn.Identity(), torch.zeros(1, 3, 8, 8), views)
+
+
+def test_dense_maps_are_flipped_back_onto_the_input_before_averaging():
+    inputs = torch.arange(2 * 1 * 4 * 5, dtype=torch.float32).view(2, 1, 4, 5)
+    identity = torch.nn.Identity()
+    torch.testing.assert_close(averaged_logits(identity, inputs, 4, dense=True), inputs)
+    assert not torch.allclose(averaged_logits(identity, inputs, 2), inputs)

@@ -1,0 +1,34 @@
+"""Choose the released U-Net's flip views on derived validation masks; record them in its config.
+
+Usage: .venv/bin/python -m scripts.choose_unet_views
+``train-unet`` does this at release; this script applies it to a U-Net released
+before the step existed. Only ``config.json`` changes (the weights and their
+hash stay as they are); the held-out expert masks are not looked at.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bcds_core.image_cache import open_cache
+from bcds_core.paths import CACHE_DIR, DATASET_DIR, WEIGHTS_DIR
+from bcds_core.segmentation.unet import load_unet
+from bcds_core.splits import read_split_csv
+from bcds_core.training.train_unet import choose_views, validation_indices
+from bcds_core.weights_io import CONFIG_FILE
+
+
+def main() -> None:
+    model, config = load_unet(WEIGHTS_DIR / "unet")
+    cache = open_cache(CACHE_DIR / "pbc_working", read_split_csv(DATASET_DIR / "pbc_split.csv"))
+    val_idx = validation_indices(cache)
+    views, scores = choose_views(model, config, cache.images[val_idx], cache.masks[val_idx])
+    config_path = WEIGHTS_DIR / "unet" / CONFIG_FILE
+    saved = json.loads(config_path.read_text())
+    saved.update({"tta_views": views, "tta_validation_iou": scores})
+    config_path.write_text(json.dumps(saved, indent=2) + "\n")
+    print(json.dumps({"views": views, "derived_validation_iou": scores, "masks": len(val_idx)}))
+
+
+if __name__ == "__main__":
+    main()
