@@ -24,8 +24,14 @@ def thumbnail_names(path: str) -> tuple[str, str]:
 
 
 def write_error_thumbnails(analyzer, items, out_dir: Path) -> int:
-    """Write both thumbnails for each misclassified item; returns how many cells."""
+    """Write both thumbnails for each misclassified item; returns how many cells.
+
+    Thumbnails from an earlier evaluation are removed first: a cell that a newer
+    model gets right must not linger in the review.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.jpg"):
+        stale.unlink()
     written = 0
     for item in items:
         result = item.result

@@ -64,12 +64,10 @@ def _views_line(config: dict) -> str:
 
 
 def _phases(training: dict) -> str:
-    """The schedule in words: one one-cycle run, or a first run and a fine-tuning run."""
-    last = f"{training.get('epochs')} epochs of one-cycle (peak lr {training.get('lr')})"
-    first = training.get("init_from_history", [])
-    if not first:
-        return last
-    return f"{len(first)} epochs of one-cycle (peak lr 0.002), then {last} from those weights"
+    """The schedule in words: each phase's one-cycle, each from the previous phase's final weights."""
+    return ", then from those weights ".join(
+        f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})" for p in training.get("phases", [])
+    )
 
 
 def _bn_choice(training: dict) -> str:
@@ -109,8 +107,8 @@ def classifier_card() -> str:
     folder = WEIGHTS_DIR / "classifier"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
     training = config.get("training", {})
-    first_phase = training.get("init_from_history", [])
-    seconds = sum(h.get("seconds", 0) for h in first_phase + training.get("history", []))
+    phases = training.get("phases", [])
+    seconds = sum(h.get("seconds", 0) for p in phases for h in p["history"])
     lines = [
         "# Cell classifier (11 fine classes, 8 groups as sums)",
         "",
@@ -149,19 +147,15 @@ def classifier_card() -> str:
         f"recomputed on 2,048 clean training images on validation and kept {_bn_choice(training)}.",
         "",
         *(
-            [
-                "First phase:",
+            line
+            for number, phase in enumerate(phases, 1)
+            for line in (
+                f"Phase {number} (`runs/{phase['run']}`, {phase['epochs']} epochs, peak lr {phase['lr']}):",
                 "",
-                *_history_table(first_phase, ["loss", "val_acc8", "val_acc11"]),
+                *_history_table(phase["history"], ["loss", "val_acc8", "val_acc11"]),
                 "",
-                "Fine-tuning:",
-                "",
-            ]
-            if first_phase
-            else []
+            )
         ),
-        *_history_table(training.get("history", []), ["loss", "val_acc8", "val_acc11"]),
-        "",
         "## Test-split metrics (`python -m bcds_core evaluate ../shared/data/pbc --split test --json`)",
         "```json",
         json.dumps(metrics, indent=2),

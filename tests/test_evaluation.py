@@ -33,3 +33,12 @@ def test_a_rejected_image_counts_as_wrong_and_has_zero_confidence():
     assert summary["accuracy_8"] == 0.5 and summary["accuracy_11"] == 0.5
     assert summary["n_rejected"] == 1 and summary["n"] == 2
     assert summary["ece_11"] == pytest.approx(summary["ece_11_uncalibrated"], abs=1e-3)  # T = 1
+
+
+def test_thumbnails_of_an_earlier_evaluation_are_removed(tmp_path):
+    from bcds_core.review_thumbnails import write_error_thumbnails
+
+    stale = tmp_path / "neutrophil__SNE_1__mask.jpg"
+    stale.write_bytes(b"old")
+    assert write_error_thumbnails(analyzer=None, items=[], out_dir=tmp_path) == 0
+    assert not stale.exists()

@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 
 CHECKPOINT_FILE = "checkpoint.pt"
+#: A run's settings and the run it started from, so a release can list every phase behind it.
+PHASE_FILE = "phase.json"
 
 
 class RunState:
@@ -43,6 +45,21 @@ class RunState:
         if not self.metrics_path.exists():
             return []
         return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
+
+    def record_phase(self, settings: dict, init_from: str | None) -> None:
+        """Remember this run's settings and parent run (first start only; a resume keeps them)."""
+        path = self.directory / PHASE_FILE
+        if not path.exists():
+            path.write_text(
+                json.dumps({"run": self.directory.name, **settings, "init_from": init_from}) + "\n"
+            )
+
+    def phases(self) -> list[dict]:
+        """Every training phase behind this run, oldest first, each with its validation history."""
+        path = self.directory / PHASE_FILE
+        phase = json.loads(path.read_text()) if path.exists() else {"run": self.directory.name}
+        earlier = RunState(Path(phase["init_from"])).phases() if phase.get("init_from") else []
+        return [*earlier, {**phase, "history": self.history()}]
 
     def save(self, state: dict) -> None:
         """Write the checkpoint atomically (never a half-written file)."""

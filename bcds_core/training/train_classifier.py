@@ -90,6 +90,7 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     np.random.seed(0)
     run = RunState(Path(args.run_dir))
+    run.record_phase({"epochs": args.epochs, "lr": args.lr}, args.init_from)
     config = {
         "arch": args.arch,
         "classes": list(FINE_CLASSES),
@@ -268,14 +269,11 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
         "tta_views": views,
         "tta_validation": view_accuracies,
         "training": {
-            "epochs": args.epochs,
             "batch_size": args.batch_size,
-            "lr": args.lr,
             "weight_decay": args.weight_decay,
             "bn_recalibrated": bn_recalibrated,
             "bn_validation": {"as_trained": as_trained, "recalibrated": after},
-            "history": run.history(),
-            "init_from_history": RunState(Path(args.init_from)).history() if args.init_from else [],
+            "phases": run.phases(),
         },
     }
     digest = save_released(model.state_dict(), Path(args.out), config)
