@@ -80,7 +80,7 @@ def plot(scores) -> None:
     for offset, (name, values) in enumerate(bars.items()):
         left.bar(positions + (offset - 1) * 0.27, values, 0.27, label=name)
     left.axhline(scores[0].mask_area_share, color="grey", linestyle=":", label="mask's share of the crop")
-    left.set_xticks(positions, [f"{s.method}\n(n={s.n}, ROAD {s.n_road})" for s in scores], fontsize=8)
+    left.set_xticks(positions, [f"{s.method}\n{s.n} cells\n(ROAD {s.n_road})" for s in scores], fontsize=8)
     left.axhline(0, color="black", linewidth=0.8)
     left.set_title("Higher = more faithful / more heat on the cell")
     left.legend(fontsize=8)
