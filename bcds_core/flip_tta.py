@@ -40,6 +40,6 @@ def averaged_logits(
     outputs = outputs.view(views, len(inputs), *outputs.shape[1:])
     if dense:
         outputs = torch.stack(
-            [o.flip(axes) if axes else o for o, axes in zip(outputs, FLIP_VIEWS, strict=False)]
+            [o.flip(axes) if axes else o for o, axes in zip(outputs, FLIP_VIEWS[:views], strict=True)]
         )
     return outputs.mean(dim=0)

@@ -23,10 +23,8 @@ def main() -> None:
     cache = open_cache(CACHE_DIR / "pbc_working", read_split_csv(DATASET_DIR / "pbc_split.csv"))
     val_idx = validation_indices(cache)
     views, scores = choose_views(model, config, cache.images[val_idx], cache.masks[val_idx])
-    config_path = WEIGHTS_DIR / "unet" / CONFIG_FILE
-    saved = json.loads(config_path.read_text())
-    saved.update({"tta_views": views, "tta_validation_iou": scores})
-    config_path.write_text(json.dumps(saved, indent=2) + "\n")
+    config.update({"tta_views": views, "tta_validation_iou": scores})
+    (WEIGHTS_DIR / "unet" / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     print(json.dumps({"views": views, "derived_validation_iou": scores, "masks": len(val_idx)}))
 
 

@@ -77,6 +77,10 @@ def _bn_choice(training: dict) -> str:
     return f"{kept} ({scores})"
 
 
+def _rgb(values) -> str:
+    return " ".join(f"{v:.0f}" for v in values)
+
+
 def _colour_check() -> list[str]:
     """The colour-balance check (scripts/colour_check.py) as a table, if it was run."""
     report = _load(REPORTS_DIR / "colour_check.json")
@@ -86,7 +90,7 @@ def _colour_check() -> list[str]:
         "### Colour balance: the cell or the JPEG pipeline?",
         f"`scripts/colour_check.py`: {report['per_class']} test images per label; slide colour (median border "
         f"RGB) and accuracy as the images are and after per-channel gains that move every slide to the common "
-        f"colour {' '.join(f'{v:.0f}' for v in report['target_slide_rgb'])}. 8-group accuracy: "
+        f"colour {_rgb(report['target_slide_rgb'])}. 8-group accuracy: "
         f"{report['accuracy_8_as_is']:.4f} as is, {report['accuracy_8_rebalanced']:.4f} rebalanced. "
         "Accuracy is on the fine class, and on the group for the NEUTROPHIL and IG images, whose bluish slide "
         "marks the other JPEG pipeline: their accuracy barely moves when they are given the common colour, so "
@@ -97,7 +101,7 @@ def _colour_check() -> list[str]:
     ]
     for label, row in report["classes"].items():
         lines.append(
-            f"| {label} | {row['n']} | {' '.join(f'{v:.0f}' for v in row['slide_rgb'])} | {row['accuracy_as_is']:.3f} | "
+            f"| {label} | {row['n']} | {_rgb(row['slide_rgb'])} | {row['accuracy_as_is']:.3f} | "
             f"{row['accuracy_rebalanced']:.3f} |"
         )
     return [*lines, ""]

@@ -77,11 +77,18 @@ def blank_out(image: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
 
 
 def blank_curves(inputs, maps: np.ndarray, targets, model) -> tuple[np.ndarray, np.ndarray]:
-    """MoRF and LeRF probability changes, maps x percentiles, with removed pixels blanked."""
+    """MoRF and LeRF probability changes, maps x percentiles, with removed pixels blanked.
+
+    The unperturbed scores are computed once here, not by the metric at every percentile.
+    """
+    before = np.float32(
+        [target(output).cpu().numpy() for target, output in zip(targets, model(inputs), strict=True)]
+    )
     curves = []
     for remover in (RemoveMostRelevantFirst, RemoveLeastRelevantFirst):
         metrics = [PerturbationConfidenceMetric(remover(p, blank_out)) for p in DELETION_PERCENTILES]
-        curves.append(np.stack([metric(inputs, maps, targets, model) for metric in metrics], axis=1))
+        after = [metric(inputs, maps, targets, model, return_diff=False) for metric in metrics]
+        curves.append(np.stack(after, axis=1) - before[:, None])
     return curves[0], curves[1]
 
 
