@@ -118,9 +118,10 @@ def _architecture_comparison() -> list[str]:
     if not runs:
         return lines
     lines += [
-        "- Accuracy at equal CPU time (`scripts/compare_architectures.py`): each trained from scratch with the "
-        "same data, augmentation and one-cycle schedule shape, epochs set by the throughput ratio; validation "
-        "split, at release (BatchNorm statistics and flip views chosen on validation as for the product):",
+        "- Accuracy at about equal CPU time (`scripts/compare_architectures.py`): each trained from scratch with "
+        "the same data, augmentation, one-cycle schedule shape and peak lr, epochs in the ratio of the "
+        "throughputs above; validation split, at release (BatchNorm statistics and flip views chosen on "
+        "validation as for the product). A short budget, far below the released model's, measured once each:",
         "",
         "| run | arch | epochs | peak lr | training min | val acc8 | val acc11 |",
         "|---|---|---|---|---|---|---|",
