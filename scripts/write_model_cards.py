@@ -108,7 +108,7 @@ def _colour_check() -> list[str]:
 
 
 def _architecture_comparison() -> list[str]:
-    """ResNet-18 against the published ResNet-34 on equal CPU time (scripts/compare_architectures.py)."""
+    """ResNet-18 against the published ResNet-34 at about equal CPU time (scripts/compare_architectures.py)."""
     runs = _load(WEIGHTS_DIR / "classifier" / "architecture_comparison.json").get("runs", [])
     lines = [
         "- Choice of ResNet-18 over the ResNet-34 of the published method: measured here at 128 px, batch 32, "
