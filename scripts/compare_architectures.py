@@ -18,17 +18,18 @@ from pathlib import Path
 
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.training.run_state import RunState
+from bcds_core.weights_io import CONFIG_FILE
 
 OUT = WEIGHTS_DIR / "classifier" / "architecture_comparison.json"
 
 
 def summarise(run_dir: Path) -> dict:
     """One run: settings, CPU time and validation accuracy at release (BatchNorm and flip views as chosen)."""
-    phase = json.loads((run_dir / "phase.json").read_text())
-    history = RunState(run_dir).history()
-    config = json.loads((run_dir / "release" / "config.json").read_text())
-    if phase.get("init_from") or len(history) != phase["epochs"]:
+    phases = RunState(run_dir).phases()
+    phase, history = phases[-1], phases[-1]["history"]
+    if len(phases) != 1 or len(history) != phase.get("epochs"):
         raise SystemExit(f"{run_dir}: not a finished run from scratch")
+    config = json.loads((run_dir / "release" / CONFIG_FILE).read_text())
     return {
         "run": phase["run"],
         "arch": config["arch"],
