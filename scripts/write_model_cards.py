@@ -64,9 +64,13 @@ def _views_line(config: dict) -> str:
 
 
 def _phases(training: dict) -> str:
-    """The schedule in words: each phase's one-cycle, each from the previous phase's final weights."""
+    """The schedule in words: each phase's one-cycle or weight averaging, each from the previous phase's final weights."""
     return ", then from those weights ".join(
-        f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})" for p in training.get("phases", [])
+        f"{p['epochs']} epochs at a constant lr {p['lr']} after a one-epoch warm-up, averaging the weights of "
+        "every epoch's end (stochastic weight averaging)"
+        if p.get("average_weights")
+        else f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})"
+        for p in training.get("phases", [])
     )
 
 
@@ -150,6 +154,7 @@ def classifier_card() -> str:
         f"- Calibration: temperature {config.get('temperature', 1):.3f} fitted on the validation split; "
         f"review threshold {config.get('review_threshold', 0.5):.2f} on the fine-class confidence.",
         f"- Test-time augmentation: the answer averages the logits of {config.get('tta_views', 1)} flipped view(s) "
+        "(flips about the axes, then about the diagonal, which together give every right-angle rotation) "
         f"of the input (`bcds_core/flip_tta.py`), chosen on validation: {_views_line(config)}. "
         "The heat maps explain the single plain view.",
         f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`.",

@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--init-from",
         help="start from the final weights of another run folder (a fine-tuning phase: new optimiser and schedule)",
     )
+    parser.add_argument(
+        "--average-weights",
+        action="store_true",
+        help="with --init-from: hold the learning rate at --lr and release the mean of each epoch's weights (SWA)",
+    )
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "classifier"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "classifier"), help="release folder")
 

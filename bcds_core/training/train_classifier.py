@@ -6,6 +6,12 @@ are weighted by the inverse square root of their frequency, so the rare
 immature granulocytes are not drowned by neutrophils. After the last epoch the
 temperature is fitted on the validation split and the release is written with
 its config; the test split is never touched here. Resumable after a stop.
+
+A phase that fine-tunes a trained run may average its weights instead of
+annealing them (``--average-weights``, stochastic weight averaging): the
+learning rate warms up over one epoch and stays, and the release is the mean
+of the weights at every epoch's end, which lies nearer the centre of the wide
+minimum that the single endpoints circle.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel
 
 from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import allowed_set_nll, build_classifier
-from bcds_core.flip_tta import FLIP_VIEWS, averaged_logits
+from bcds_core.flip_tta import VIEW_CHOICES, averaged_logits
 from bcds_core.image_cache import open_cache
 from bcds_core.paths import CACHE_DIR, DATASET_DIR
 from bcds_core.segmentation.mask_features import mask_centre
@@ -85,12 +92,34 @@ def accuracies(logits: torch.Tensor, rows) -> dict[str, float]:
     return {"acc8": float(np.mean(group_hits)), "acc11": float(np.mean(fine_hits))}
 
 
+def learning_rate_schedule(args, optimiser, steps_per_epoch: int):
+    """One-cycle for a phase that learns; for weight averaging, a one-epoch warm-up to a constant rate."""
+    if args.average_weights:
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimiser, lambda step: min(1.0, (step + 1) / steps_per_epoch)
+        )
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15
+    )
+
+
+def released_weights(state: dict) -> dict:
+    """The weights a checkpoint releases: the running average where the phase averages, else the last."""
+    if "averaged" not in state:
+        return state["model"]
+    prefix = "module."
+    return {k[len(prefix) :]: v for k, v in state["averaged"].items() if k.startswith(prefix)}
+
+
 def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     np.random.seed(0)
     run = RunState(Path(args.run_dir))
-    run.record_phase({"epochs": args.epochs, "lr": args.lr}, args.init_from)
+    settings = {"epochs": args.epochs, "lr": args.lr}
+    run.record_phase(
+        {**settings, "average_weights": True} if args.average_weights else settings, args.init_from
+    )
     config = {
         "arch": args.arch,
         "classes": list(FINE_CLASSES),
@@ -117,9 +146,7 @@ def train(args: argparse.Namespace) -> None:
     model = build_classifier(args.arch).to(memory_format=torch.channels_last)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = len(train_idx) // args.batch_size
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15
-    )
+    scheduler = learning_rate_schedule(args, optimiser, steps_per_epoch)
     start_epoch = 0
     if (state := run.load()) is not None:
         model.load_state_dict(state["model"])
@@ -128,8 +155,11 @@ def train(args: argparse.Namespace) -> None:
         start_epoch = int(state["epoch"]) + 1
         run.log(f"resumed after epoch {start_epoch - 1}")
     elif args.init_from:
-        model.load_state_dict(RunState(Path(args.init_from)).load()["model"])
+        model.load_state_dict(released_weights(RunState(Path(args.init_from)).load()))
         run.log(f"fine-tuning the final weights of {args.init_from}")
+    averaged = AveragedModel(model, use_buffers=True) if args.average_weights else None
+    if averaged is not None and state is not None:
+        averaged.load_state_dict(state["averaged"])
     if args.release_only:
         start_epoch = args.epochs
     for epoch in range(start_epoch, args.epochs):
@@ -153,7 +183,9 @@ def train(args: argparse.Namespace) -> None:
                 run.log(
                     f"epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-50:]):.4f} {rate:.1f} img/s"
                 )
-        logits = predict_logits(model, cache, val_idx, val_centres, config)
+        if averaged is not None:
+            averaged.update_parameters(model)
+        logits = predict_logits(averaged.module if averaged else model, cache, val_idx, val_centres, config)
         metrics = {
             "epoch": epoch,
             "loss": float(np.mean(losses)),
@@ -168,6 +200,7 @@ def train(args: argparse.Namespace) -> None:
                 "optimiser": optimiser.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "epoch": epoch,
+                **({"averaged": averaged.state_dict()} if averaged else {}),
             }
         )
     release(args, config, run, cache, rows, train_idx, val_idx, allowed)
@@ -216,7 +249,7 @@ def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TAR
 def choose_views(
     model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
 ) -> tuple[int, torch.Tensor, dict]:
-    """One plain look or the mean over all flips: whichever is more accurate on validation.
+    """How many flip views to average (``VIEW_CHOICES``): the most accurate on validation, fewest on a tie.
 
     Args:
         plain_logits: ``model``'s validation logits from one plain look (already computed).
@@ -224,9 +257,13 @@ def choose_views(
     Returns:
         (views, validation logits with that many views, validation accuracies of each choice).
     """
-    flipped = predict_logits(model, cache, val_idx, val_centres, config, views=len(FLIP_VIEWS))
     candidates = {}
-    for views, logits in ((1, plain_logits), (len(FLIP_VIEWS), flipped)):
+    for views in VIEW_CHOICES:
+        logits = (
+            plain_logits
+            if views == 1
+            else predict_logits(model, cache, val_idx, val_centres, config, views=views)
+        )
         candidates[views] = (accuracies(logits, val_rows), logits)
         run.log(f"validation with {views} view(s): {candidates[views][0]}")
     views = max(candidates, key=lambda v: (candidates[v][0]["acc11"], candidates[v][0]["acc8"], -v))
@@ -236,7 +273,7 @@ def choose_views(
 def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None:
     """Final weights -> BatchNorm statistics, flip views, temperature and review threshold, all chosen on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
-    model.load_state_dict(run.load()["model"])
+    model.load_state_dict(released_weights(run.load()))
     val_rows = [rows[i] for i in val_idx]
     val_centres = centres_of(cache, val_idx)
     plain_logits = predict_logits(model, cache, val_idx, val_centres, config)
