@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.classifier.model import fine_and_group_probabilities, load_classifier
+from bcds_core.classifier.model import consistent_answer, fine_and_group_probabilities, load_classifier
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_cache import CACHE_SIDE
@@ -197,17 +197,6 @@ class CellAnalyzer:
             )
             if not cell.features.cell_found:
                 clear_answer(result)
-
-
-def consistent_answer(fine: np.ndarray) -> tuple[int, int]:
-    """(group index, fine index): the likeliest group, then its likeliest fine class.
-
-    Choosing the fine class inside the chosen group keeps the two answers
-    consistent even when, say, SNE 0.40 + BNE 0.35 outweigh MY 0.45.
-    """
-    group_index = int(np.argmax(fine @ GROUP_MATRIX))
-    in_group = np.where(GROUP_MATRIX[:, group_index] > 0, fine, -1.0)
-    return group_index, int(np.argmax(in_group))
 
 
 def fill_answer(result: CellResult, fine: np.ndarray) -> None:

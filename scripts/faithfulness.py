@@ -15,7 +15,8 @@ from dataclasses import asdict
 
 import torch
 
-from bcds_core.analysis import CellAnalyzer, consistent_answer
+from bcds_core.analysis import CellAnalyzer
+from bcds_core.classifier.model import consistent_answer
 from bcds_core.explain.faithfulness import RANDOM_MAP, score_cell, summarise
 from bcds_core.image_io import decode_image, read_bytes
 from bcds_core.paths import DATASET_DIR, REPO_ROOT, REPORTS_DIR, pbc_root

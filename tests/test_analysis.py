@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bcds_core.analysis import consistent_answer
 from bcds_core.bad_inputs import bad_corpus
+from bcds_core.classifier.model import consistent_answer
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchvision
 
 from bcds_core.taxonomy import FINE_CLASSES, group_matrix
 from bcds_core.weights_io import load_released
 
+#: 11x8, 1 where a fine class belongs to a group.
+_GROUP_MATRIX = group_matrix()
 ARCHITECTURES = {"resnet18": torchvision.models.resnet18, "resnet34": torchvision.models.resnet34}
 
 
@@ -43,6 +46,17 @@ def fine_and_group_probabilities(
     """Calibrated fine probabilities (Bx11) and their group sums (Bx8)."""
     fine = torch.softmax(logits / temperature, dim=1)
     return fine, fine @ torch.from_numpy(group_matrix()).to(fine.device)
+
+
+def consistent_answer(fine: np.ndarray) -> tuple[int, int]:
+    """(group index, fine index): the likeliest group, then its likeliest fine class.
+
+    Choosing the fine class inside the chosen group keeps the two answers
+    consistent even when, say, SNE 0.40 + BNE 0.35 outweigh MY 0.45.
+    """
+    group_index = int(np.argmax(fine @ _GROUP_MATRIX))
+    in_group = np.where(_GROUP_MATRIX[:, group_index] > 0, fine, -1.0)
+    return group_index, int(np.argmax(in_group))
 
 
 def allowed_set_nll(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:

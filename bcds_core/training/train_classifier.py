@@ -27,7 +27,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.classifier.model import allowed_set_nll, build_classifier
+from bcds_core.classifier.model import allowed_set_nll, build_classifier, consistent_answer
 from bcds_core.flip_tta import VIEW_CHOICES, averaged_logits
 from bcds_core.image_cache import open_cache
 from bcds_core.paths import CACHE_DIR, DATASET_DIR
@@ -84,9 +84,9 @@ def predict_logits(model, cache, indices, centres, config, batch_size=128, views
 
 
 def accuracies(logits: torch.Tensor, rows) -> dict[str, float]:
-    """8-group accuracy on all rows, 11-class accuracy on fine-labelled rows."""
+    """8-group accuracy on all rows, 11-class accuracy on fine-labelled rows, of the product's consistent answer."""
     fine = torch.softmax(logits, 1).numpy()
-    predicted = [FINE_CLASSES[i] for i in fine.argmax(1)]
+    predicted = [FINE_CLASSES[consistent_answer(f)[1]] for f in fine]
     group_hits = [group_of(p) == r.group for p, r in zip(predicted, rows, strict=True)]
     fine_hits = [p == r.label for p, r in zip(predicted, rows, strict=True) if r.label]
     return {"acc8": float(np.mean(group_hits)), "acc11": float(np.mean(fine_hits))}
@@ -233,8 +233,6 @@ def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64)
 
 def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TARGET_ACCURACY) -> float:
     """Lowest confidence threshold whose accepted fine-labelled answers reach ``target_accuracy``."""
-    from bcds_core.analysis import consistent_answer
-
     labelled = [(f, r) for f, r in zip(fine, rows, strict=True) if r.label]
     answers = [consistent_answer(f) for f, _ in labelled]
     confidence = np.array([f[a[1]] for (f, _), a in zip(labelled, answers, strict=True)])
