@@ -126,3 +126,10 @@ def test_every_command_has_help(command):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args([command, "--help"])
     assert exit_info.value.code == 0
+
+
+def test_weight_averaging_without_a_run_to_average_is_refused_before_training(tmp_path):
+    result = bcds("train-classifier", "--average-weights", "--run-dir", tmp_path / "run", check=False)
+    assert result.returncode == 2
+    assert "--init-from" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()

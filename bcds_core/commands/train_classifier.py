@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from bcds_core.paths import RUNS_DIR, WEIGHTS_DIR
 
@@ -34,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.average_weights and not args.init_from:
+        print(
+            "error: --average-weights averages the weights of a trained run: add --init-from RUN_DIR",
+            file=sys.stderr,
+        )
+        return 2
     from bcds_core.training.train_classifier import train
 
     train(args)

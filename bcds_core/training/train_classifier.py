@@ -10,8 +10,9 @@ its config; the test split is never touched here. Resumable after a stop.
 A phase that fine-tunes a trained run may average its weights instead of
 annealing them (``--average-weights``, stochastic weight averaging): the
 learning rate warms up over one epoch and stays, and the release is the mean
-of the weights at every epoch's end, which lies nearer the centre of the wide
-minimum that the single endpoints circle.
+of the weights at every epoch's end. The idea is that the mean lies nearer the
+centre of a wide minimum than any single endpoint; here it did not beat a fully
+annealed one-cycle phase in the epochs tried (``docs/training.md``).
 """
 
 from __future__ import annotations
