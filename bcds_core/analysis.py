@@ -16,7 +16,12 @@ import numpy as np
 import torch
 
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.classifier.model import consistent_answer, fine_and_group_probabilities, load_classifier
+from bcds_core.classifier.model import (
+    GROUP_MATRIX,
+    consistent_answer,
+    fine_and_group_probabilities,
+    load_classifier,
+)
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_cache import CACHE_SIDE
@@ -26,11 +31,10 @@ from bcds_core.preprocessing import background_colour, resize_mask, to_working_s
 from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask, main_component, mask_centre
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.status import decide_status
-from bcds_core.taxonomy import FINE_CLASSES, GROUPS, group_matrix
+from bcds_core.taxonomy import FINE_CLASSES, GROUPS
 
 #: Images per forward pass in a batch.
 BATCH_SIZE = 16
-GROUP_MATRIX = group_matrix()
 
 
 @dataclass

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
-from bcds_core.analysis import GROUP_MATRIX, CellResult
+from bcds_core.analysis import CellResult
 from bcds_core.classifier.calibration import expected_calibration_error
+from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS
 
 NO_ANSWER = "none"

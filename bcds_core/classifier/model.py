@@ -16,8 +16,8 @@ import torchvision
 from bcds_core.taxonomy import FINE_CLASSES, group_matrix
 from bcds_core.weights_io import load_released
 
-#: 11x8, 1 where a fine class belongs to a group.
-_GROUP_MATRIX = group_matrix()
+#: 11x8, 1 where a fine class belongs to a group: group probabilities = fine probabilities @ GROUP_MATRIX.
+GROUP_MATRIX = group_matrix()
 ARCHITECTURES = {"resnet18": torchvision.models.resnet18, "resnet34": torchvision.models.resnet34}
 
 
@@ -45,7 +45,7 @@ def fine_and_group_probabilities(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Calibrated fine probabilities (Bx11) and their group sums (Bx8)."""
     fine = torch.softmax(logits / temperature, dim=1)
-    return fine, fine @ torch.from_numpy(group_matrix()).to(fine.device)
+    return fine, fine @ torch.from_numpy(GROUP_MATRIX).to(fine.device)
 
 
 def consistent_answer(fine: np.ndarray) -> tuple[int, int]:
@@ -54,8 +54,8 @@ def consistent_answer(fine: np.ndarray) -> tuple[int, int]:
     Choosing the fine class inside the chosen group keeps the two answers
     consistent even when, say, SNE 0.40 + BNE 0.35 outweigh MY 0.45.
     """
-    group_index = int(np.argmax(fine @ _GROUP_MATRIX))
-    in_group = np.where(_GROUP_MATRIX[:, group_index] > 0, fine, -1.0)
+    group_index = int(np.argmax(fine @ GROUP_MATRIX))
+    in_group = np.where(GROUP_MATRIX[:, group_index] > 0, fine, -1.0)
     return group_index, int(np.argmax(in_group))
 
 
