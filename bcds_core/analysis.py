@@ -24,10 +24,16 @@ from bcds_core.classifier.model import (
 )
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.flip_tta import averaged_logits
-from bcds_core.image_cache import CACHE_SIDE
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.paths import WEIGHTS_DIR
-from bcds_core.preprocessing import background_colour, resize_mask, to_working_scale
+from bcds_core.preprocessing import (
+    WORKING_SCALE,
+    background_colour,
+    canvas_side,
+    resize_mask,
+    to_scale,
+    to_working_scale,
+)
 from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask, main_component, mask_centre
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.status import decide_status
@@ -87,7 +93,11 @@ def default_device() -> str:
 
 @dataclass
 class PreparedCell:
-    """A decoded image at working scale with its mask and the classifier's canvas."""
+    """A decoded image at working scale with its mask, and the classifier's canvas.
+
+    ``canvas``, ``canvas_mask`` and ``centre`` (x, y of the canvas centre in the
+    image) are at the classifier's ``scale``, pixels per original pixel.
+    """
 
     working: np.ndarray
     mask: np.ndarray
@@ -95,23 +105,24 @@ class PreparedCell:
     canvas: np.ndarray
     canvas_mask: np.ndarray
     centre: tuple[int, int]
+    scale: float
     image_shape: tuple[int, int]
 
 
 def cell_canvas(
-    working: np.ndarray, mask: np.ndarray, centre: tuple[int, int]
+    image: np.ndarray, mask: np.ndarray, centre: tuple[int, int], side: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A ``CACHE_SIDE`` square centred on ``centre`` (x, y), padded with the slide colour."""
-    half = CACHE_SIDE // 2
+    """A ``side`` square of ``image`` and ``mask`` centred on ``centre`` (x, y), padded with the slide colour."""
+    half = side // 2
     top, left = centre[1] - half, centre[0] - half
-    canvas = np.empty((CACHE_SIDE, CACHE_SIDE, 3), np.uint8)
-    canvas[...] = background_colour(working)
-    canvas_mask = np.zeros((CACHE_SIDE, CACHE_SIDE), np.uint8)
+    canvas = np.empty((side, side, 3), np.uint8)
+    canvas[...] = background_colour(image)
+    canvas_mask = np.zeros((side, side), np.uint8)
     src_t, src_l = max(top, 0), max(left, 0)
-    src_b = min(top + CACHE_SIDE, working.shape[0])
-    src_r = min(left + CACHE_SIDE, working.shape[1])
+    src_b = min(top + side, image.shape[0])
+    src_r = min(left + side, image.shape[1])
     if src_b > src_t and src_r > src_l:
-        canvas[src_t - top : src_b - top, src_l - left : src_r - left] = working[src_t:src_b, src_l:src_r]
+        canvas[src_t - top : src_b - top, src_l - left : src_r - left] = image[src_t:src_b, src_l:src_r]
         canvas_mask[src_t - top : src_b - top, src_l - left : src_r - left] = mask[src_t:src_b, src_l:src_r]
     return canvas, canvas_mask
 
@@ -133,24 +144,30 @@ class CellAnalyzer:
         working_images = [to_working_scale(rgb) for rgb in images]
         prepared = []
         masks = self.masker.masks(working_images)
+        scale = self.classifier_config["scale"]
         for rgb, working, mask in zip(images, working_images, masks, strict=True):
             features = describe_mask(working, mask)
             main, _ = main_component(mask)
-            x, y = mask_centre(main)
+            scaled = working if scale == WORKING_SCALE else to_scale(rgb, scale)
+            scaled_mask = resize_mask(main, *scaled.shape[:2])
+            x, y = mask_centre(scaled_mask)
             centre = (int(round(x)), int(round(y)))
-            canvas, canvas_mask = cell_canvas(working, main, centre)
-            prepared.append(PreparedCell(working, main, features, canvas, canvas_mask, centre, rgb.shape[:2]))
+            canvas, canvas_mask = cell_canvas(scaled, scaled_mask, centre, canvas_side(scale))
+            prepared.append(
+                PreparedCell(working, main, features, canvas, canvas_mask, centre, scale, rgb.shape[:2])
+            )
         return prepared
 
     def crop_mask(self, cell: PreparedCell) -> np.ndarray:
         """The cell mask over the classifier's input crop (CxC float32 0/1)."""
-        offset = (CACHE_SIDE - self.classifier_config["input_side"]) // 2
         side = self.classifier_config["input_side"]
+        offset = (cell.canvas_mask.shape[0] - side) // 2
         return cell.canvas_mask[offset : offset + side, offset : offset + side].astype(np.float32)
 
     def classifier_input(self, cells: list[PreparedCell]) -> torch.Tensor:
         """The classifier's input batch for prepared cells."""
-        centres = np.full((len(cells), 2), CACHE_SIDE / 2 - 0.5, np.float32)
+        centre = canvas_side(self.classifier_config["scale"]) / 2 - 0.5
+        centres = np.full((len(cells), 2), centre, np.float32)
         canvases = np.stack([c.canvas for c in cells])
         masks = np.stack([c.canvas_mask for c in cells])
         return classifier_batch(canvases, masks, centres, self.classifier_config).to(self.device)

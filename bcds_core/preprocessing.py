@@ -1,10 +1,12 @@
-"""Geometry shared by training and inference: one working scale, one cell crop.
+"""Geometry shared by training and inference: scales and the cell canvas.
 
-The classifier and the cache work at half the CellaVision pixel size
-(``WORKING_SCALE``): a 360x363 image becomes 180x182 and the classifier sees a
-``CROP_SIDE`` window (256 original pixels) centred on the cell. Using these
-functions in both places keeps what the model trained on and what it is shown
-identical.
+The U-Net masks at half the CellaVision pixel size (``WORKING_SCALE``): a
+360x363 image becomes 180x182. The classifier reads the cell at the scale its
+release names (its config's ``scale``), from a square canvas of
+``CANVAS_ORIGINAL_SIDE`` original pixels centred on the cell; its input window
+covers 256 original pixels whatever the scale, so a finer scale shows more
+detail, not more neighbours. Using these functions in training and inference
+keeps what the model learned on and what it is shown identical.
 """
 
 from __future__ import annotations
@@ -14,15 +16,30 @@ import numpy as np
 
 #: Pixels of the working image per original pixel.
 WORKING_SCALE = 0.5
-#: Side of the classifier's input window, in working pixels (= 256 original pixels).
-CROP_SIDE = 128
+#: Side of the cell canvas in original pixels: the 256 px input window plus room for shifts.
+CANVAS_ORIGINAL_SIDE = 368
+
+
+def to_scale(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """Resize an HxWx3 uint8 image by ``scale`` (area interpolation)."""
+    height, width = rgb.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def to_working_scale(rgb: np.ndarray) -> np.ndarray:
-    """Resize an HxWx3 uint8 image to the working scale (area interpolation)."""
-    height, width = rgb.shape[:2]
-    size = (max(1, round(width * WORKING_SCALE)), max(1, round(height * WORKING_SCALE)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    """Resize an HxWx3 uint8 image to the U-Net's working scale."""
+    return to_scale(rgb, WORKING_SCALE)
+
+
+def canvas_side(scale: float) -> int:
+    """Side in pixels (even) of the cell canvas at ``scale``: 184 at the working scale."""
+    return 2 * round(CANVAS_ORIGINAL_SIDE * scale / 2)
+
+
+def scaled_pixels(working_pixels: int, scale: float) -> int:
+    """An odd pixel count at ``scale`` for a size given in working pixels (kernels, shifts)."""
+    return 2 * round((working_pixels * scale / WORKING_SCALE - 1) / 2) + 1
 
 
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:

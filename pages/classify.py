@@ -85,7 +85,7 @@ def explain_panel(column, result, key: str) -> None:
     signed = explanation.signed_crop is not None
     heat = explanation.image_heat
     if signed:
-        heat = crop_to_image(explanation.signed_crop, result.cell.centre, result.cell.image_shape)
+        heat = crop_to_image(explanation.signed_crop, result.cell)
     column.plotly_chart(
         heatmap_figure(
             result.rgb, heat, result.mask, f"{METHODS[method]}: {display_name(target_label)}", signed=signed

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 
-from bcds_core.image_cache import open_cache
-from bcds_core.paths import CACHE_DIR, DATASET_DIR, WEIGHTS_DIR
+from bcds_core.image_cache import cache_dir, open_cache
+from bcds_core.paths import DATASET_DIR, WEIGHTS_DIR
+from bcds_core.preprocessing import WORKING_SCALE
 from bcds_core.segmentation.unet import load_unet
 from bcds_core.splits import read_split_csv
 from bcds_core.training.train_unet import choose_views, validation_indices
@@ -20,7 +21,7 @@ from bcds_core.weights_io import CONFIG_FILE
 
 def main() -> None:
     model, config = load_unet(WEIGHTS_DIR / "unet")
-    cache = open_cache(CACHE_DIR / "pbc_working", read_split_csv(DATASET_DIR / "pbc_split.csv"))
+    cache = open_cache(cache_dir(WORKING_SCALE), read_split_csv(DATASET_DIR / "pbc_split.csv"))
     val_idx = validation_indices(cache)
     views, scores = choose_views(model, config, cache.images[val_idx], cache.masks[val_idx])
     config.update({"tta_views": views, "tta_validation_iou": scores})

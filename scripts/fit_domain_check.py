@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck, colour_features
-from bcds_core.image_cache import open_cache
-from bcds_core.paths import CACHE_DIR, DATASET_DIR, WEIGHTS_DIR
+from bcds_core.image_cache import cache_dir, open_cache
+from bcds_core.paths import DATASET_DIR, WEIGHTS_DIR
+from bcds_core.preprocessing import WORKING_SCALE
 from bcds_core.splits import read_split_csv
 
 
@@ -22,7 +23,7 @@ def features_of(cache, indices: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     rows = read_split_csv(DATASET_DIR / "pbc_split.csv")
-    cache = open_cache(CACHE_DIR / "pbc_working", rows)
+    cache = open_cache(cache_dir(WORKING_SCALE), rows)
     split = np.array([r.split for r in rows])
     train = np.flatnonzero((split == "train") & cache.mask_found)
     val = np.flatnonzero((split == "val") & cache.mask_found)

@@ -149,8 +149,9 @@ def classifier_card() -> str:
         "# Cell classifier (11 fine classes, 8 groups as sums)",
         "",
         f"- Architecture: torchvision `{config['arch']}` (weights=None: trained from scratch here), 11 outputs.",
-        f"- Input: the U-Net-masked cell, {config['input_side']}x{config['input_side']} px crop at half the CellaVision "
-        "pixel size (256 original px), centred on the mask; outside the dilated mask = dataset mean.",
+        f"- Input: the U-Net-masked cell, {config['input_side']}x{config['input_side']} px crop read at "
+        f"{config['scale']:g} x the CellaVision pixel size ({config['input_side'] / config['scale']:.0f} original px), "
+        "centred on the mask; outside the dilated mask = dataset mean.",
         f"- Calibration: temperature {config.get('temperature', 1):.3f} fitted on the validation split; "
         f"review threshold {config.get('review_threshold', 0.5):.2f} on the fine-class confidence.",
         f"- Test-time augmentation: the answer averages the logits of {config.get('tta_views', 1)} flipped view(s) "

@@ -12,10 +12,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bcds_core.preprocessing import WORKING_SCALE, scaled_pixels
 from bcds_core.training.augment import colour_jitter, crop_grid, random_geometry
 
 #: Mask dilation kernels (working pixels) drawn in training; inference uses the config's.
 TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9)
+#: Largest random shift of the crop centre in training, working pixels.
+TRAIN_CENTRE_SHIFT = 4
 
 
 def classifier_batch(
@@ -28,10 +31,11 @@ def classifier_batch(
     """Build a normalised, masked, cropped NCHW batch.
 
     Args:
-        images: BxSxSx3 uint8 RGB at working scale (square canvases).
+        images: BxSxSx3 uint8 RGB at the config's ``scale`` (square canvases).
         masks: BxSxS uint8/bool cell masks.
         centres: Bx2 (x, y) cell centres in canvas pixels.
-        config: the classifier config (``mean``, ``std``, ``input_side``, ``mask_dilation``).
+        config: the classifier config (``mean``, ``std``, ``input_side``, ``scale``,
+            ``mask_dilation`` in pixels at that scale).
         augment: random colour, rotation, flip, zoom, shift and mask dilation.
 
     Returns:
@@ -45,8 +49,9 @@ def classifier_batch(
     geometry = {}
     if augment:
         x = colour_jitter(x)
-        kernel = int(np.random.choice(TRAIN_DILATION_KERNELS))
-        centres_t = centres_t + (torch.rand(batch, 2) * 2 - 1) * 4
+        kernel = scaled_pixels(int(np.random.choice(TRAIN_DILATION_KERNELS)), config["scale"])
+        shift = TRAIN_CENTRE_SHIFT * config["scale"] / WORKING_SCALE
+        centres_t = centres_t + (torch.rand(batch, 2) * 2 - 1) * shift
         geometry = random_geometry(batch, (0.9, 1.1))
     if kernel > 1:
         m = F.max_pool2d(m, kernel, stride=1, padding=kernel // 2)

@@ -1,24 +1,29 @@
-"""``build-cache``: pre-decode the split's images and derived masks (run once)."""
+"""``build-cache``: pre-decode the split's images and derived masks at one scale (run once per scale)."""
 
 from __future__ import annotations
 
 import argparse
 
-from bcds_core.paths import CACHE_DIR, DATASET_DIR
+from bcds_core.paths import DATASET_DIR
+from bcds_core.preprocessing import WORKING_SCALE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default=str(DATASET_DIR / "pbc_split.csv"))
-    parser.add_argument("--out", default=str(CACHE_DIR / "pbc_working"))
+    parser.add_argument(
+        "--scale", type=float, default=WORKING_SCALE, help="pixels per original pixel (a classifier's scale)"
+    )
+    parser.add_argument("--out", help="cache folder (default: the scale's folder under the cache directory)")
     parser.add_argument("--workers", type=int, default=2)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bcds_core.image_cache import build_cache
+    from bcds_core.image_cache import build_cache, cache_dir
     from bcds_core.paths import pbc_root
     from bcds_core.splits import read_split_csv
 
-    build_cache(read_split_csv(args.split), pbc_root(), Path(args.out), workers=args.workers)
+    out = Path(args.out) if args.out else cache_dir(args.scale)
+    build_cache(read_split_csv(args.split), pbc_root(), out, scale=args.scale, workers=args.workers)
     return 0

@@ -6,11 +6,18 @@ import argparse
 import sys
 
 from bcds_core.paths import RUNS_DIR, WEIGHTS_DIR
+from bcds_core.preprocessing import WORKING_SCALE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34"])
-    parser.add_argument("--input-side", type=int, default=128)
+    parser.add_argument("--input-side", type=int, default=128, help="input pixels; 128 per 0.5 of --scale")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=WORKING_SCALE,
+        help="pixels per original pixel the cell is read at (its cache: build-cache --scale)",
+    )
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)

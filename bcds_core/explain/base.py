@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from bcds_core.preprocessing import WORKING_SCALE
 from bcds_core.taxonomy import FINE_CLASSES
+
+if TYPE_CHECKING:
+    from bcds_core.analysis import PreparedCell
 
 
 @dataclass
@@ -59,7 +62,7 @@ def finished_explanation(
         method=method,
         target=FINE_CLASSES[target],
         crop_heat=crop_heat,
-        image_heat=crop_to_image(crop_heat, cell.centre, cell.image_shape),
+        image_heat=crop_to_image(crop_heat, cell),
         signed_crop=signed_crop,
         inside_mask_share=inside_share(crop_heat, crop_mask),
         seconds=time.perf_counter() - started,
@@ -79,23 +82,20 @@ def inside_share(crop_heat: np.ndarray, crop_mask: np.ndarray) -> float:
     return float((crop_heat * crop_mask).sum() / total) if total > 0 else 1.0
 
 
-def crop_to_image(
-    crop_heat: np.ndarray, centre_xy: tuple[int, int], image_shape: tuple[int, int]
-) -> np.ndarray:
-    """Place a crop's heat back on the original image.
+def crop_to_image(crop_heat: np.ndarray, cell: PreparedCell) -> np.ndarray:
+    """Place a map of the classifier's input crop back on the original image.
 
     Args:
-        crop_heat: CxC map of the window centred at ``centre_xy`` (working pixels).
-        centre_xy: (x, y) integer centre of the crop at working scale.
-        image_shape: (H, W) of the original image.
+        crop_heat: CxC map of the crop, centred at ``cell.centre`` (pixels at ``cell.scale``).
+        cell: the prepared cell the crop was cut from.
     """
     side = crop_heat.shape[0]
-    scale = 1.0 / WORKING_SCALE
+    scale = 1.0 / cell.scale
     big = cv2.resize(crop_heat, (round(side * scale), round(side * scale)), interpolation=cv2.INTER_LINEAR)
-    height, width = image_shape
+    height, width = cell.image_shape
     out = np.zeros((height, width), np.float32)
-    top = round((centre_xy[1] - side / 2) * scale)
-    left = round((centre_xy[0] - side / 2) * scale)
+    top = round((cell.centre[1] - side / 2) * scale)
+    left = round((cell.centre[0] - side / 2) * scale)
     src_t, src_l = max(0, -top), max(0, -left)
     dst_t, dst_l = max(0, top), max(0, left)
     rows = min(big.shape[0] - src_t, height - dst_t)

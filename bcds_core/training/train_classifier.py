@@ -30,8 +30,9 @@ from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import allowed_set_nll, build_classifier, consistent_answer
 from bcds_core.flip_tta import VIEW_CHOICES, averaged_logits
-from bcds_core.image_cache import open_cache
-from bcds_core.paths import CACHE_DIR, DATASET_DIR
+from bcds_core.image_cache import cache_dir, open_cache
+from bcds_core.paths import DATASET_DIR
+from bcds_core.preprocessing import scaled_pixels
 from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
@@ -41,6 +42,8 @@ from bcds_core.weights_io import save_released
 #: Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree.
 PIXEL_MEAN = [0.80, 0.70, 0.72]
 PIXEL_STD = [0.13, 0.17, 0.10]
+#: Dilation of the cell mask at inference, working pixels (training draws several).
+RELEASE_MASK_DILATION = 5
 #: Training images used to recompute BatchNorm statistics before release.
 BN_CALIBRATION_IMAGES = 2048
 #: Fine-class accuracy that answers above the review threshold must reach on validation.
@@ -125,18 +128,19 @@ def train(args: argparse.Namespace) -> None:
         "arch": args.arch,
         "classes": list(FINE_CLASSES),
         "input_side": args.input_side,
-        "mask_dilation": 5,
+        "scale": args.scale,
+        "mask_dilation": scaled_pixels(RELEASE_MASK_DILATION, args.scale),
         "mean": PIXEL_MEAN,
         "std": PIXEL_STD,
     }
     rows = read_split_csv(DATASET_DIR / "pbc_split.csv")
-    cache = open_cache(CACHE_DIR / "pbc_working", rows)
+    cache = open_cache(cache_dir(args.scale), rows)
     usable = cache.mask_found
     split = np.array([r.split for r in rows])
     train_idx = np.flatnonzero((split == "train") & usable)
     val_idx = np.flatnonzero((split == "val") & usable)
     run.log(
-        f"{args.arch} at {args.input_side}px: train {len(train_idx)}, val {len(val_idx)}; "
+        f"{args.arch} at {args.input_side}px, scale {args.scale}: train {len(train_idx)}, val {len(val_idx)}; "
         f"{int((~usable & (split != 'test')).sum())} train/val images without a derived mask skipped"
     )
     allowed = torch.from_numpy(allowed_matrix(rows))

@@ -21,8 +21,9 @@ import torch.nn.functional as F
 from segmentation_models_pytorch.losses import DiceLoss, SoftBCEWithLogitsLoss
 
 from bcds_core.flip_tta import averaged_logits
-from bcds_core.image_cache import CACHE_SIDE, open_cache
-from bcds_core.paths import CACHE_DIR, DATASET_DIR, expert_masks_root
+from bcds_core.image_cache import cache_dir, open_cache
+from bcds_core.paths import DATASET_DIR, expert_masks_root
+from bcds_core.preprocessing import WORKING_SCALE, canvas_side
 from bcds_core.segmentation.derived_masks import mask_is_plausible
 from bcds_core.segmentation.expert_masks import held_out_names, read_mask_folder
 from bcds_core.segmentation.unet import DEFAULT_UNET_CONFIG, build_unet
@@ -31,6 +32,8 @@ from bcds_core.training.augment import colour_jitter, crop_grid, elastic_offsets
 from bcds_core.training.run_state import RunState
 from bcds_core.weights_io import save_released
 
+#: Side of the working-scale canvases the U-Net trains on (the cache's at the working scale).
+CANVAS_SIDE = canvas_side(WORKING_SCALE)
 EXPERT_REPEATS = 10
 
 
@@ -51,9 +54,9 @@ def _balanced_indices(cache, split: str, per_label: int, seed: int) -> np.ndarra
 
 def _expert_arrays(names_filter) -> tuple[np.ndarray, np.ndarray]:
     pairs = [p for p in read_mask_folder(expert_masks_root()) if names_filter(p.name)]
-    images = np.stack([cv2.resize(p.rgb, (CACHE_SIDE, CACHE_SIDE), cv2.INTER_AREA) for p in pairs])
+    images = np.stack([cv2.resize(p.rgb, (CANVAS_SIDE, CANVAS_SIDE), cv2.INTER_AREA) for p in pairs])
     masks = np.stack(
-        [cv2.resize(p.mask.astype(np.uint8), (CACHE_SIDE, CACHE_SIDE), cv2.INTER_NEAREST) for p in pairs]
+        [cv2.resize(p.mask.astype(np.uint8), (CANVAS_SIDE, CANVAS_SIDE), cv2.INTER_NEAREST) for p in pairs]
     )
     return images, masks
 
@@ -63,13 +66,13 @@ def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool):
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
     y = torch.from_numpy(np.ascontiguousarray(masks)).float().unsqueeze(1)
     batch = x.shape[0]
-    centres = torch.full((batch, 2), CACHE_SIDE / 2 - 0.5)
+    centres = torch.full((batch, 2), CANVAS_SIDE / 2 - 0.5)
     geometry = {}
     if augment:
         x = colour_jitter(x)
         centres = centres + (torch.rand(batch, 2) * 2 - 1) * 12
         geometry = random_geometry(batch, (0.75, 1.3))
-    grid = crop_grid(centres, CACHE_SIDE, CACHE_SIDE, config["input_side"], **geometry)
+    grid = crop_grid(centres, CANVAS_SIDE, CANVAS_SIDE, config["input_side"], **geometry)
     if augment:
         grid = elastic_offsets(grid)
     x = F.grid_sample(x, grid, align_corners=False, padding_mode="border")
@@ -115,7 +118,7 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     run = RunState(Path(args.run_dir))
     config = dict(DEFAULT_UNET_CONFIG)
-    cache = open_cache(CACHE_DIR / "pbc_working", read_split_csv(DATASET_DIR / "pbc_split.csv"))
+    cache = open_cache(cache_dir(WORKING_SCALE), read_split_csv(DATASET_DIR / "pbc_split.csv"))
     train_idx = _balanced_indices(cache, "train", args.per_label, seed=0)
     val_idx = validation_indices(cache)
     expert_all = [p.name for p in read_mask_folder(expert_masks_root())]

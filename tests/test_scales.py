@@ -1,0 +1,85 @@
+"""The classifier's scale: caches and inference read a cell at any scale the same way."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from bcds_core.explain.base import crop_to_image
+from bcds_core.image_cache import build_cache, open_cache
+from bcds_core.image_io import decode_image, read_bytes
+from bcds_core.paths import SAMPLES_DIR
+from bcds_core.preprocessing import WORKING_SCALE, canvas_side, scaled_pixels
+from bcds_core.splits import SplitRow
+
+FINER = 0.75
+
+
+def test_canvas_side_keeps_the_same_original_field():
+    assert canvas_side(WORKING_SCALE) == 184
+    assert canvas_side(FINER) == 276
+    assert canvas_side(1.0) == 368
+
+
+@pytest.mark.parametrize(
+    ("working", "scale", "expected"), [(5, 0.5, 5), (1, 0.5, 1), (5, 0.75, 7), (9, 0.75, 13)]
+)
+def test_scaled_pixels_are_odd_and_proportional(working, scale, expected):
+    assert scaled_pixels(working, scale) == expected
+
+
+@pytest.fixture(scope="module")
+def sample_rows(sample_paths) -> list[SplitRow]:
+    paths = sample_paths[:3]
+    rows = []
+    for path in paths:
+        height, width = decode_image(read_bytes(path)).rgb.shape[:2]
+        relative = path.relative_to(SAMPLES_DIR).as_posix()
+        rows.append(SplitRow(relative, path.parent.name, None, width, height, "0" * 64, "train"))
+    return rows
+
+
+def test_caches_at_two_scales_hold_the_same_cells(tmp_path, sample_rows):
+    for scale in (WORKING_SCALE, FINER):
+        build_cache(sample_rows, SAMPLES_DIR, tmp_path / str(scale), scale=scale, workers=1)
+    coarse = open_cache(tmp_path / str(WORKING_SCALE), sample_rows)
+    fine = open_cache(tmp_path / str(FINER), sample_rows)
+    assert (coarse.scale, fine.scale) == (WORKING_SCALE, FINER)
+    assert fine.images.shape == (3, 276, 276, 3) and fine.masks.shape == (3, 276, 276)
+    assert coarse.mask_found.all() and (fine.mask_found == coarse.mask_found).all()
+    area_ratio = fine.masks.reshape(3, -1).sum(1) / coarse.masks.reshape(3, -1).sum(1)
+    np.testing.assert_allclose(area_ratio, (FINER / WORKING_SCALE) ** 2, rtol=0.05)
+    with pytest.raises(ValueError, match="stale"):
+        open_cache(tmp_path / str(FINER), sample_rows[:2])
+
+
+@pytest.fixture(scope="module")
+def finer_analyzer(analyzer):
+    """The shipped analyzer reading cells at a finer scale (the network is fully convolutional)."""
+    finer = copy.copy(analyzer)
+    finer.classifier_config = {
+        **analyzer.classifier_config,
+        "scale": FINER,
+        "input_side": 192,
+        "mask_dilation": scaled_pixels(5, FINER),
+    }
+    return finer
+
+
+def test_a_finer_scale_crops_the_same_window_with_more_pixels(analyzer, finer_analyzer, sample_paths):
+    rgb = decode_image(read_bytes(sample_paths[0])).rgb
+    coarse, fine = analyzer.prepare([rgb])[0], finer_analyzer.prepare([rgb])[0]
+    assert fine.canvas.shape == (276, 276, 3) and fine.scale == FINER
+    np.testing.assert_allclose(
+        np.array(fine.centre) / FINER, np.array(coarse.centre) / WORKING_SCALE, atol=2.5
+    )
+    assert finer_analyzer.classifier_input([fine]).shape == (1, 3, 192, 192)
+    assert finer_analyzer.crop_mask(fine).shape == (192, 192)
+    for cell, side in ((coarse, 128), (fine, 192)):
+        covered = crop_to_image(np.ones((side, side), np.float32), cell) > 0
+        rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
+        top_left = np.array([cols[0], rows[0]])
+        expected = np.round(np.array(cell.centre) / cell.scale - 128).clip(0)
+        np.testing.assert_allclose(top_left, expected, atol=1)
