@@ -12,7 +12,10 @@ from bcds_ui.analysis_cache import analyze_one, content_key, explain_one, has_ex
 from bcds_ui.attribution import show_attribution
 from bcds_ui.figures import heatmap_figure, image_figure, top_classes_figure, with_mask_outline
 from bcds_ui.models import require_analyzer
+from bcds_ui.navigation import use_app_navigation
 from bcds_ui.results_table import differential_count_figure, results_frame
+
+use_app_navigation()
 
 STATUS_BADGE = {
     "ok": ":green-badge[ok]",

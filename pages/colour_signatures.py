@@ -16,6 +16,9 @@ from bcds_core.image_io import ImageDecodeError, decode_image, read_bytes
 from bcds_core.paths import SAMPLES_DIR, pbc_root
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, display_name
 from bcds_ui.attribution import show_attribution
+from bcds_ui.navigation import use_app_navigation
+
+use_app_navigation()
 
 KEY = "colour_signatures"
 

@@ -11,6 +11,9 @@ from bcds_core.explore.stats_files import STATS_DIR, StatsMissingError, read_sta
 from bcds_core.paths import SAMPLES_DIR, pbc_root
 from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, display_name
 from bcds_ui.attribution import show_attribution
+from bcds_ui.navigation import use_app_navigation
+
+use_app_navigation()
 
 KEY = "dataset_overview"
 

@@ -11,7 +11,10 @@ import streamlit as st
 from bcds_core.review_thumbnails import thumbnail_names
 from bcds_core.taxonomy import display_name
 from bcds_ui.attribution import show_attribution
+from bcds_ui.navigation import use_app_navigation
 from bcds_ui.review_data import EVALUATION_DIR, example_images, full_image, load_evaluation
+
+use_app_navigation()
 
 st.title("Misclassified cells")
 evaluation = load_evaluation()

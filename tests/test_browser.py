@@ -69,6 +69,22 @@ def test_home_page_shows_purpose_and_attribution(page, app_url):
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
 
 
+def test_a_deep_link_to_a_fresh_server_gets_the_app_menu(browser):
+    """The first request a new server sees is a deep link: it still gets the app's menu and titles."""
+    with running_app() as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{url}/classify")
+        page.get_by_text("Cell images (JPEG, PNG, BMP, TIFF)").first.wait_for()
+        navigation = page.get_by_test_id("stSidebarNav")
+        navigation.get_by_text("Explore the data").wait_for()
+        navigation.get_by_text("Misclassified cells").wait_for()
+        assert navigation.get_by_text("review errors").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "deep_link_cold_start.png"), full_page=True)
+        context.close()
+
+
 def test_uploading_a_sample_shows_class_mask_and_heat_map(page, app_url):
     page.goto(f"{app_url}/classify")
     sample = sorted(SAMPLES_DIR.glob("lymphocyte/*.jpg"))[0]
