@@ -27,11 +27,10 @@ from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.preprocessing import (
-    WORKING_SCALE,
     background_colour,
     canvas_side,
+    cell_at_scale,
     resize_mask,
-    to_scale,
     to_working_scale,
 )
 from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask, main_component, mask_centre
@@ -148,8 +147,7 @@ class CellAnalyzer:
         for rgb, working, mask in zip(images, working_images, masks, strict=True):
             features = describe_mask(working, mask)
             main, _ = main_component(mask)
-            scaled = working if scale == WORKING_SCALE else to_scale(rgb, scale)
-            scaled_mask = resize_mask(main, *scaled.shape[:2])
+            scaled, scaled_mask = cell_at_scale(rgb, working, main, scale)
             x, y = mask_centre(scaled_mask)
             centre = (int(round(x)), int(round(y)))
             canvas, canvas_mask = cell_canvas(scaled, scaled_mask, centre, canvas_side(scale))

@@ -25,9 +25,8 @@ from bcds_core.preprocessing import (
     WORKING_SCALE,
     background_colour,
     canvas_side,
+    cell_at_scale,
     pad_or_crop_centre,
-    resize_mask,
-    to_scale,
     to_working_scale,
 )
 from bcds_core.segmentation.derived_masks import derive_cell_mask
@@ -65,8 +64,9 @@ def _prepare(path: Path, scale: float) -> tuple[np.ndarray, np.ndarray, bool]:
     working = to_working_scale(rgb)
     mask = derive_cell_mask(working)
     found = mask is not None
-    scaled = working if scale == WORKING_SCALE else to_scale(rgb, scale)
-    mask = np.zeros(scaled.shape[:2], bool) if mask is None else resize_mask(mask, *scaled.shape[:2])
+    scaled, mask = cell_at_scale(
+        rgb, working, np.zeros(working.shape[:2], bool) if mask is None else mask, scale
+    )
     side = canvas_side(scale)
     canvas = pad_or_crop_centre(scaled, side, fill=background_colour(scaled))
     return canvas, pad_or_crop_centre(mask.astype(np.uint8), side), found

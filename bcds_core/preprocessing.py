@@ -32,6 +32,21 @@ def to_working_scale(rgb: np.ndarray) -> np.ndarray:
     return to_scale(rgb, WORKING_SCALE)
 
 
+def cell_at_scale(
+    rgb: np.ndarray, working: np.ndarray, working_mask: np.ndarray, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The image at ``scale`` and the working-scale cell mask resized onto it.
+
+    Args:
+        rgb: HxWx3 uint8 original image.
+        working: ``rgb`` at the working scale (reused when ``scale`` is the working scale).
+        working_mask: boolean cell mask of ``working``.
+        scale: pixels per original pixel wanted.
+    """
+    scaled = working if scale == WORKING_SCALE else to_scale(rgb, scale)
+    return scaled, resize_mask(working_mask, *scaled.shape[:2])
+
+
 def canvas_side(scale: float) -> int:
     """Side in pixels (even) of the cell canvas at ``scale``: 184 at the working scale."""
     return 2 * round(CANVAS_ORIGINAL_SIDE * scale / 2)

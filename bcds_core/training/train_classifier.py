@@ -124,23 +124,23 @@ def train(args: argparse.Namespace) -> None:
     run.record_phase(
         {**settings, "average_weights": True} if args.average_weights else settings, args.init_from
     )
+    rows = read_split_csv(DATASET_DIR / "pbc_split.csv")
+    cache = open_cache(cache_dir(args.scale), rows)
     config = {
         "arch": args.arch,
         "classes": list(FINE_CLASSES),
         "input_side": args.input_side,
-        "scale": args.scale,
-        "mask_dilation": scaled_pixels(RELEASE_MASK_DILATION, args.scale),
+        "scale": cache.scale,
+        "mask_dilation": scaled_pixels(RELEASE_MASK_DILATION, cache.scale),
         "mean": PIXEL_MEAN,
         "std": PIXEL_STD,
     }
-    rows = read_split_csv(DATASET_DIR / "pbc_split.csv")
-    cache = open_cache(cache_dir(args.scale), rows)
     usable = cache.mask_found
     split = np.array([r.split for r in rows])
     train_idx = np.flatnonzero((split == "train") & usable)
     val_idx = np.flatnonzero((split == "val") & usable)
     run.log(
-        f"{args.arch} at {args.input_side}px, scale {args.scale}: train {len(train_idx)}, val {len(val_idx)}; "
+        f"{args.arch} at {args.input_side}px, scale {cache.scale}: train {len(train_idx)}, val {len(val_idx)}; "
         f"{int((~usable & (split != 'test')).sum())} train/val images without a derived mask skipped"
     )
     allowed = torch.from_numpy(allowed_matrix(rows))
