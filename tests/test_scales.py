@@ -55,28 +55,29 @@ def test_caches_at_two_scales_hold_the_same_cells(tmp_path, sample_rows):
         open_cache(tmp_path / str(FINER), sample_rows[:2])
 
 
-@pytest.fixture(scope="module")
-def finer_analyzer(analyzer):
-    """The shipped analyzer reading cells at a finer scale (the network is fully convolutional)."""
-    finer = copy.copy(analyzer)
-    finer.classifier_config = {
+def analyzer_at(analyzer, scale: float):
+    """The shipped analyzer reading cells at `scale` (the network is fully convolutional)."""
+    at_scale = copy.copy(analyzer)
+    at_scale.classifier_config = {
         **analyzer.classifier_config,
-        "scale": FINER,
-        "input_side": 192,
-        "mask_dilation": scaled_pixels(5, FINER),
+        "scale": scale,
+        "input_side": round(256 * scale),
+        "mask_dilation": scaled_pixels(5, scale),
     }
-    return finer
+    return at_scale
 
 
-def test_a_finer_scale_crops_the_same_window_with_more_pixels(analyzer, finer_analyzer, sample_paths):
+def test_a_finer_scale_crops_the_same_window_with_more_pixels(analyzer, sample_paths):
     rgb = decode_image(read_bytes(sample_paths[0])).rgb
-    coarse, fine = analyzer.prepare([rgb])[0], finer_analyzer.prepare([rgb])[0]
+    coarse_analyzer, fine_analyzer = analyzer_at(analyzer, WORKING_SCALE), analyzer_at(analyzer, FINER)
+    coarse, fine = coarse_analyzer.prepare([rgb])[0], fine_analyzer.prepare([rgb])[0]
     assert fine.canvas.shape == (276, 276, 3) and fine.scale == FINER
+    assert coarse.canvas.shape == (184, 184, 3) and coarse.scale == WORKING_SCALE
     np.testing.assert_allclose(
         np.array(fine.centre) / FINER, np.array(coarse.centre) / WORKING_SCALE, atol=2.5
     )
-    assert finer_analyzer.classifier_input([fine]).shape == (1, 3, 192, 192)
-    assert finer_analyzer.crop_mask(fine).shape == (192, 192)
+    assert fine_analyzer.classifier_input([fine]).shape == (1, 3, 192, 192)
+    assert fine_analyzer.crop_mask(fine).shape == (192, 192)
     for cell, side in ((coarse, 128), (fine, 192)):
         covered = crop_to_image(np.ones((side, side), np.float32), cell) > 0
         rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
