@@ -139,6 +139,24 @@ def _architecture_comparison() -> list[str]:
     return lines
 
 
+def _flip_views_line(config: dict) -> str:
+    """How many flipped views the answer averages, and the validation figures the release chose by."""
+    views = config.get("tta_views", 1)
+    flips = (
+        "(flips about the axes, then about the diagonal, which together give every right-angle rotation; "
+        f"`bcds_core/flip_tta.py`), chosen on validation: {_views_line(config)}."
+    )
+    if views == 1:
+        return (
+            f"- Test-time augmentation: none; the answer is the single plain view rather than flipped views {flips} "
+            "The heat maps explain that view."
+        )
+    return (
+        f"- Test-time augmentation: the answer averages the logits of {views} flipped views {flips} "
+        "The heat maps explain the single plain view."
+    )
+
+
 def classifier_card() -> str:
     folder = WEIGHTS_DIR / "classifier"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
@@ -154,10 +172,7 @@ def classifier_card() -> str:
         "centred on the mask; outside the dilated mask = dataset mean.",
         f"- Calibration: temperature {config.get('temperature', 1):.3f} fitted on the validation split; "
         f"review threshold {config.get('review_threshold', 0.5):.2f} on the fine-class confidence.",
-        f"- Test-time augmentation: the answer averages the logits of {config.get('tta_views', 1)} flipped view(s) "
-        "(flips about the axes, then about the diagonal, which together give every right-angle rotation) "
-        f"of the input (`bcds_core/flip_tta.py`), chosen on validation: {_views_line(config)}. "
-        "The heat maps explain the single plain view.",
+        _flip_views_line(config),
         f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`.",
         "",
         "## Data and split",
@@ -169,8 +184,10 @@ def classifier_card() -> str:
         f"- {_phases(training)}, batch {training.get('batch_size')}, AdamW, weight decay "
         f"{training.get('weight_decay')}; loss: -log P(label set) with class weights "
         "(inverse square root of frequency); NEUTROPHIL/IG-only images train through their group's sum.",
-        "- Augmentation: any rotation, flips, zoom 0.9-1.1, shifts, mask dilation 0-4 px, brightness, contrast, "
+        "- Augmentation: any rotation, flips, zoom 0.9-1.1, shifts, mask dilation 0-4 px (shifts and dilation "
+        "given at scale 0.5 and scaled with the cell), brightness, contrast, "
         "saturation and per-channel colour gains (against the second JPEG pipeline's colour balance).",
+        "- Each phase's input size and scale are on the first line of its section in `train.log`.",
         f"- Hardware: {_cpu_name()}, 2 cores, float32 channels_last (bf16 autocast is far slower on this "
         "AVX2-only CPU); "
         f"{seconds / 3600:.2f} h of training.",
