@@ -13,6 +13,7 @@ from bcds_core.image_io import decode_image, read_bytes
 from bcds_core.paths import SAMPLES_DIR
 from bcds_core.preprocessing import WORKING_SCALE, canvas_side, scaled_pixels
 from bcds_core.splits import SplitRow
+from bcds_core.training.train_classifier import RELEASE_MASK_DILATION
 
 FINER = 0.75
 
@@ -62,7 +63,7 @@ def analyzer_at(analyzer, scale: float):
         **analyzer.classifier_config,
         "scale": scale,
         "input_side": round(256 * scale),
-        "mask_dilation": scaled_pixels(5, scale),
+        "mask_dilation": scaled_pixels(RELEASE_MASK_DILATION, scale),
     }
     return at_scale
 
