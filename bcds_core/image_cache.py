@@ -7,6 +7,12 @@ mask. The mask is always derived at the working scale, where the U-Net masks at
 inference, and resized, so a finer cache differs only in the pixels it keeps.
 It is built once per scale into the git-ignored cache folder and read with
 ``np.load(mmap_mode="r")``.
+
+A cache may also hold the released U-Net's masks of the same images
+(``add_unet_masks``): the masks the product classifies through. Training on
+them removes the difference between the masks a model learned on and the
+masks it is shown; the U-Net's hash is kept beside them so a new U-Net makes
+them stale.
 """
 
 from __future__ import annotations
@@ -20,19 +26,26 @@ from pathlib import Path
 import numpy as np
 
 from bcds_core.image_io import decode_image, read_bytes
-from bcds_core.paths import CACHE_DIR
+from bcds_core.paths import CACHE_DIR, WEIGHTS_DIR
 from bcds_core.preprocessing import (
     WORKING_SCALE,
     background_colour,
     canvas_side,
     cell_at_scale,
     pad_or_crop_centre,
+    resize_mask,
     to_working_scale,
 )
 from bcds_core.segmentation.derived_masks import derive_cell_mask
+from bcds_core.segmentation.mask_features import main_component
+from bcds_core.segmentation.masker import CellMasker
 from bcds_core.splits import SplitRow
+from bcds_core.weights_io import read_config
 
 CACHE_VERSION = 2
+UNET_MASKS_FILE = "unet_masks.npy"
+UNET_FOUND_FILE = "unet_mask_found.npy"
+UNET_META_FILE = "unet_masks.json"
 
 
 @dataclass
@@ -42,8 +55,8 @@ class ImageCache:
     Attributes:
         scale: pixels per original pixel.
         images: N x S x S x 3 uint8 RGB at ``scale``.
-        masks: N x S x S uint8, 1 inside the derived cell mask.
-        mask_found: N bool, False where no mask could be derived.
+        masks: N x S x S uint8, 1 inside the cell mask of the source opened.
+        mask_found: N bool, False where the source found no cell.
         rows: the split rows, in array order.
     """
 
@@ -94,18 +107,77 @@ def build_cache(
     (out_dir / "meta.json").write_text(json.dumps(meta))
 
 
-def open_cache(out_dir: Path, rows: list[SplitRow]) -> ImageCache:
-    """Open a built cache and check that it matches ``rows``."""
+def _working_and_scaled_shape(path: Path, scale: float) -> tuple[np.ndarray, tuple[int, int]]:
+    rgb = decode_image(read_bytes(path)).rgb
+    working = to_working_scale(rgb)
+    return working, cell_at_scale(rgb, working, np.zeros(working.shape[:2], bool), scale)[1].shape
+
+
+def add_unet_masks(
+    rows: list[SplitRow],
+    image_root: Path,
+    out_dir: Path,
+    unet_dir: Path,
+    workers: int = 2,
+    batch_size: int = 64,
+) -> None:
+    """Mask every row's image with the released U-Net, as the product does, into a built cache.
+
+    Each mask is the U-Net's main component at the working scale, resized to the
+    cache's scale and centred like the cached image (``CellAnalyzer.prepare``).
+    """
+    meta = json.loads((out_dir / "meta.json").read_text())
+    scale, n, side = meta["scale"], len(rows), canvas_side(meta["scale"])
+    masks = np.lib.format.open_memmap(out_dir / UNET_MASKS_FILE, "w+", np.uint8, (n, side, side))
+    found = np.zeros(n, bool)
+    paths = [image_root / row.path for row in rows]
+    with Pool(workers) as pool:
+        masker = CellMasker(unet_dir)
+        decoded = pool.imap(partial(_working_and_scaled_shape, scale=scale), paths, chunksize=32)
+        for start in range(0, n, batch_size):
+            chunk = [next(decoded) for _ in range(min(batch_size, n - start))]
+            for offset, ((_, shape), mask) in enumerate(
+                zip(chunk, masker.masks([working for working, _ in chunk]), strict=True)
+            ):
+                main = resize_mask(main_component(mask)[0], *shape)
+                masks[start + offset] = pad_or_crop_centre(main.astype(np.uint8), side)
+                found[start + offset] = main.any()
+            if start % 1024 == 0:
+                print(f"U-Net masked {start}/{n}", flush=True)
+    masks.flush()
+    np.save(out_dir / UNET_FOUND_FILE, found)
+    (out_dir / UNET_META_FILE).write_text(
+        json.dumps({"unet_sha256": read_config(unet_dir)["weights_sha256"]})
+    )
+
+
+def open_cache(
+    out_dir: Path, rows: list[SplitRow], mask_source: str = "derived", unet_dir: Path = WEIGHTS_DIR / "unet"
+) -> ImageCache:
+    """Open a built cache and check that it matches ``rows`` (and, for U-Net masks, the U-Net in ``unet_dir``)."""
     meta_path = out_dir / "meta.json"
     if not meta_path.exists():
         raise FileNotFoundError(f"No image cache in {out_dir}; build it first.")
     meta = json.loads(meta_path.read_text())
     if meta["version"] != CACHE_VERSION or meta["paths"] != [row.path for row in rows]:
         raise ValueError(f"The cache in {out_dir} is stale; rebuild it.")
+    masks, found = np.load(out_dir / "masks.npy", mmap_mode="r"), np.load(out_dir / "mask_found.npy")
+    if mask_source == "unet":
+        masks, found = _unet_masks(out_dir, unet_dir)
     return ImageCache(
         scale=meta["scale"],
         images=np.load(out_dir / "images.npy", mmap_mode="r"),
-        masks=np.load(out_dir / "masks.npy", mmap_mode="r"),
-        mask_found=np.load(out_dir / "mask_found.npy"),
+        masks=masks,
+        mask_found=found,
         rows=rows,
     )
+
+
+def _unet_masks(out_dir: Path, unet_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    meta_path = out_dir / UNET_META_FILE
+    if not meta_path.exists():
+        raise FileNotFoundError(f"No U-Net masks in {out_dir}; run build-cache --unet-masks first.")
+    meta = json.loads(meta_path.read_text())
+    if meta["unet_sha256"] != read_config(unet_dir)["weights_sha256"]:
+        raise ValueError(f"The U-Net masks in {out_dir} come from another U-Net; rebuild them.")
+    return np.load(out_dir / UNET_MASKS_FILE, mmap_mode="r"), np.load(out_dir / UNET_FOUND_FILE)

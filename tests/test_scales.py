@@ -7,11 +7,13 @@ import copy
 import numpy as np
 import pytest
 
+from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.explain.base import crop_to_image
-from bcds_core.image_cache import build_cache, open_cache
+from bcds_core.image_cache import add_unet_masks, build_cache, open_cache
 from bcds_core.image_io import decode_image, read_bytes
-from bcds_core.paths import SAMPLES_DIR
+from bcds_core.paths import SAMPLES_DIR, WEIGHTS_DIR
 from bcds_core.preprocessing import WORKING_SCALE, canvas_side, scaled_pixels
+from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.splits import SplitRow
 from bcds_core.training.train_classifier import RELEASE_MASK_DILATION
 
@@ -85,3 +87,20 @@ def test_a_finer_scale_crops_the_same_window_with_more_pixels(analyzer, sample_p
         top_left = np.array([cols[0], rows[0]])
         expected = np.round(np.array(cell.centre) / cell.scale - 128).clip(0)
         np.testing.assert_allclose(top_left, expected, atol=1)
+
+
+def test_unet_masks_in_a_cache_give_the_products_classifier_input(tmp_path, sample_rows, analyzer):
+    scale = analyzer.classifier_config["scale"]
+    build_cache(sample_rows, SAMPLES_DIR, tmp_path, scale=scale, workers=1)
+    add_unet_masks(sample_rows, SAMPLES_DIR, tmp_path, WEIGHTS_DIR / "unet", workers=1)
+    cache = open_cache(tmp_path, sample_rows, mask_source="unet")
+    derived = open_cache(tmp_path, sample_rows)
+    assert cache.mask_found.all() and not np.array_equal(cache.masks, derived.masks)
+    centres = np.array([mask_centre(mask > 0) for mask in cache.masks], np.float32)
+    from_cache = classifier_batch(cache.images[:], cache.masks[:], centres, analyzer.classifier_config)
+    cells = analyzer.prepare([decode_image(read_bytes(SAMPLES_DIR / row.path)).rgb for row in sample_rows])
+    from_product = analyzer.classifier_input(cells).cpu()
+    assert from_cache.shape == from_product.shape
+    # The crops differ by a sub-pixel shift of the centre; the masked-out pixels must agree.
+    masked_out_differently = ((from_cache == 0) != (from_product == 0)).float().mean()
+    assert masked_out_differently < 0.02

@@ -18,6 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=WORKING_SCALE,
         help="pixels per original pixel the cell is read at (its cache: build-cache --scale)",
     )
+    parser.add_argument(
+        "--mask-source",
+        default="derived",
+        choices=["derived", "unet"],
+        help="the cache's masks to train and validate on: derived from colour, or the released U-Net's "
+        "(build-cache --unet-masks), which the product classifies through",
+    )
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -121,11 +121,13 @@ def train(args: argparse.Namespace) -> None:
     np.random.seed(0)
     run = RunState(Path(args.run_dir))
     settings = {"epochs": args.epochs, "lr": args.lr}
+    if args.mask_source != "derived":
+        settings["mask_source"] = args.mask_source
     run.record_phase(
         {**settings, "average_weights": True} if args.average_weights else settings, args.init_from
     )
     rows = read_split_csv(DATASET_DIR / "pbc_split.csv")
-    cache = open_cache(cache_dir(args.scale), rows)
+    cache = open_cache(cache_dir(args.scale), rows, args.mask_source)
     config = {
         "arch": args.arch,
         "classes": list(FINE_CLASSES),
@@ -141,7 +143,7 @@ def train(args: argparse.Namespace) -> None:
     val_idx = np.flatnonzero((split == "val") & usable)
     run.log(
         f"{args.arch} at {args.input_side}px, scale {cache.scale}: train {len(train_idx)}, val {len(val_idx)}; "
-        f"{int((~usable & (split != 'test')).sum())} train/val images without a derived mask skipped"
+        f"{int((~usable & (split != 'test')).sum())} train/val images without a {args.mask_source} mask skipped"
     )
     allowed = torch.from_numpy(allowed_matrix(rows))
     weights = torch.from_numpy(class_weights(rows, train_idx))
