@@ -63,13 +63,21 @@ def _views_line(config: dict) -> str:
     )
 
 
+def _masks_of(phase: dict) -> str:
+    """Which masks a phase trained on: the cache's derived masks unless it names the U-Net's."""
+    return "the released U-Net's masks" if phase.get("mask_source") == "unet" else "derived masks"
+
+
 def _phases(training: dict) -> str:
     """The schedule in words: each phase's one-cycle or weight averaging, each from the previous phase's final weights."""
     return ", then from those weights ".join(
-        f"{p['epochs']} epochs at a constant lr {p['lr']} after a one-epoch warm-up, averaging the weights of "
-        "every epoch's end (stochastic weight averaging)"
-        if p.get("average_weights")
-        else f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})"
+        (
+            f"{p['epochs']} epochs at a constant lr {p['lr']} after a one-epoch warm-up, averaging the weights of "
+            "every epoch's end (stochastic weight averaging)"
+            if p.get("average_weights")
+            else f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})"
+        )
+        + (" on the released U-Net's masks" if p.get("mask_source") == "unet" else "")
         for p in training.get("phases", [])
     )
 
@@ -187,7 +195,9 @@ def classifier_card() -> str:
         "- Augmentation: any rotation, flips, zoom 0.9-1.1, shifts, mask dilation 0-4 px (shifts and dilation "
         "given at scale 0.5 and scaled with the cell), brightness, contrast, "
         "saturation and per-channel colour gains (against the second JPEG pipeline's colour balance).",
-        "- Each phase's input size and scale are on the first line of its section in `train.log`.",
+        "- Each phase's input size and scale are on the first line of its section in `train.log`. Phases train "
+        "and validate on the cell masks derived from colour (`docs/masks.md`) unless said to use the released "
+        "U-Net's masks, through which the product classifies.",
         f"- Hardware: {_cpu_name()}, 2 cores, float32 channels_last (bf16 autocast is far slower on this "
         "AVX2-only CPU); "
         f"{seconds / 3600:.2f} h of training.",
@@ -202,7 +212,8 @@ def classifier_card() -> str:
             line
             for number, phase in enumerate(phases, 1)
             for line in (
-                f"Phase {number} (`runs/{phase['run']}`, {phase['epochs']} epochs, peak lr {phase['lr']}):",
+                f"Phase {number} (`runs/{phase['run']}`, {phase['epochs']} epochs, peak lr {phase['lr']}, "
+                f"{_masks_of(phase)}):",
                 "",
                 *_history_table(phase["history"], ["loss", "val_acc8", "val_acc11"]),
                 "",
