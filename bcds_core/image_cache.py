@@ -108,6 +108,7 @@ def build_cache(
 
 
 def _working_and_scaled_shape(path: Path, scale: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The working-scale image for the U-Net, and the shape its mask is resized to, as ``prepare`` does."""
     rgb = decode_image(read_bytes(path)).rgb
     working = to_working_scale(rgb)
     return working, cell_at_scale(rgb, working, np.zeros(working.shape[:2], bool), scale)[1].shape
@@ -126,8 +127,8 @@ def add_unet_masks(
     Each mask is the U-Net's main component at the working scale, resized to the
     cache's scale and centred like the cached image (``CellAnalyzer.prepare``).
     """
-    meta = json.loads((out_dir / "meta.json").read_text())
-    scale, n, side = meta["scale"], len(rows), canvas_side(meta["scale"])
+    scale = open_cache(out_dir, rows).scale
+    n, side = len(rows), canvas_side(scale)
     masks = np.lib.format.open_memmap(out_dir / UNET_MASKS_FILE, "w+", np.uint8, (n, side, side))
     found = np.zeros(n, bool)
     paths = [image_root / row.path for row in rows]
