@@ -34,6 +34,7 @@ from bcds_core.preprocessing import (
     cell_at_scale,
     pad_or_crop_centre,
     resize_mask,
+    scaled_shape,
     to_working_scale,
 )
 from bcds_core.segmentation.derived_masks import derive_cell_mask
@@ -110,8 +111,7 @@ def build_cache(
 def _working_and_scaled_shape(path: Path, scale: float) -> tuple[np.ndarray, tuple[int, int]]:
     """The working-scale image for the U-Net, and the shape its mask is resized to, as ``prepare`` does."""
     rgb = decode_image(read_bytes(path)).rgb
-    working = to_working_scale(rgb)
-    return working, cell_at_scale(rgb, working, np.zeros(working.shape[:2], bool), scale)[1].shape
+    return to_working_scale(rgb), scaled_shape(*rgb.shape[:2], scale)
 
 
 def add_unet_masks(
@@ -162,9 +162,10 @@ def open_cache(
     meta = json.loads(meta_path.read_text())
     if meta["version"] != CACHE_VERSION or meta["paths"] != [row.path for row in rows]:
         raise ValueError(f"The cache in {out_dir} is stale; rebuild it.")
-    masks, found = np.load(out_dir / "masks.npy", mmap_mode="r"), np.load(out_dir / "mask_found.npy")
     if mask_source == "unet":
         masks, found = _unet_masks(out_dir, unet_dir)
+    else:
+        masks, found = np.load(out_dir / "masks.npy", mmap_mode="r"), np.load(out_dir / "mask_found.npy")
     return ImageCache(
         scale=meta["scale"],
         images=np.load(out_dir / "images.npy", mmap_mode="r"),

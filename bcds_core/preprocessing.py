@@ -20,11 +20,15 @@ WORKING_SCALE = 0.5
 CANVAS_ORIGINAL_SIDE = 368
 
 
+def scaled_shape(height: int, width: int, scale: float) -> tuple[int, int]:
+    """(height, width) of an image of ``height`` x ``width`` resized by ``scale``."""
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
 def to_scale(rgb: np.ndarray, scale: float) -> np.ndarray:
     """Resize an HxWx3 uint8 image by ``scale`` (area interpolation)."""
-    height, width = rgb.shape[:2]
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    height, width = scaled_shape(*rgb.shape[:2], scale)
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def to_working_scale(rgb: np.ndarray) -> np.ndarray:

@@ -63,9 +63,13 @@ def _views_line(config: dict) -> str:
     )
 
 
+def _on_unet_masks(phase: dict) -> bool:
+    """Whether a phase trained on the released U-Net's masks; phases that name no source used derived masks."""
+    return phase.get("mask_source") == "unet"
+
+
 def _masks_of(phase: dict) -> str:
-    """Which masks a phase trained on: the cache's derived masks unless it names the U-Net's."""
-    return "the released U-Net's masks" if phase.get("mask_source") == "unet" else "derived masks"
+    return "the released U-Net's masks" if _on_unet_masks(phase) else "derived masks"
 
 
 def _phases(training: dict) -> str:
@@ -77,7 +81,7 @@ def _phases(training: dict) -> str:
             if p.get("average_weights")
             else f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})"
         )
-        + (" on the released U-Net's masks" if p.get("mask_source") == "unet" else "")
+        + (f" on {_masks_of(p)}" if _on_unet_masks(p) else "")
         for p in training.get("phases", [])
     )
 
