@@ -1,10 +1,11 @@
 """LIME on superpixels of the masked cell, with the lime package.
 
 Superpixels come from SLIC inside the cell mask (everything outside is one
-segment). A fixed seed makes the picture repeatable, and ``NUM_SAMPLES`` is
-chosen so one explanation fits the 5 s budget on 2 CPU cores: 300 did at the
-128-px input, 160 do at the 192-px input of the classifier read at scale 0.75
-(each sample costs the network 2.25x the pixels). The signed map
+segment). A fixed seed makes the picture repeatable. The number of perturbed
+samples is set by a budget of input pixels, so one explanation fits 5 s on
+2 CPU cores whatever input side the released classifier has: 160 samples of
+the 192-px input did (``bench``: ``lime_s``), and a sample's cost grows with
+its pixels, so a 256-px input gets 90. The signed map
 shows the superpixels that pushed for (positive) and against (negative) the
 class. Like the CAMs, LIME explains the network's single plain look at the
 cell (``views=1``); scoring every perturbed sample over four flipped views
@@ -23,7 +24,8 @@ from skimage.segmentation import slic
 
 from bcds_core.explain.base import Explanation, finished_explanation, normalise
 
-NUM_SAMPLES = 160
+#: Input pixels all perturbed samples of one explanation may cost together: 160 samples at 192 px.
+SAMPLE_PIXEL_BUDGET = 160 * 192 * 192
 N_SEGMENTS = 40
 SEED = 0
 
@@ -38,19 +40,27 @@ def _segments(crop_mask: np.ndarray):
     return segment
 
 
+def samples_within_budget(input_side: int) -> int:
+    """How many perturbed samples of an ``input_side``-pixel input fit ``SAMPLE_PIXEL_BUDGET``."""
+    return SAMPLE_PIXEL_BUDGET // (input_side * input_side)
+
+
 def explain_with_lime(
     analyzer,
     cell,
     target: int,
-    num_samples: int = NUM_SAMPLES,
+    num_samples: int | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Explanation:
     """Explain ``target`` for one prepared cell with LIME.
 
     Args:
+        num_samples: perturbed samples to score; by default as many as the time budget allows.
         progress: called with the fraction of perturbed samples scored so far (for a progress bar).
     """
     started = time.perf_counter()
+    if num_samples is None:
+        num_samples = samples_within_budget(analyzer.classifier_config["input_side"])
     inputs = analyzer.classifier_input([cell])[0].permute(1, 2, 0).numpy().astype(np.float64)
     crop_mask = analyzer.crop_mask(cell)
 
