@@ -33,7 +33,7 @@ from bcds_core.preprocessing import (
     resize_mask,
     to_working_scale,
 )
-from bcds_core.segmentation.mask_features import MaskFeatures, describe_mask, main_component, mask_centre
+from bcds_core.segmentation.mask_features import MaskFeatures, find_cell, mask_centre
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.status import decide_status
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS
@@ -145,8 +145,7 @@ class CellAnalyzer:
         masks = self.masker.masks(working_images)
         scale = self.classifier_config["scale"]
         for rgb, working, mask in zip(images, working_images, masks, strict=True):
-            features = describe_mask(working, mask)
-            main, _ = main_component(mask)
+            main, features = find_cell(working, mask)
             scaled, scaled_mask = cell_at_scale(rgb, working, main, scale)
             x, y = mask_centre(scaled_mask)
             centre = (int(round(x)), int(round(y)))

@@ -11,8 +11,8 @@ It is built once per scale into the git-ignored cache folder and read with
 A cache may also hold the released U-Net's masks of the same images
 (``add_unet_masks``): the masks the product classifies through. Training on
 them removes the difference between the masks a model learned on and the
-masks it is shown; the U-Net's hash is kept beside them so a new U-Net makes
-them stale.
+masks it is shown; the U-Net's hash and the version of the rule that cuts its
+mask to the cell are kept beside them, so either changing makes them stale.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from bcds_core.preprocessing import (
     to_working_scale,
 )
 from bcds_core.segmentation.derived_masks import derive_cell_mask
-from bcds_core.segmentation.mask_features import main_component
+from bcds_core.segmentation.mask_features import find_cell
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.splits import SplitRow
 from bcds_core.weights_io import read_config
@@ -47,6 +47,8 @@ CACHE_VERSION = 2
 UNET_MASKS_FILE = "unet_masks.npy"
 UNET_FOUND_FILE = "unet_mask_found.npy"
 UNET_META_FILE = "unet_masks.json"
+#: How the U-Net's masks are cut to the cell (2: touching cells split, ``find_cell``).
+UNET_MASKS_VERSION = 2
 
 
 @dataclass
@@ -124,7 +126,7 @@ def add_unet_masks(
 ) -> None:
     """Mask every row's image with the released U-Net, as the product does, into a built cache.
 
-    Each mask is the U-Net's main component at the working scale, resized to the
+    Each mask is the U-Net's cell (``find_cell``) at the working scale, resized to the
     cache's scale and centred like the cached image (``CellAnalyzer.prepare``).
     """
     scale = open_cache(out_dir, rows).scale
@@ -137,10 +139,10 @@ def add_unet_masks(
         decoded = pool.imap(partial(_working_and_scaled_shape, scale=scale), paths, chunksize=32)
         for start in range(0, n, batch_size):
             chunk = [next(decoded) for _ in range(min(batch_size, n - start))]
-            for offset, ((_, shape), mask) in enumerate(
+            for offset, ((working, shape), mask) in enumerate(
                 zip(chunk, masker.masks([working for working, _ in chunk]), strict=True)
             ):
-                main = resize_mask(main_component(mask)[0], *shape)
+                main = resize_mask(find_cell(working, mask)[0], *shape)
                 masks[start + offset] = pad_or_crop_centre(main.astype(np.uint8), side)
                 found[start + offset] = main.any()
             if start % 1024 == 0:
@@ -148,7 +150,7 @@ def add_unet_masks(
     masks.flush()
     np.save(out_dir / UNET_FOUND_FILE, found)
     (out_dir / UNET_META_FILE).write_text(
-        json.dumps({"unet_sha256": read_config(unet_dir)["weights_sha256"]})
+        json.dumps({"unet_sha256": read_config(unet_dir)["weights_sha256"], "version": UNET_MASKS_VERSION})
     )
 
 
@@ -182,4 +184,6 @@ def _unet_masks(out_dir: Path, unet_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     meta = json.loads(meta_path.read_text())
     if meta["unet_sha256"] != read_config(unet_dir)["weights_sha256"]:
         raise ValueError(f"The U-Net masks in {out_dir} come from another U-Net; rebuild them.")
+    if meta.get("version", 1) != UNET_MASKS_VERSION:
+        raise ValueError(f"The U-Net masks in {out_dir} were cut to the cell by an older rule; rebuild them.")
     return np.load(out_dir / UNET_MASKS_FILE, mmap_mode="r"), np.load(out_dir / UNET_FOUND_FILE)

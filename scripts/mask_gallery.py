@@ -13,7 +13,7 @@ from bcds_core.overlays import outline, thumbnail
 from bcds_core.paths import DATASET_DIR, REPO_ROOT, WEIGHTS_DIR, pbc_root
 from bcds_core.preprocessing import to_working_scale
 from bcds_core.segmentation.derived_masks import derive_cell_mask
-from bcds_core.segmentation.mask_features import describe_mask
+from bcds_core.segmentation.mask_features import find_cell
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.splits import read_split_csv
 
@@ -30,7 +30,7 @@ def hardest(rows, count: int = 12) -> list:
             continue
         ys, xs = np.nonzero(mask)
         offset = np.hypot(xs.mean() - working.shape[1] / 2, ys.mean() - working.shape[0] / 2)
-        scored.append((offset + 100 * describe_mask(working, mask).other_cells, row))
+        scored.append((offset + 100 * find_cell(working, mask)[1].other_cells, row))
     return [row for _, row in sorted(scored, key=lambda s: -s[0])[:count]]
 
 

@@ -28,11 +28,15 @@ LOBE_DISTANCE = 12
 GRABCUT_ITERATIONS = 4
 
 
+def dark_pixels(rgb: np.ndarray) -> np.ndarray:
+    """HxW bool: nucleus-stained pixels of an HxWx3 uint8 RGB image (single specks removed)."""
+    green = rgb[..., 1].astype(np.float32)
+    return ndi.binary_opening(green < DARK_FRACTION * np.median(green), iterations=1)
+
+
 def _central_seed(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The dark component nearest the centre (with its lobes) and all dark components."""
-    green = rgb[..., 1].astype(np.float32)
-    dark = ndi.binary_opening(green < DARK_FRACTION * np.median(green), iterations=1)
-    dark = ndi.binary_closing(dark, iterations=3)
+    dark = ndi.binary_closing(dark_pixels(rgb), iterations=3)
     labels, count = ndi.label(dark)
     if count == 0:
         return None

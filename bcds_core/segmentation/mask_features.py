@@ -4,7 +4,10 @@ The U-Net masks only the cell the image is about, so other cells are found
 from the dark (nucleus-stained) components outside that mask: a second
 nucleated cell lying wholly in view makes the image a multi-cell image. Small
 dark blobs (platelets, debris) and cells cut by the border do not count, as
-CellaVision images often show a neighbour's edge.
+CellaVision images often show a neighbour's edge. Where the U-Net's mask holds
+several touching nucleated cells (``touching_cells``), the cell is the one
+nearest the image centre, where CellaVision puts the cell it found, and each
+of the others not cut by the border is another whole cell.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from bcds_core.segmentation.derived_masks import DARK_FRACTION
+from bcds_core.segmentation.derived_masks import dark_pixels
+from bcds_core.segmentation.touching_cells import touching_cells
 
 #: Smallest main-cell area, working pixels (a small platelet is ~150).
 MIN_CELL_AREA = 60
@@ -66,23 +70,48 @@ def main_component(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels == (int(np.argmax(sizes)) + 1), int((sizes >= MIN_CELL_AREA).sum())
 
 
-def describe_mask(rgb: np.ndarray, cell: np.ndarray) -> MaskFeatures:
-    """Describe a working-scale RGB image and its main-cell mask (HxW bool)."""
-    main, components = main_component(cell)
-    area = int(main.sum())
+def nearest_to_centre(masks: list[np.ndarray]) -> np.ndarray:
+    """The mask whose centroid lies nearest the image centre."""
+    height, width = masks[0].shape
+    offsets = [np.subtract(mask_centre(m), ((width - 1) / 2, (height - 1) / 2)) for m in masks]
+    return masks[int(np.argmin([np.hypot(*offset) for offset in offsets]))]
+
+
+def count_cells_outside(dark: np.ndarray, component: np.ndarray, min_dark: float, border: np.ndarray) -> int:
+    """Whole nucleated cells outside the mask ``component``: dark components of ``min_dark`` pixels clear of the border."""
+    others = dark & ~ndi.binary_dilation(component, iterations=3)
+    labels, _ = ndi.label(ndi.binary_closing(others, iterations=3))
+    count = 0
+    for label, box in enumerate(ndi.find_objects(labels), start=1):
+        region = labels[box] == label
+        if region.sum() >= min_dark and not border[box][region].any():
+            count += 1
+    return count
+
+
+def find_cell(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, MaskFeatures]:
+    """The cell of a working-scale image and what its mask says.
+
+    Args:
+        rgb: HxWx3 uint8 RGB image at the working scale.
+        mask: HxW bool, every component the U-Net found.
+
+    Returns:
+        (HxW bool mask of the one cell the image is about, its ``MaskFeatures``).
+    """
+    component, components = main_component(mask)
+    area = int(component.sum())
     if area < MIN_CELL_AREA:
-        return MaskFeatures(False, area / main.size, False, 0, components)
+        return component, MaskFeatures(False, area / component.size, False, 0, components)
+    dark = dark_pixels(rgb)
+    cells = touching_cells(component, dark, MIN_OTHER_NUCLEUS_AREA)
+    main = nearest_to_centre(cells)
     border = np.zeros_like(main)
     border[[0, -1], :] = border[:, [0, -1]] = True
-    green = rgb[..., 1].astype(np.float32)
-    dark = ndi.binary_opening(green < DARK_FRACTION * np.median(green), iterations=1)
-    main_dark = int((dark & main).sum())
-    others = dark & ~ndi.binary_dilation(main, iterations=3)
-    labels, count = ndi.label(ndi.binary_closing(others, iterations=3))
-    threshold = max(MIN_OTHER_NUCLEUS_AREA, MIN_OTHER_NUCLEUS_RATIO * main_dark)
-    other_cells = 0
-    for label, component in enumerate(ndi.find_objects(labels), start=1):
-        region = labels[component] == label
-        if region.sum() >= threshold and not border[component][region].any():
-            other_cells += 1
-    return MaskFeatures(True, area / main.size, bool((main & border).any()), other_cells, components)
+    touching_whole = sum(1 for cell in cells if cell is not main and not (cell & border).any())
+    min_dark = max(MIN_OTHER_NUCLEUS_AREA, MIN_OTHER_NUCLEUS_RATIO * int((dark & main).sum()))
+    other_cells = touching_whole + count_cells_outside(dark, component, min_dark, border)
+    features = MaskFeatures(
+        True, int(main.sum()) / main.size, bool((main & border).any()), other_cells, components
+    )
+    return main, features

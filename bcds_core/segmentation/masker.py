@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from bcds_core.preprocessing import resize_mask, to_working_scale
-from bcds_core.segmentation.mask_features import main_component
+from bcds_core.segmentation.mask_features import find_cell
 from bcds_core.segmentation.unet import load_unet, predict_probabilities
 
 
@@ -23,6 +23,7 @@ class CellMasker:
         return [p > threshold for p in predict_probabilities(self.model, working_images, self.config)]
 
     def cell_mask(self, rgb: np.ndarray) -> np.ndarray:
-        """The main cell's mask at the image's own size (HxW bool)."""
-        working_mask = self.masks([to_working_scale(rgb)])[0]
-        return resize_mask(main_component(working_mask)[0], *rgb.shape[:2])
+        """The mask of the cell the image is about, at the image's own size (HxW bool)."""
+        working = to_working_scale(rgb)
+        cell, _ = find_cell(working, self.masks([working])[0])
+        return resize_mask(cell, *rgb.shape[:2])
