@@ -133,3 +133,10 @@ def test_weight_averaging_without_a_run_to_average_is_refused_before_training(tm
     assert result.returncode == 2
     assert "--init-from" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_flip_view_count_the_product_cannot_average_is_refused_before_training(tmp_path):
+    result = bcds("train-classifier", "--view-choices", "1", "3", "--run-dir", tmp_path / "run", check=False)
+    assert result.returncode == 2
+    assert "--view-choices" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()

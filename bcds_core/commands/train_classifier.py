@@ -36,8 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip training: release the run's last checkpoint (BatchNorm, temperature, threshold)",
     )
     parser.add_argument(
+        "--view-choices",
+        type=int,
+        nargs="+",
+        help="flip-view counts the release step compares on validation, each a pass over it "
+        "(default: all of flip_tta.VIEW_CHOICES, 1 4 8)",
+    )
+    parser.add_argument(
         "--init-from",
-        help="start from the final weights of another run folder (a fine-tuning phase: new optimiser and schedule)",
+        help="start from the final weights of another run folder, or of a release folder such as weights/classifier "
+        "(a fine-tuning phase: new optimiser and schedule)",
     )
     parser.add_argument(
         "--average-weights",
@@ -55,7 +63,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from bcds_core.flip_tta import VIEW_CHOICES
     from bcds_core.training.train_classifier import train
 
+    args.view_choices = args.view_choices or list(VIEW_CHOICES)
+    if not set(args.view_choices) <= set(VIEW_CHOICES):
+        print(f"error: --view-choices takes counts among {list(VIEW_CHOICES)}", file=sys.stderr)
+        return 2
     train(args)
     return 0

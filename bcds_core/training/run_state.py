@@ -15,6 +15,10 @@ from pathlib import Path
 import torch
 
 CHECKPOINT_FILE = "checkpoint.pt"
+#: A release folder's config (``weights_io.CONFIG_FILE``), which records the phases behind it.
+RELEASE_CONFIG_FILE = "config.json"
+#: Key of a phase file that holds the phases of the release the run started from.
+RELEASE_PHASES = "release_phases"
 #: A run's settings and the run it started from, so a release can list every phase behind it.
 PHASE_FILE = "phase.json"
 
@@ -47,18 +51,25 @@ class RunState:
         return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
 
     def record_phase(self, settings: dict, init_from: str | None) -> None:
-        """Remember this run's settings and parent run (first start only; a resume keeps them)."""
+        """Remember this run's settings and parent (first start only; a resume keeps them).
+
+        A parent release's phases are copied in at the start, as the release
+        folder may be overwritten by this very run's release.
+        """
         path = self.directory / PHASE_FILE
         if not path.exists():
-            path.write_text(
-                json.dumps({"run": self.directory.name, **settings, "init_from": init_from}) + "\n"
-            )
+            phase = {"run": self.directory.name, **settings, "init_from": init_from}
+            if init_from and is_release(Path(init_from)):
+                phase[RELEASE_PHASES] = release_phases(Path(init_from))
+            path.write_text(json.dumps(phase) + "\n")
 
     def phases(self) -> list[dict]:
         """Every training phase behind this run, oldest first, each with its validation history."""
         path = self.directory / PHASE_FILE
         phase = json.loads(path.read_text()) if path.exists() else {"run": self.directory.name}
-        earlier = RunState(Path(phase["init_from"])).phases() if phase.get("init_from") else []
+        earlier = phase.pop(RELEASE_PHASES, None)
+        if earlier is None:
+            earlier = RunState(Path(phase["init_from"])).phases() if phase.get("init_from") else []
         return [*earlier, {**phase, "history": self.history()}]
 
     def save(self, state: dict) -> None:
@@ -71,3 +82,17 @@ class RunState:
         """The last checkpoint, or None for a fresh run."""
         path = self.directory / CHECKPOINT_FILE
         return torch.load(path, weights_only=True) if path.exists() else None
+
+
+def is_release(directory: Path) -> bool:
+    """True for a release folder (``weights/classifier``): a config and weights, no run of its own."""
+    return (directory / RELEASE_CONFIG_FILE).exists() and not (directory / PHASE_FILE).exists()
+
+
+def release_phases(directory: Path) -> list[dict]:
+    """The phases a release folder's config records as behind its weights.
+
+    A release carries them so a new machine, which has no ``runs/``, can
+    fine-tune the shipped weights and still list every phase behind the result.
+    """
+    return json.loads((directory / RELEASE_CONFIG_FILE).read_text())["training"]["phases"]

@@ -36,8 +36,8 @@ from bcds_core.preprocessing import scaled_pixels
 from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
-from bcds_core.training.run_state import RunState
-from bcds_core.weights_io import save_released
+from bcds_core.training.run_state import RunState, is_release
+from bcds_core.weights_io import load_released, save_released
 
 #: Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree.
 PIXEL_MEAN = [0.80, 0.70, 0.72]
@@ -115,6 +115,13 @@ def released_weights(state: dict) -> dict:
     return {k[len(prefix) :]: v for k, v in state["averaged"].items() if k.startswith(prefix)}
 
 
+def starting_weights(init_from: Path) -> dict:
+    """Weights a fine-tuning phase starts from: a release folder's (hash-checked) or a run's final ones."""
+    if is_release(init_from):
+        return load_released(init_from)[0]
+    return released_weights(RunState(init_from).load())
+
+
 def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -162,7 +169,7 @@ def train(args: argparse.Namespace) -> None:
         start_epoch = int(state["epoch"]) + 1
         run.log(f"resumed after epoch {start_epoch - 1}")
     elif args.init_from:
-        model.load_state_dict(released_weights(RunState(Path(args.init_from)).load()))
+        model.load_state_dict(starting_weights(Path(args.init_from)))
         run.log(f"fine-tuning the final weights of {args.init_from}")
     averaged = AveragedModel(model, use_buffers=True) if args.average_weights else None
     if averaged is not None and state is not None:
@@ -252,18 +259,20 @@ def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TAR
 
 
 def choose_views(
-    model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+    model, plain_logits, cache, val_idx, val_centres, val_rows, config, run, choices=VIEW_CHOICES
 ) -> tuple[int, torch.Tensor, dict]:
-    """How many flip views to average (``VIEW_CHOICES``): the most accurate on validation, fewest on a tie.
+    """How many flip views to average: the most accurate of ``choices`` on validation, fewest on a tie.
 
     Args:
         plain_logits: ``model``'s validation logits from one plain look (already computed).
+        choices: view counts to try (``flip_tta.VIEW_CHOICES``); a phase may try fewer, as each
+            view costs a pass over the validation split.
 
     Returns:
         (views, validation logits with that many views, validation accuracies of each choice).
     """
     candidates = {}
-    for views in VIEW_CHOICES:
+    for views in choices:
         logits = (
             plain_logits
             if views == 1
@@ -296,7 +305,7 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
     if bn_recalibrated:
         model, plain_logits = recalibrated, recalibrated_logits
     views, logits, view_accuracies = choose_views(
-        model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+        model, plain_logits, cache, val_idx, val_centres, val_rows, config, run, args.view_choices
     )
     temperature = fit_temperature(logits, allowed[val_idx])
     fine = torch.softmax(logits / temperature, 1).numpy()

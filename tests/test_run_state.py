@@ -1,0 +1,49 @@
+"""A fine-tuning phase can start from a release folder, as on a new machine without runs/."""
+
+import json
+
+import pytest
+import torch
+
+from bcds_core.training.run_state import RunState
+from bcds_core.training.train_classifier import starting_weights
+from bcds_core.weights_io import WEIGHTS_FILE, WeightsError, save_released
+
+EARLIER = [{"run": "classifier", "epochs": 9, "init_from": None, "history": [{"epoch": 0, "val_acc8": 0.6}]}]
+
+
+@pytest.fixture
+def release(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    torch.nn.init.constant_(model.weight, 0.5)
+    save_released(model.state_dict(), tmp_path / "release", {"training": {"phases": EARLIER}})
+    return tmp_path / "release"
+
+
+def test_a_phase_from_a_release_starts_from_its_weights(release):
+    weights = starting_weights(release)
+    torch.testing.assert_close(weights["weight"], torch.full((2, 3), 0.5))
+
+
+def test_a_changed_release_is_refused(release):
+    (release / WEIGHTS_FILE).write_bytes((release / WEIGHTS_FILE).read_bytes()[:-8])
+    with pytest.raises(WeightsError):
+        starting_weights(release)
+
+
+def test_a_phase_from_a_release_lists_the_release_phases_even_after_it_is_overwritten(tmp_path, release):
+    run = RunState(tmp_path / "phase9")
+    run.record_phase({"epochs": 2, "lr": 2e-4}, str(release))
+    run.record({"epoch": 0, "val_acc8": 0.99})
+    config = json.loads((release / "config.json").read_text())
+    config["training"]["phases"] = [{"run": "something else"}]
+    (release / "config.json").write_text(json.dumps(config))
+    phases = run.phases()
+    assert phases[:-1] == EARLIER
+    assert phases[-1] == {
+        "run": "phase9",
+        "epochs": 2,
+        "lr": 2e-4,
+        "init_from": str(release),
+        "history": [{"epoch": 0, "val_acc8": 0.99}],
+    }
