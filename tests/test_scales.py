@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
 
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.explain.base import crop_to_image
-from bcds_core.image_cache import add_unet_masks, build_cache, open_cache
+from bcds_core.image_cache import UNET_MASKS_VERSION, UNET_META_FILE, add_unet_masks, build_cache, open_cache
 from bcds_core.image_io import decode_image, read_bytes
 from bcds_core.paths import SAMPLES_DIR, WEIGHTS_DIR
 from bcds_core.preprocessing import WORKING_SCALE, canvas_side, scaled_pixels
@@ -104,3 +105,8 @@ def test_unet_masks_in_a_cache_give_the_products_classifier_input(tmp_path, samp
     # The crops differ by a sub-pixel shift of the centre; the masked-out pixels must agree.
     masked_out_differently = ((from_cache == 0) != (from_product == 0)).float().mean()
     assert masked_out_differently < 0.02
+    # Masks cut to the cell by an older rule (before touching cells were split) are refused.
+    meta = tmp_path / UNET_META_FILE
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "version": UNET_MASKS_VERSION - 1}))
+    with pytest.raises(ValueError, match="older rule"):
+        open_cache(tmp_path, sample_rows, mask_source="unet")

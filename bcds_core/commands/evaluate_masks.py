@@ -1,8 +1,9 @@
 """``evaluate-masks DIR --json``: U-Net masks against human masks.
 
 DIR holds ``images/NAME.png`` and ``masks/NAME.png`` (mask > 0 is the cell).
-The main component of the U-Net mask, at the image's own size, is compared
-with the human mask. The last line is ``{"n", "mean_iou", "mean_dice", ...}``;
+The U-Net's mask of the cell (``find_cell``: its main component, cut to the
+central cell where touching cells share it), at the image's own size, is
+compared with the human mask. The last line is ``{"n", "mean_iou", "mean_dice", ...}``;
 ``not_trained_on`` repeats the figures for the images whose names the U-Net's
 config does not list as trained on (for the shipped expert set: 15 of 50).
 """

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from bcds_core.segmentation.derived_masks import dark_pixels
-from bcds_core.segmentation.touching_cells import touching_cells
+from bcds_core.segmentation.touching_cells import split_touching_cells
 
 #: Smallest main-cell area, working pixels (a small platelet is ~150).
 MIN_CELL_AREA = 60
@@ -44,8 +44,8 @@ class MaskFeatures:
 
     Attributes:
         cell_found: a cell-sized main component exists.
-        area_fraction: main cell area / image area.
-        touches_border: the main cell is cut by the image border.
+        area_fraction: main component area / image area (all of it, where touching cells share it).
+        touches_border: the cell is cut by the image border.
         other_cells: whole nucleated cells in view besides the main one.
         mask_components: cell-sized components of the U-Net mask.
     """
@@ -68,13 +68,6 @@ def main_component(mask: np.ndarray) -> tuple[np.ndarray, int]:
         return np.zeros_like(mask), 0
     sizes = ndi.sum_labels(mask, labels, np.arange(1, count + 1))
     return labels == (int(np.argmax(sizes)) + 1), int((sizes >= MIN_CELL_AREA).sum())
-
-
-def nearest_to_centre(masks: list[np.ndarray]) -> np.ndarray:
-    """The mask whose centroid lies nearest the image centre."""
-    height, width = masks[0].shape
-    offsets = [np.subtract(mask_centre(m), ((width - 1) / 2, (height - 1) / 2)) for m in masks]
-    return masks[int(np.argmin([np.hypot(*offset) for offset in offsets]))]
 
 
 def count_cells_outside(dark: np.ndarray, component: np.ndarray, min_dark: float, border: np.ndarray) -> int:
@@ -104,14 +97,14 @@ def find_cell(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, MaskFeatur
     if area < MIN_CELL_AREA:
         return component, MaskFeatures(False, area / component.size, False, 0, components)
     dark = dark_pixels(rgb)
-    cells = touching_cells(component, dark, MIN_OTHER_NUCLEUS_AREA)
-    main = nearest_to_centre(cells)
+    fills_frame = area / component.size > MAX_CELL_FRACTION  # rejected whatever it holds
+    main, touching = (
+        (component, []) if fills_frame else split_touching_cells(component, dark, MIN_OTHER_NUCLEUS_AREA)
+    )
     border = np.zeros_like(main)
     border[[0, -1], :] = border[:, [0, -1]] = True
-    touching_whole = sum(1 for cell in cells if cell is not main and not (cell & border).any())
+    touching_whole = sum(1 for cell in touching if not (cell & border).any())
     min_dark = max(MIN_OTHER_NUCLEUS_AREA, MIN_OTHER_NUCLEUS_RATIO * int((dark & main).sum()))
     other_cells = touching_whole + count_cells_outside(dark, component, min_dark, border)
-    features = MaskFeatures(
-        True, int(main.sum()) / main.size, bool((main & border).any()), other_cells, components
-    )
+    features = MaskFeatures(True, area / main.size, bool((main & border).any()), other_cells, components)
     return main, features
