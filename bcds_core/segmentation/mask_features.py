@@ -47,27 +47,25 @@ class MaskFeatures:
         area_fraction: main component area / image area (all of it, where touching cells share it).
         touches_border: the cell is cut by the image border.
         other_cells: whole nucleated cells in view besides the main one.
-        mask_components: cell-sized components of the U-Net mask.
     """
 
     cell_found: bool
     area_fraction: float
     touches_border: bool
     other_cells: int
-    mask_components: int
 
     @property
     def single_cell(self) -> bool:
         return self.cell_found and self.other_cells == 0 and self.area_fraction <= MAX_CELL_FRACTION
 
 
-def main_component(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """The largest component of a boolean mask, and how many are cell-sized."""
+def main_component(mask: np.ndarray) -> np.ndarray:
+    """The largest component of a boolean mask (all False where it is empty)."""
     labels, count = ndi.label(mask)
     if count == 0:
-        return np.zeros_like(mask), 0
+        return np.zeros_like(mask)
     sizes = ndi.sum_labels(mask, labels, np.arange(1, count + 1))
-    return labels == (int(np.argmax(sizes)) + 1), int((sizes >= MIN_CELL_AREA).sum())
+    return labels == (int(np.argmax(sizes)) + 1)
 
 
 def count_cells_outside(dark: np.ndarray, component: np.ndarray, min_dark: float, border: np.ndarray) -> int:
@@ -92,10 +90,10 @@ def find_cell(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, MaskFeatur
     Returns:
         (HxW bool mask of the one cell the image is about, its ``MaskFeatures``).
     """
-    component, components = main_component(mask)
+    component = main_component(mask)
     area = int(component.sum())
     if area < MIN_CELL_AREA:
-        return component, MaskFeatures(False, area / component.size, False, 0, components)
+        return component, MaskFeatures(False, area / component.size, False, 0)
     dark = dark_pixels(rgb)
     fills_frame = area / component.size > MAX_CELL_FRACTION  # rejected whatever it holds
     main, touching = (
@@ -106,5 +104,5 @@ def find_cell(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, MaskFeatur
     touching_whole = sum(1 for cell in touching if not (cell & border).any())
     min_dark = max(MIN_OTHER_NUCLEUS_AREA, MIN_OTHER_NUCLEUS_RATIO * int((dark & main).sum()))
     other_cells = touching_whole + count_cells_outside(dark, component, min_dark, border)
-    features = MaskFeatures(True, area / main.size, bool((main & border).any()), other_cells, components)
+    features = MaskFeatures(True, area / main.size, bool((main & border).any()), other_cells)
     return main, features
