@@ -154,6 +154,12 @@ def _architecture_comparison() -> list[str]:
 def _flip_views_line(config: dict) -> str:
     """How many flipped views the answer averages, and the validation figures the release chose by."""
     views = config.get("tta_views", 1)
+    if len(config.get("tta_validation", {})) == 1:
+        return (
+            f"- Test-time augmentation: none; the release step compared no flipped views (`--view-choices {views}`; "
+            "earlier phases at 192 and 256 px found that flips no longer help, `docs/training.md`), "
+            f"validation with the plain view: {_views_line(config)}. The heat maps explain that view."
+        )
     flips = (
         "(flips about the axes, then about the diagonal, which together give every right-angle rotation; "
         f"`bcds_core/flip_tta.py`), chosen on validation: {_views_line(config)}."
