@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
+from bcds_core.weights_io import CONFIG_FILE, read_config
+
 CHECKPOINT_FILE = "checkpoint.pt"
-#: A release folder's config (``weights_io.CONFIG_FILE``), which records the phases behind it.
-RELEASE_CONFIG_FILE = "config.json"
 #: Key of a phase file that holds the phases of the release the run started from.
 RELEASE_PHASES = "release_phases"
 #: A run's settings and the run it started from, so a release can list every phase behind it.
@@ -86,7 +86,7 @@ class RunState:
 
 def is_release(directory: Path) -> bool:
     """True for a release folder (``weights/classifier``): a config and weights, no run of its own."""
-    return (directory / RELEASE_CONFIG_FILE).exists() and not (directory / PHASE_FILE).exists()
+    return (directory / CONFIG_FILE).exists() and not (directory / PHASE_FILE).exists()
 
 
 def release_phases(directory: Path) -> list[dict]:
@@ -95,4 +95,4 @@ def release_phases(directory: Path) -> list[dict]:
     A release carries them so a new machine, which has no ``runs/``, can
     fine-tune the shipped weights and still list every phase behind the result.
     """
-    return json.loads((directory / RELEASE_CONFIG_FILE).read_text())["training"]["phases"]
+    return read_config(directory)["training"]["phases"]
