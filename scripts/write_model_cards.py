@@ -82,6 +82,7 @@ def _phases(training: dict) -> str:
             else f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})"
         )
         + (f" on {_masks_of(p)}" if _on_unet_masks(p) else "")
+        + (" under bfloat16 autocast" if p.get("bf16") else "")
         for p in training.get("phases", [])
     )
 
@@ -208,8 +209,8 @@ def classifier_card() -> str:
         "- Each phase's input size and scale are on the first line of its section in `train.log`. Phases train "
         "and validate on the cell masks derived from colour (`docs/masks.md`) unless said to use the released "
         "U-Net's masks, through which the product classifies.",
-        f"- Hardware: {_cpu_name()}, 2 cores, float32 channels_last (bf16 autocast is far slower on this "
-        "AVX2-only CPU); "
+        f"- Hardware: {_cpu_name()}, 2 cores, channels_last, float32 unless a phase says bfloat16 autocast "
+        "(measured 2x faster where the CPU has AVX512-BF16, far slower on the AVX2-only CPUs of earlier sessions); "
         f"{seconds / 3600:.2f} h of training.",
         *_architecture_comparison(),
         "",
