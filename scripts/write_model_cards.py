@@ -83,6 +83,7 @@ def _phases(training: dict) -> str:
         )
         + (f" on {_masks_of(p)}" if _on_unet_masks(p) else "")
         + (" under bfloat16 autocast" if p.get("bf16") else "")
+        + (f", the group term weighted {p['group_weight']} more" if p.get("group_weight") else "")
         for p in training.get("phases", [])
     )
 

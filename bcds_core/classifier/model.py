@@ -72,3 +72,13 @@ def allowed_set_nll(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor
     """
     masked = logits.masked_fill(~allowed, float("-inf"))
     return torch.logsumexp(logits, dim=1) - torch.logsumexp(masked, dim=1)
+
+
+def group_sets(allowed: torch.Tensor) -> torch.Tensor:
+    """Bx11 bool: every fine class of the group(s) the allowed classes belong to.
+
+    With ``allowed_set_nll`` this gives -log P(true group), the term that decides
+    the product's 8-group answer (``--group-weight`` in training).
+    """
+    groups = torch.from_numpy(GROUP_MATRIX).to(allowed.device)
+    return (allowed.float() @ groups @ groups.T) > 0

@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "2x faster on a CPU with AVX512-BF16, many times slower on one without",
     )
     parser.add_argument(
+        "--group-weight",
+        type=float,
+        default=0.0,
+        help="extra weight of -log P(true group) in the loss, on top of the fine-class term that holds it once",
+    )
+    parser.add_argument(
         "--release-only",
         action="store_true",
         help="skip training: release the run's last checkpoint (BatchNorm, temperature, threshold)",

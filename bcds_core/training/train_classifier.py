@@ -28,7 +28,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.classifier.model import allowed_set_nll, build_classifier, consistent_answer
+from bcds_core.classifier.model import allowed_set_nll, build_classifier, consistent_answer, group_sets
 from bcds_core.flip_tta import VIEW_CHOICES, averaged_logits
 from bcds_core.image_cache import cache_dir, open_cache
 from bcds_core.paths import DATASET_DIR
@@ -96,16 +96,25 @@ def accuracies(logits: torch.Tensor, rows) -> dict[str, float]:
     return {"acc8": float(np.mean(group_hits)), "acc11": float(np.mean(fine_hits))}
 
 
-def batch_loss(model, x, allowed, sample_weights, bf16: bool = False) -> torch.Tensor:
-    """Class-weighted -log P(label set) of one batch.
+def batch_loss(
+    model, x, allowed, sample_weights, bf16: bool = False, group_weight: float = 0.0
+) -> torch.Tensor:
+    """Class-weighted -log P(label set) of one batch, plus ``group_weight`` x -log P(true group).
+
+    -log P(fine) already holds -log P(group) once; ``group_weight`` counts the
+    group term again, because the 8-group answer is the product's first one and
+    its remaining errors lie between groups (immature granulocytes against
+    neutrophils and monocytes). For a group-only label the two terms coincide.
 
     With ``bf16`` only the forward pass runs under bfloat16 autocast (2x faster on
     a CPU with AVX512-BF16); the loss is taken in float32 from float32 logits, so
     the log-sum-exp over the allowed classes keeps its precision.
     """
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        logits = model(x)
-    per_sample = allowed_set_nll(logits.float(), allowed)
+        logits = model(x).float()
+    per_sample = allowed_set_nll(logits, allowed)
+    if group_weight:
+        per_sample = per_sample + group_weight * allowed_set_nll(logits, group_sets(allowed))
     return (per_sample * sample_weights).sum() / sample_weights.sum()
 
 
@@ -143,6 +152,8 @@ def train(args: argparse.Namespace) -> None:
     settings = {"epochs": args.epochs, "lr": args.lr}
     if args.bf16:
         settings["bf16"] = True
+    if args.group_weight:
+        settings["group_weight"] = args.group_weight
     if args.mask_source != "derived":
         settings["mask_source"] = args.mask_source
     run.record_phase(
@@ -200,7 +211,7 @@ def train(args: argparse.Namespace) -> None:
             centres = np.stack([train_centres[i] for i in chosen])
             x = classifier_batch(cache.images[chosen], cache.masks[chosen], centres, config, True)
             sample_weights = torch.stack([weight_of[i] for i in chosen])
-            loss = batch_loss(model, x, allowed[chosen], sample_weights, args.bf16)
+            loss = batch_loss(model, x, allowed[chosen], sample_weights, args.bf16, args.group_weight)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
