@@ -41,8 +41,8 @@ def classifier_batch(
     Returns:
         Bx3xCxC float32 (channels_last), C = ``config["input_side"]``.
     """
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
-    m = torch.from_numpy(np.ascontiguousarray(masks)).float().unsqueeze(1)
+    x = torch.tensor(images).permute(0, 3, 1, 2).float() / 255.0  # a copy: cache rows are read-only
+    m = torch.tensor(masks).float().unsqueeze(1)
     centres_t = torch.from_numpy(np.asarray(centres, dtype=np.float32))
     batch, side = x.shape[0], x.shape[-1]
     kernel = config["mask_dilation"]
