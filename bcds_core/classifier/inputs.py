@@ -41,8 +41,9 @@ def classifier_batch(
     Returns:
         Bx3xCxC float32 (channels_last), C = ``config["input_side"]``.
     """
-    x = torch.tensor(images).permute(0, 3, 1, 2).float() / 255.0  # a copy: cache rows are read-only
-    m = torch.tensor(masks).float().unsqueeze(1)
+    # np.require copies only a read-only (memory-mapped cache) or strided batch
+    x = torch.from_numpy(np.require(images, requirements="CW")).permute(0, 3, 1, 2).float() / 255.0
+    m = torch.from_numpy(np.require(masks, requirements="CW")).float().unsqueeze(1)
     centres_t = torch.from_numpy(np.asarray(centres, dtype=np.float32))
     batch, side = x.shape[0], x.shape[-1]
     kernel = config["mask_dilation"]
