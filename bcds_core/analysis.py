@@ -1,7 +1,9 @@
 """The core API: bytes in, a cell type with its mask and a status out.
 
-``CellAnalyzer`` runs decode -> U-Net mask -> mask findings -> classifier ->
-status for one image or a batch. It never raises for bad input: an image that
+``CellAnalyzer`` runs decode -> pixel size -> U-Net mask -> mask findings ->
+classifier -> status for one image or a batch. Every image is first resized to
+the pixel size the models were trained at (``pixel_size``), so a tight crop, a
+CellaVision image and a large photo of the same cell look alike to them. It never raises for bad input: an image that
 cannot be decoded, or is not a single cell, comes back with ``ok``/``status``
 and a message a person can act on, and in a batch one bad file never costs the
 others their results.
@@ -9,12 +11,15 @@ others their results.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from bcds_core.classifier.answer_checks import AnswerChecks
+from bcds_core.classifier.conformal import candidate_set
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import (
     GROUP_MATRIX,
@@ -23,31 +28,71 @@ from bcds_core.classifier.model import (
     load_classifier,
 )
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
+from bcds_core.field.detection import find_white_cells
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.paths import WEIGHTS_DIR
+from bcds_core.pixel_size import (
+    ASSUMED,
+    REFERENCE_PIXEL_UM,
+    PixelSize,
+    estimate_pixel_size,
+    tight_crop_pixel_size,
+)
 from bcds_core.preprocessing import (
+    CANVAS_ORIGINAL_SIDE,
+    WORKING_SCALE,
     background_colour,
     canvas_side,
     cell_at_scale,
+    pad_or_crop_centre,
     resize_mask,
+    slide_colour,
+    to_scale,
     to_working_scale,
 )
-from bcds_core.segmentation.mask_features import MaskFeatures, find_cell, mask_centre
+from bcds_core.segmentation.derived_masks import dark_pixels
+from bcds_core.segmentation.mask_features import MAX_CELL_FRACTION, MaskFeatures, find_cell, mask_centre
 from bcds_core.segmentation.masker import CellMasker
-from bcds_core.status import decide_status
-from bcds_core.taxonomy import FINE_CLASSES, GROUPS
+from bcds_core.status import Evidence, decide_status
+from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 
 #: Images per forward pass in a batch.
 BATCH_SIZE = 16
+#: Slide area above which an image is a smear field: 1.5 times a CellaVision cell image (360 x 363
+#: pixels of about 0.106 um).
+FIELD_MIN_AREA_UM2 = 1.5 * 360 * 363 * 0.1056**2
+#: An abnormal group with at least this calibrated probability is flagged even when not the answer.
+FLAG_PROBABILITY = 0.2
+#: The fields of ``predict``'s JSON, in order: the command line's contract.
+CONTRACT_FIELDS = (
+    "file",
+    "ok",
+    "error",
+    "group",
+    "label",
+    "group_confidence",
+    "label_confidence",
+    "top",
+    "single_cell",
+    "status",
+    "message",
+    "pixel_size_um",
+    "pixel_size_source",
+    "flags",
+    "candidates",
+)
 
 
 @dataclass
 class CellResult:
     """The answer for one file. ``to_json`` gives the CLI contract's fields.
 
-    Attributes beyond the contract (not serialised): ``rgb`` (HxWx3 uint8),
-    ``mask`` (HxW bool, original size), ``features`` and ``notes``.
+    ``pixel_size_um`` is the pixel size the original image was read at and
+    ``pixel_size_source`` where it came from (``given``, ``estimated``, ``assumed``).
+    Attributes beyond the contract (not serialised): ``rgb`` (HxWx3 uint8, the
+    image at the models' pixel size), ``mask`` (HxW bool, same size),
+    ``features`` and ``notes``.
     """
 
     file: str
@@ -61,28 +106,33 @@ class CellResult:
     single_cell: bool = False
     status: str = "rejected"
     message: str = ""
+    pixel_size_um: float | None = None
+    pixel_size_source: str | None = None
+    flags: tuple[str, ...] = ()
+    candidates: list[str] = field(default_factory=list)
+    decoded_scale: float = 1.0
     rgb: np.ndarray | None = None
     mask: np.ndarray | None = None
     features: MaskFeatures | None = None
     notes: list[str] = field(default_factory=list)
     fine_probabilities: np.ndarray | None = None
     cell: PreparedCell | None = None
+    pixel_size: PixelSize | None = None
 
     def to_json(self) -> dict:
-        keys = (
-            "file",
-            "ok",
-            "error",
-            "group",
-            "label",
-            "group_confidence",
-            "label_confidence",
-            "top",
-            "single_cell",
-            "status",
-            "message",
-        )
-        return {key: getattr(self, key) for key in keys}
+        return {key: getattr(self, key) for key in CONTRACT_FIELDS}
+
+    def read_at(self, pixel_size: PixelSize, original: np.ndarray) -> None:
+        """Keep ``original`` (the decoded upload) resized to the models' pixel size, and the pixel
+        size used; the reported one is the uploaded file's (``decoded_scale``)."""
+        self.pixel_size = pixel_size
+        self.pixel_size_um = round(pixel_size.um * self.decoded_scale, 5)
+        self.pixel_size_source = pixel_size.source
+        scale = pixel_size.scale_to_reference
+        self.rgb = original if abs(scale - 1) < 1e-3 else to_scale(original, scale)
+        if pixel_size.tight_crop:
+            side = max(CANVAS_ORIGINAL_SIDE, *self.rgb.shape[:2])
+            self.rgb = pad_or_crop_centre(self.rgb, side, fill=slide_colour(self.rgb))
 
 
 def default_device() -> str:
@@ -127,22 +177,31 @@ def cell_canvas(
 
 
 class CellAnalyzer:
-    """U-Net and classifier, loaded once (hash-checked) and reused for every image."""
+    """U-Net and classifier, loaded once (hash-checked) and reused for every image.
+
+    One analyzer serves every session of the app. ``lock`` serialises the use
+    of its models: Grad-CAM hooks the shared classifier while it explains, and
+    a forward pass of another thread would otherwise run through those hooks
+    (maps swapped between sessions, or a crash in the hook's bookkeeping).
+    """
 
     def __init__(self, weights_dir: Path = WEIGHTS_DIR, device: str | None = None):
+        self.lock = threading.RLock()
         self.device = device or default_device()
         self.masker = CellMasker(weights_dir / "unet", self.device)
         self.classifier, self.classifier_config = load_classifier(weights_dir / "classifier", self.device)
-        self.temperature = float(self.classifier_config.get("temperature", 1.0))
-        self.review_threshold = float(self.classifier_config.get("review_threshold", 0.5))
+        self.temperature = float(self.classifier_config["temperature"])
+        self.review_threshold = float(self.classifier_config["review_threshold"])
         self.tta_views = int(self.classifier_config.get("tta_views", 1))
+        self.answer_checks = AnswerChecks.load(weights_dir / "classifier", self.classifier_config)
         self.domain_check = DomainCheck.load(weights_dir / DOMAIN_CHECK_FILE)
 
     def prepare(self, images: list[np.ndarray]) -> list[PreparedCell]:
         """Rescale, mask, describe and centre each RGB image (any size)."""
         working_images = [to_working_scale(rgb) for rgb in images]
         prepared = []
-        masks = self.masker.masks(working_images)
+        with self.lock:
+            masks = self.masker.masks(working_images)
         scale = self.classifier_config["scale"]
         for rgb, working, mask in zip(images, working_images, masks, strict=True):
             main, features = find_cell(working, mask)
@@ -175,44 +234,119 @@ class CellAnalyzer:
 
         ``views``: flip views averaged (default: the release's ``tta_views``).
         """
-        logits = averaged_logits(self.classifier, inputs.to(self.device), views or self.tta_views)
+        with self.lock:
+            logits = averaged_logits(self.classifier, inputs.to(self.device), views or self.tta_views)
         fine, _ = fine_and_group_probabilities(logits, self.temperature)
         return fine.cpu().numpy()
 
     def fine_probabilities(self, cells: list[PreparedCell]) -> np.ndarray:
-        """Calibrated Nx11 fine-class probabilities of prepared cells."""
+        """Calibrated N x fine-class probabilities of prepared cells."""
         return self.fine_probabilities_of_inputs(self.classifier_input(cells))
 
-    def analyze_bytes(self, items: list[tuple[str, bytes]]) -> list[CellResult]:
-        """Analyse named uploads; each gets a result, whatever its bytes hold."""
+    @torch.inference_mode()
+    def answers(self, cells: list[PreparedCell]) -> tuple[np.ndarray, np.ndarray]:
+        """(calibrated N x fine-class probabilities, N familiar flags) of prepared cells.
+
+        Cells are familiar when the release has no familiarity check (fitted before it existed).
+        """
+        inputs = self.classifier_input(cells)
+        with self.lock:
+            features, logits = self.classifier.features_and_logits(inputs)
+            if self.tta_views > 1:
+                logits = averaged_logits(self.classifier, inputs, self.tta_views)
+        fine, _ = fine_and_group_probabilities(logits, self.temperature)
+        if self.answer_checks is None:
+            return fine.cpu().numpy(), np.ones(len(cells), bool)
+        return fine.cpu().numpy(), self.answer_checks.familiarity.familiar(features.cpu().numpy())
+
+    def candidates(self, fine: np.ndarray) -> list[str]:
+        """Groups plausible at the release's conformal coverage (just the answer without the check)."""
+        groups = fine @ GROUP_MATRIX
+        if self.answer_checks is None:
+            return [GROUPS[int(np.argmax(groups))]]
+        return [GROUPS[i] for i in candidate_set(groups, self.answer_checks.conformal_quantile)]
+
+    def analyze_bytes(
+        self, items: list[tuple[str, bytes]], pixel_size_um: float | None = None
+    ) -> list[CellResult]:
+        """Analyse named uploads; each gets a result, whatever its bytes hold.
+
+        Args:
+            items: (name, bytes) of each upload.
+            pixel_size_um: micrometres per pixel of every upload, where the user knows it;
+                otherwise each image's is estimated from its red cells or assumed.
+        """
         results: list[CellResult] = []
-        decoded: list[tuple[int, np.ndarray]] = []
         for name, data in items:
             try:
                 image = decode_image(data)
             except ImageDecodeError as error:
                 results.append(CellResult(file=name, ok=False, error=str(error), message=str(error)))
                 continue
-            results.append(CellResult(file=name, ok=True, rgb=image.rgb, notes=image.notes))
-            decoded.append((len(results) - 1, image.rgb))
-        for start in range(0, len(decoded), BATCH_SIZE):
-            chunk = decoded[start : start + BATCH_SIZE]
-            self._classify_chunk([results[i] for i, _ in chunk], [rgb for _, rgb in chunk])
+            result = CellResult(file=name, ok=True, notes=image.notes, decoded_scale=image.scale)
+            given = pixel_size_um / image.scale if pixel_size_um else None
+            result.read_at(estimate_pixel_size(image.rgb, given), image.rgb)
+            results.append(result)
+        self._classify([r for r in results if r.ok])
         return results
 
-    def _classify_chunk(self, results: list[CellResult], images: list[np.ndarray]) -> None:
-        cells = self.prepare(images)
-        probabilities = self.fine_probabilities(cells)
-        for result, cell, fine in zip(results, cells, probabilities, strict=True):
+    def analyze_arrays(self, items: list[tuple[str, np.ndarray]], pixel_size: PixelSize) -> list[CellResult]:
+        """Analyse named RGB arrays (HxWx3 uint8) of a known pixel size, e.g. cells cut from a field."""
+        results = []
+        for name, rgb in items:
+            result = CellResult(file=name, ok=True)
+            result.read_at(pixel_size, rgb)
+            results.append(result)
+        self._classify(results)
+        return results
+
+    def _classify(self, results: list[CellResult]) -> None:
+        for start in range(0, len(results), BATCH_SIZE):
+            self._classify_chunk(results[start : start + BATCH_SIZE])
+
+    def _prepare_reading_tight_crops(self, results: list[CellResult]) -> list[PreparedCell]:
+        """Prepare each result's image; one whose cell fills the frame at an assumed pixel size
+        is read again as a tight crop of one cell."""
+        cells = self.prepare([r.rgb for r in results])
+        tight = [
+            i
+            for i, (r, c) in enumerate(zip(results, cells, strict=True))
+            if r.pixel_size.source == ASSUMED and c.features.area_fraction > MAX_CELL_FRACTION
+        ]
+        if not tight:
+            return cells
+        for i in tight:
+            original = results[i].rgb
+            results[i].read_at(tight_crop_pixel_size(*original.shape[:2]), original)
+        for i, cell in zip(tight, self.prepare([results[i].rgb for i in tight]), strict=True):
+            cells[i] = cell
+        return cells
+
+    def _classify_chunk(self, results: list[CellResult]) -> None:
+        cells = self._prepare_reading_tight_crops(results)
+        probabilities, familiar = self.answers(cells)
+        for result, cell, fine, known in zip(results, cells, probabilities, familiar, strict=True):
             result.mask = resize_mask(cell.mask, *result.rgb.shape[:2])
             result.cell = cell
             result.features = cell.features
             result.single_cell = cell.features.single_cell
             fill_answer(result, fine)
-            looks_like_smear = self.domain_check.looks_like_smear(cell.working, cell.mask)
-            result.status, result.message = decide_status(
-                cell.features, looks_like_smear, result.label_confidence, self.review_threshold, result.notes
+            result.candidates = self.candidates(fine)
+            evidence = Evidence(
+                familiar=bool(known),
+                candidates=tuple(result.candidates),
+                colour_familiar=self.domain_check.looks_like_smear(cell.working, cell.mask),
+                label_confidence=result.label_confidence,
+                review_threshold=self.review_threshold,
+                group=result.group,
+                flags=result.flags,
+                pixel_size=result.pixel_size,
+                greyscale=is_greyscale(result.rgb),
+                cell_description=describe_cell(cell.working, cell.mask),
             )
+            result.status, result.message = decide_status(cell.features, evidence)
+            if looks_like_field(result.rgb):
+                result.status, result.message = field_status(result.rgb)
             if not cell.features.cell_found:
                 clear_answer(result)
 
@@ -227,9 +361,49 @@ def fill_answer(result: CellResult, fine: np.ndarray) -> None:
     result.label_confidence = round(float(fine[best]), 4)
     order = np.argsort(fine)[::-1][:3]
     result.top = [[FINE_CLASSES[i], round(float(fine[i]), 4)] for i in order]
+    groups = fine @ GROUP_MATRIX
+    result.flags = tuple(
+        g for g in ABNORMAL_GROUPS if g != result.group and groups[GROUPS.index(g)] >= FLAG_PROBABILITY
+    )
 
 
 def clear_answer(result: CellResult) -> None:
     """No cell, no class: never show a class for an image without a cell."""
     result.group = result.label = result.group_confidence = result.label_confidence = None
     result.top = []
+    result.flags = ()
+    result.candidates = []
+
+
+def looks_like_field(rgb: np.ndarray) -> bool:
+    """The image at the reference pixel size covers more slide than a single-cell image does."""
+    return rgb.shape[0] * rgb.shape[1] * REFERENCE_PIXEL_UM**2 > FIELD_MIN_AREA_UM2
+
+
+def field_status(rgb: np.ndarray) -> tuple[str, str]:
+    """A single-cell answer is never ``ok`` on a smear field: say what it holds and what to do."""
+    count = len(find_white_cells(rgb))
+    return ("review" if count == 1 else "rejected"), (
+        f"This looks like a smear field with {count} white cell{'s' if count != 1 else ''}, not an image "
+        "of one cell: analyse it as a field (python -m bcds_core analyze-field, or the app's field mode)."
+    )
+
+
+def is_greyscale(rgb: np.ndarray) -> bool:
+    """The three channels are the same (within JPEG noise): the image holds no colour."""
+    sample = rgb[::4, ::4].astype(np.int16)
+    return bool(np.abs(sample - sample.mean(axis=2, keepdims=True)).max() <= 3)
+
+
+def describe_cell(working: np.ndarray, mask: np.ndarray) -> str:
+    """Measured size and nucleus share of a cell, e.g. " (about 16 um across, nucleus 75 % of the cell)".
+
+    The working image is at half the models' pixel size, so its pixels are
+    ``REFERENCE_PIXEL_UM / WORKING_SCALE`` micrometres across.
+    """
+    area = int(mask.sum())
+    if area == 0:
+        return ""
+    diameter_um = 2 * np.sqrt(area / np.pi) * REFERENCE_PIXEL_UM / WORKING_SCALE
+    nucleus = float((dark_pixels(working) & mask).sum()) / area
+    return f" (about {diameter_um:.0f} um across, nucleus {nucleus:.0%} of the cell)"

@@ -18,12 +18,28 @@ COMMANDS = {
     "train-unet": ("bcds_core.commands.train_unet", "train the U-Net (resumable)"),
     "train-classifier": ("bcds_core.commands.train_classifier", "train the classifier (resumable)"),
     "predict": ("bcds_core.commands.predict", "classify image files"),
+    "screen": (
+        "bcds_core.commands.screen",
+        "screen the cells of one sample for leukaemia (a prompt, not a diagnosis)",
+    ),
+    "analyze-field": (
+        "bcds_core.commands.analyze_field",
+        "find, classify and count the white cells of smear fields",
+    ),
     "evaluate": ("bcds_core.commands.evaluate", "evaluate the classifier on a PBC-layout folder"),
     "evaluate-masks": ("bcds_core.commands.evaluate_masks", "evaluate the U-Net on expert masks"),
     "stats": ("bcds_core.commands.stats", "compute exploration statistics of a PBC-layout folder"),
     "radial-eval": ("bcds_core.commands.radial_eval", "nearest radial-signature classification"),
     "ood-eval": ("bcds_core.commands.ood_eval", "rates of rejection on images that are not one cell"),
     "bench": ("bcds_core.commands.bench", "time every stage; print JSON figures"),
+    "fit-answer-checks": (
+        "bcds_core.commands.fit_answer_checks",
+        "fit a classifier release's familiarity check and conformal sets",
+    ),
+    "extract-deepapl": (
+        "bcds_core.commands.extract_deepapl",
+        "extract the DeepAPL discovery images from a local git mirror",
+    ),
 }
 
 

@@ -1,5 +1,8 @@
 """Index a folder in the PBC layout: ``<group>/<LABEL>_<id>.<ext>``.
 
+A file whose name carries no known label (another lab's naming) takes its
+group from the folder and has no fine label.
+
 Every file is either indexed (path, group, fine label, size, content hash) or
 skipped with a reason; nothing in the folder can make indexing crash. The
 content hash finds byte-identical duplicates, which must never straddle the
@@ -9,12 +12,15 @@ train/test boundary.
 from __future__ import annotations
 
 import hashlib
+import io
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from bcds_core.image_io import MAX_PIXELS, SUPPORTED_FORMATS
 from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, GROUPS
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
@@ -58,21 +64,28 @@ def index_file(root: Path, path: Path) -> IndexedImage | SkippedFile:
     relative = path.relative_to(root).as_posix()
     group = path.parent.name
     if group not in GROUPS:
-        return SkippedFile(relative, f"folder '{group}' is not one of the 8 groups")
+        return SkippedFile(relative, f"folder '{group}' is not a group of the taxonomy")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         return SkippedFile(relative, f"extension '{path.suffix}' is not an image type")
     label = parse_label(path.name)
     label_group = FINE_TO_GROUP.get(label) or GROUP_ONLY_LABELS.get(label)
-    if label_group is None:
-        return SkippedFile(relative, f"file-name label '{label}' is not a known class")
+    if label_group is None:  # another lab's file name: the folder alone gives the group
+        label, label_group = group, group
     if label_group != group:
         return SkippedFile(relative, f"label '{label}' does not belong in folder '{group}'")
     data = path.read_bytes()
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+            with Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS) as image:
+                width, height = image.size
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return SkippedFile(
+            relative, f"declares more than {MAX_PIXELS / 1e6:.0f} million pixels (a possible bomb)"
+        )
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         return SkippedFile(relative, f"not a readable image ({type(error).__name__})")
     fine = label if label in FINE_TO_GROUP else None
     return IndexedImage(relative, group, fine, width, height, hashlib.sha256(data).hexdigest())

@@ -10,12 +10,13 @@ on the training split only and shipped as plain JSON.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from bcds_core.weights_io import WeightsError, read_sealed_json, write_sealed_json
 
 #: File name of the fitted check in the weights folder.
 DOMAIN_CHECK_FILE = "domain_check.json"
@@ -58,20 +59,29 @@ class DomainCheck:
         return check
 
     def save(self, path: Path, provenance: dict) -> None:
-        path.write_text(
-            json.dumps(
-                {
-                    "mean": self.mean.tolist(),
-                    "inverse_covariance": self.inverse_covariance.tolist(),
-                    "threshold": self.threshold,
-                    **provenance,
-                },
-                indent=1,
-            )
-            + "\n"
+        write_sealed_json(
+            path,
+            {
+                "mean": self.mean.tolist(),
+                "inverse_covariance": self.inverse_covariance.tolist(),
+                "threshold": self.threshold,
+                **provenance,
+            },
         )
 
     @classmethod
     def load(cls, path: Path) -> DomainCheck:
-        data = json.loads(path.read_text())
-        return cls(np.array(data["mean"]), np.array(data["inverse_covariance"]), float(data["threshold"]))
+        """The shipped check, sealed; WeightsError when missing, edited or incomplete."""
+        data = read_sealed_json(path)
+        try:
+            mean, inverse = np.array(data["mean"], float), np.array(data["inverse_covariance"], float)
+            check = cls(mean, inverse, float(data["threshold"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise WeightsError(
+                f"{path.name} is incomplete ({error}): restore it from the repository."
+            ) from error
+        if mean.shape != (6,) or inverse.shape != (6, 6):
+            raise WeightsError(
+                f"{path.name} holds arrays of the wrong shape: restore it from the repository."
+            )
+        return check

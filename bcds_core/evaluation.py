@@ -55,6 +55,13 @@ def uncalibrated_confidences(items: list[LabelledResult], temperature: float) ->
     return conf8, conf11
 
 
+def present(classes: tuple[str, ...], truth: list[str]) -> list[str]:
+    """The classes that occur in ``truth``, in taxonomy order: a macro average over the classes a
+    folder holds (PBC's 8 groups and 11 classes), not over classes it cannot hold."""
+    found = set(truth)
+    return [c for c in classes if c in found]
+
+
 def summarise(items: list[LabelledResult], temperature: float | None = None) -> dict:
     """The contract's metrics: n, accuracy_8/11, macro_f1_8/11, ece_8/11, n_review, n_rejected.
 
@@ -76,12 +83,16 @@ def summarise(items: list[LabelledResult], temperature: float | None = None) -> 
         "n_fine": len(fine_items),
         "accuracy_8": float(hits8.mean()) if items else 0.0,
         "accuracy_11": float(hits11.mean()) if fine_items else 0.0,
-        "macro_f1_8": float(f1_score(true8, pred8, labels=list(GROUPS), average="macro", zero_division=0)),
-        "macro_f1_11": float(
-            f1_score(true11, pred11, labels=list(FINE_CLASSES), average="macro", zero_division=0)
+        "macro_f1_8": float(
+            f1_score(true8, pred8, labels=present(GROUPS, true8), average="macro", zero_division=0)
         ),
+        "macro_f1_11": float(
+            f1_score(true11, pred11, labels=present(FINE_CLASSES, true11), average="macro", zero_division=0)
+        )
+        if fine_items
+        else None,
         "ece_8": expected_calibration_error(conf8, hits8),
-        "ece_11": expected_calibration_error(conf11, hits11),
+        "ece_11": expected_calibration_error(conf11, hits11) if fine_items else None,
         "n_ok": int(answered_ok.sum()),
         "n_review": int(sum(i.result.status == "review" for i in items)),
         "n_rejected": int(sum(i.result.status == "rejected" for i in items)),
@@ -92,7 +103,9 @@ def summarise(items: list[LabelledResult], temperature: float | None = None) -> 
         raw8, raw11 = uncalibrated_confidences(items, temperature)
         fine_rows = [bool(i.true_label) for i in items]
         summary["ece_8_uncalibrated"] = expected_calibration_error(raw8, hits8)
-        summary["ece_11_uncalibrated"] = expected_calibration_error(np.array(raw11)[fine_rows], hits11)
+        summary["ece_11_uncalibrated"] = (
+            expected_calibration_error(np.array(raw11)[fine_rows], hits11) if fine_items else None
+        )
         summary["temperature"] = temperature
     return summary
 

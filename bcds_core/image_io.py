@@ -15,15 +15,23 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 #: Largest file we read at all (bytes). A CellaVision cell image is ~15 kB.
 MAX_FILE_BYTES = 50 * 1024 * 1024
-#: Largest decoded image (pixels). Pillow raises a bomb error above this.
-MAX_PIXELS = 40_000_000
+#: Largest image accepted (pixels): a 24-megapixel camera's photo. Pillow raises a bomb error above it.
+MAX_PIXELS = 25_000_000
+#: Longest side kept after decoding. Models read cells at about 0.1 um per pixel; a larger image
+#: is a photo at a finer pixel size or a wide field, and is shrunk on decode (JPEG's own
+#: reduced decoding where it can), so a 6000-px photo costs about what a 2000-px one does.
+MAX_DECODED_SIDE = 2048
 #: Smallest side (pixels) that can still show a cell.
 MIN_SIDE = 32
+#: The only formats Pillow may open: others (EPS, PDF, ...) may hand the bytes to
+#: external programs such as Ghostscript.
+SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "GIF", "WEBP")
 
 # A truncated file must be reported, never silently padded with grey.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -42,26 +50,38 @@ class DecodedImage:
         source_format: Pillow's format name (JPEG, PNG, ...), or None.
         source_mode: Pillow mode before conversion (RGB, L, I;16, CMYK, ...).
         notes: conversions applied, for the user (e.g. "used frame 1 of 3").
+        scale: pixels of ``rgb`` per pixel of the file (below 1 where it was shrunk).
     """
 
     rgb: np.ndarray
     source_format: str | None
     source_mode: str
     notes: list[str] = field(default_factory=list)
+    scale: float = 1.0
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """Read a file with the size limit applied before reading it whole."""
+    """Read a regular file of at most ``MAX_FILE_BYTES``.
+
+    A folder, a named pipe or a device (``/dev/zero``) is refused before it is
+    opened, and no more than the limit plus one byte is ever read, so a file
+    that grows while it is read cannot exhaust memory either.
+
+    Raises:
+        ImageDecodeError: not a regular file, unreadable, or over the limit.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        if not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file" if path.exists() else "missing"
+            raise ImageDecodeError(f"Cannot read '{path.name}': it is {kind}.")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ImageDecodeError(f"Cannot open the file: {error.strerror or error}.") from error
-    if size > MAX_FILE_BYTES:
-        raise ImageDecodeError(
-            f"The file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB."
-        )
-    return path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageDecodeError(f"The file is larger than the limit of {MAX_FILE_BYTES / 1e6:.0f} MB.")
+    return data
 
 
 def decode_image(data: bytes) -> DecodedImage:
@@ -85,11 +105,13 @@ def decode_image(data: bytes) -> DecodedImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
             source_format, source_mode = image.format, image.mode
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
                 notes.append(f"used frame 1 of {frames}")
+            original_size = image.size
+            image.draft("RGB", _draft_size(image.size))
             image.load()
             image = ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -110,8 +132,26 @@ def decode_image(data: bytes) -> DecodedImage:
             f"The image is {image.width}x{image.height} pixels; a cell image needs at "
             f"least {MIN_SIDE}x{MIN_SIDE}."
         )
-    rgb = _to_rgb(image, notes)
-    return DecodedImage(rgb=rgb, source_format=source_format, source_mode=source_mode, notes=notes)
+    rgb, scale = _within_side(_to_rgb(image, notes), max(original_size) / max(image.size))
+    if scale < 1:
+        notes.append(f"shrunk from {original_size[0]}x{original_size[1]} to {rgb.shape[1]}x{rgb.shape[0]}")
+    return DecodedImage(rgb, source_format, source_mode, notes, scale)
+
+
+def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size JPEG's reduced decoding may go down to while keeping ``MAX_DECODED_SIDE``."""
+    factor = max(1.0, max(size) / MAX_DECODED_SIDE)
+    return max(1, int(size[0] / factor)), max(1, int(size[1] / factor))
+
+
+def _within_side(rgb: np.ndarray, drafted: float) -> tuple[np.ndarray, float]:
+    """``rgb`` shrunk to ``MAX_DECODED_SIDE``, and its pixels per file pixel (``drafted``: the
+    file's side over the decoded one)."""
+    factor = min(1.0, MAX_DECODED_SIDE / max(rgb.shape[:2]))
+    if factor < 1.0:
+        size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return rgb, factor / drafted
 
 
 def _to_rgb(image: Image.Image, notes: list[str]) -> np.ndarray:

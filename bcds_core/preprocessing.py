@@ -82,6 +82,13 @@ def pad_or_crop_centre(array: np.ndarray, side: int, fill: int | tuple = 0) -> n
     return canvas
 
 
+def slide_colour(rgb: np.ndarray) -> tuple[int, int, int]:
+    """Median colour of the brightest twentieth of the pixels: the slide, even where a cell fills the frame."""
+    green = rgb[..., 1]
+    bright = rgb[green >= np.percentile(green, 95)]
+    return tuple(int(v) for v in np.median(bright, axis=0))
+
+
 def background_colour(rgb: np.ndarray) -> tuple[int, int, int]:
     """Median colour of the image border: what the slide looks like without cells."""
     border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])

@@ -1,50 +1,111 @@
 """The status of an answer: ok, review or rejected, with the reason in words.
 
 ``rejected``: no usable single cell (no cell, several whole cells, a region
-filling the frame, or colours unlike any stained smear, as for a photo that is
-not a cell image).
-``review``: a cell was found but the answer should be checked by a person
-(cell cut by the border, low calibrated confidence, missing colour).
+filling the frame at a known pixel size).
+``review``: a cell was found but the answer should be checked by a person: a
+possible abnormal cell, low calibrated confidence, a cell cut by the border,
+colours unlike the training stains, a pixel size assumed for a tight crop,
+missing colour. ``ok`` only when none of these holds.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from bcds_core.pixel_size import PixelSize
 from bcds_core.segmentation.mask_features import MAX_CELL_FRACTION, MaskFeatures
+from bcds_core.taxonomy import ABNORMAL_GROUPS, display_name
+
+#: Why each abnormal group needs a person, in the words a haematologist uses.
+ABNORMAL_REASONS = {
+    "blast": "possible blast",
+    "abnormal_promyelocyte": "possible abnormal (leukaemic) promyelocyte",
+    "variant_lymphocyte": "possible variant (atypical) lymphocyte",
+    "smudge": "smudge cell (a broken cell: it cannot be classified)",
+}
 
 
-def decide_status(
-    features: MaskFeatures,
-    looks_like_smear: bool,
-    label_confidence: float | None,
-    review_threshold: float,
-    notes: list[str],
-) -> tuple[str, str]:
-    """(status, message) for one analysed image."""
+@dataclass(frozen=True)
+class Evidence:
+    """What the pipeline knows about one answer beyond the mask.
+
+    Attributes:
+        familiar: the network's features of the image lie among those of its training images.
+        candidates: groups plausible at the release's conformal coverage, the answer first.
+        colour_familiar: the image's colours are within those of the training stains.
+        label_confidence: calibrated confidence of the fine class (None without an answer).
+        review_threshold: the release's lowest confidence for ``ok``.
+        group: the answered group (None without an answer).
+        flags: abnormal groups the model gives weight to without answering them.
+        pixel_size: the pixel size the image was read at.
+        greyscale: the upload had no colour.
+        cell_description: measured size and nucleus share, for the abnormal-cell message.
+    """
+
+    familiar: bool = True
+    candidates: tuple[str, ...] = ()
+    colour_familiar: bool = True
+    label_confidence: float | None = None
+    review_threshold: float = 0.5
+    group: str | None = None
+    flags: tuple[str, ...] = ()
+    pixel_size: PixelSize | None = None
+    greyscale: bool = False
+    cell_description: str = ""
+
+
+def rejection(features: MaskFeatures) -> str | None:
+    """Why the image is not a usable single-cell image, or None."""
     if not features.cell_found:
-        return "rejected", "No cell was found in the image: bcds needs an image of one blood cell."
-    if not looks_like_smear:
-        return "rejected", (
-            "This does not look like a stained blood-smear cell image: its colours are far from "
-            "every image bcds was trained on."
-        )
+        return "No cell was found in the image: bcds needs an image of one blood cell."
     if features.other_cells:
-        return "rejected", (
+        return (
             f"{features.other_cells + 1} whole cells are in view: bcds classifies images of a "
-            "single cell. Crop the cell of interest and upload it again."
+            "single cell. Crop the cell of interest and upload it again, or analyse the image as a "
+            "smear field (analyze-field)."
         )
     if features.area_fraction > MAX_CELL_FRACTION:
-        return "rejected", (
-            "The masked region fills most of the image: this does not look like a single-cell "
-            "image at CellaVision magnification."
+        return (
+            "The masked region fills most of the image at the pixel size used: check the pixel size, "
+            "or crop one cell with some slide around it."
         )
+    return None
+
+
+def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
+    """Every reason a person should check the answer, most important first."""
     reasons = []
+    if evidence.group in ABNORMAL_GROUPS:
+        reasons.append(ABNORMAL_REASONS[evidence.group] + evidence.cell_description)
+    reasons += [f"{ABNORMAL_REASONS[g]} is not excluded" for g in evidence.flags]
+    confidence = evidence.label_confidence
+    if confidence is not None and confidence < evidence.review_threshold:
+        reasons.append(
+            f"confidence {confidence:.1%} is below the review threshold {evidence.review_threshold:.0%}"
+        )
+    if len(evidence.candidates) > 1:
+        names = " or ".join(display_name(g).lower() for g in evidence.candidates)
+        reasons.append(f"it may be {names}")
+    if not evidence.familiar:
+        reasons.append(
+            "the image is unlike the cells bcds was trained on (another stain, microscope or an artefact?)"
+        )
     if features.touches_border:
         reasons.append("the cell is cut by the image border")
-    if label_confidence is not None and label_confidence < review_threshold:
-        reasons.append(
-            f"confidence {label_confidence:.0%} is below the review threshold {review_threshold:.0%}"
-        )
-    reasons += [note for note in notes if "greyscale" in note]
+    if not evidence.colour_familiar:
+        reasons.append("the colours are unlike the stains bcds was trained on")
+    if evidence.pixel_size is not None and evidence.pixel_size.tight_crop:
+        reasons.append("the pixel size was assumed for a tight crop of one cell (give it if you know it)")
+    if evidence.greyscale:
+        reasons.append("the image has no colour")
+    return reasons
+
+
+def decide_status(features: MaskFeatures, evidence: Evidence) -> tuple[str, str]:
+    """(status, message) for one analysed image."""
+    if (reason := rejection(features)) is not None:
+        return "rejected", reason
+    reasons = review_reasons(features, evidence)
     if reasons:
         return "review", "Check by eye: " + "; ".join(reasons) + "."
     return "ok", "Single cell classified."

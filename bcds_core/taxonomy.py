@@ -1,17 +1,24 @@
-"""The cell taxonomy in one place: 11 fine classes grouped into 8 groups.
+"""The cell taxonomy in one place: 11 normal fine classes in 8 groups, and abnormal cells.
 
-The classifier predicts the 11 fine classes; every group probability is the sum
-of its fine classes (``group_matrix``), so the group and the fine class can never
+The classifier predicts fine classes; every group probability is the sum of its
+fine classes (``group_matrix``), so the group and the fine class can never
 contradict each other. Images labelled only NEUTROPHIL or IG (not sub-typed)
 carry a group label and no fine label.
+
+The 11 normal classes are those of PBC (healthy donors). The abnormal classes
+(blast, abnormal promyelocyte, variant lymphocyte, smudge cell) come from the
+DeepAPL cohort of AML/APL patients; each is its own group, so a suspected blast
+is answered ``group == "blast"``, ``label == "BLAST"``. A release trained before
+the abnormal classes existed outputs only the normal ones (its config's
+``classes``); the others then get probability 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Fine classes in model-output order. Order is part of the weights' contract.
-FINE_CLASSES: tuple[str, ...] = (
+#: The normal fine classes of PBC, in model-output order.
+NORMAL_FINE_CLASSES: tuple[str, ...] = (
     "BA",
     "BNE",
     "EO",
@@ -24,9 +31,13 @@ FINE_CLASSES: tuple[str, ...] = (
     "PMY",
     "SNE",
 )
+#: Abnormal fine classes, after the normal ones in model-output order.
+ABNORMAL_FINE_CLASSES: tuple[str, ...] = ("BLAST", "ABPMY", "VLY", "SMUDGE")
+#: Fine classes in model-output order. Order is part of the weights' contract.
+FINE_CLASSES: tuple[str, ...] = NORMAL_FINE_CLASSES + ABNORMAL_FINE_CLASSES
 
-#: The 8 groups, named as the PBC dataset's folders.
-GROUPS: tuple[str, ...] = (
+#: The 8 normal groups, named as the PBC dataset's folders.
+NORMAL_GROUPS: tuple[str, ...] = (
     "basophil",
     "eosinophil",
     "erythroblast",
@@ -36,6 +47,9 @@ GROUPS: tuple[str, ...] = (
     "neutrophil",
     "platelet",
 )
+#: One group per abnormal class: each needs a person's eye, whatever the normal groups say.
+ABNORMAL_GROUPS: tuple[str, ...] = ("blast", "abnormal_promyelocyte", "variant_lymphocyte", "smudge")
+GROUPS: tuple[str, ...] = NORMAL_GROUPS + ABNORMAL_GROUPS
 
 FINE_TO_GROUP: dict[str, str] = {
     "BA": "basophil",
@@ -49,6 +63,10 @@ FINE_TO_GROUP: dict[str, str] = {
     "PLATELET": "platelet",
     "PMY": "ig",
     "SNE": "neutrophil",
+    "BLAST": "blast",
+    "ABPMY": "abnormal_promyelocyte",
+    "VLY": "variant_lymphocyte",
+    "SMUDGE": "smudge",
 }
 
 #: File-name prefixes that name a group but no fine class.
@@ -66,6 +84,10 @@ DISPLAY_NAMES: dict[str, str] = {
     "PLATELET": "Platelet",
     "PMY": "Promyelocyte",
     "SNE": "Segmented neutrophil",
+    "BLAST": "Blast",
+    "ABPMY": "Abnormal promyelocyte",
+    "VLY": "Variant (atypical) lymphocyte",
+    "SMUDGE": "Smudge cell",
     "basophil": "Basophil",
     "eosinophil": "Eosinophil",
     "erythroblast": "Erythroblast",
@@ -74,6 +96,10 @@ DISPLAY_NAMES: dict[str, str] = {
     "monocyte": "Monocyte",
     "neutrophil": "Neutrophil",
     "platelet": "Platelet",
+    "blast": "Blast",
+    "abnormal_promyelocyte": "Abnormal promyelocyte",
+    "variant_lymphocyte": "Variant lymphocyte",
+    "smudge": "Smudge cell",
 }
 
 
@@ -89,7 +115,7 @@ def group_of(fine_label: str) -> str:
 
 
 def group_matrix() -> np.ndarray:
-    """Matrix M (11 x 8, float32) with ``group_probs = fine_probs @ M``."""
+    """Matrix M (fine classes x groups, float32) with ``group_probs = fine_probs @ M``."""
     matrix = np.zeros((len(FINE_CLASSES), len(GROUPS)), dtype=np.float32)
     for i, fine in enumerate(FINE_CLASSES):
         matrix[i, GROUPS.index(FINE_TO_GROUP[fine])] = 1.0

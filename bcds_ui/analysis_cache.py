@@ -8,16 +8,32 @@ import streamlit as st
 
 from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.explain import Explanation, explain
+from bcds_core.field.analysis import FieldResult, analyze_field
 
 
 def content_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def analyze_one(_analyzer: CellAnalyzer, name: str, key: str, data: bytes) -> CellResult:
+#: Results kept for all sessions. Each holds the image at the models' pixel size (decoding caps
+#: the side at 2048 pixels), so the cache stays within a few hundred MB.
+MAX_CACHED_RESULTS = 128
+
+
+@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=False)
+def analyze_one(
+    _analyzer: CellAnalyzer, name: str, key: str, data: bytes, pixel_size_um: float | None = None
+) -> CellResult:
     """The analysis of one upload (``key`` is its content hash: the cache key)."""
-    return _analyzer.analyze_bytes([(name, data)])[0]
+    return _analyzer.analyze_bytes([(name, data)], pixel_size_um)[0]
+
+
+@st.cache_data(max_entries=MAX_CACHED_RESULTS // 4, show_spinner="Finding the white cells...")
+def analyze_field_one(
+    _analyzer: CellAnalyzer, name: str, key: str, data: bytes, pixel_size_um: float | None = None
+) -> FieldResult:
+    """The analysis of one uploaded smear field (``key`` is its content hash)."""
+    return analyze_field(_analyzer, name, data, pixel_size_um)
 
 
 def has_explanation(key: str, method: str, target: int) -> bool:

@@ -1,4 +1,4 @@
-"""The data attribution shown wherever PBC images appear (CC BY 4.0 requires it)."""
+"""The data attributions shown wherever PBC images, or models trained on PBC and DeepAPL, appear."""
 
 PBC_ATTRIBUTION = (
     "Cell images: PBC dataset, A. Acevedo, A. Merino, S. Alférez, Á. Molina, L. Boldú, "
@@ -10,6 +10,21 @@ EXPERT_MASKS_ATTRIBUTION = (
 )
 
 
+DEEPAPL_ATTRIBUTION = (
+    "DeepAPL discovery cohort: J.-W. Sidhom et al. (2021), *npj Precision Oncology* 5:38 "
+    "(repository sidhomj/DeepAPL, MIT licence at the time the images were committed)."
+)
+MODEL_ATTRIBUTION = (
+    "The classifier was trained on the PBC dataset (Acevedo et al. 2020, *Data in Brief* 30, 105474, "
+    "CC BY 4.0) and on the DeepAPL discovery cohort (Sidhom et al. 2021, *npj Precision Oncology* 5:38)."
+)
+
+
 def show_attribution(st_module) -> None:
     """Render the PBC attribution as a caption (pass the ``streamlit`` module)."""
     st_module.caption(PBC_ATTRIBUTION)
+
+
+def show_model_attribution(st_module) -> None:
+    """Under answers for the user's own images: where the models' training data came from."""
+    st_module.caption(MODEL_ATTRIBUTION)

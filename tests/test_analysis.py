@@ -9,7 +9,7 @@ from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS
 
 
 def test_consistent_answer_picks_the_fine_class_inside_the_best_group():
-    fine = np.zeros(11)
+    fine = np.zeros(len(FINE_CLASSES))
     fine[FINE_CLASSES.index("SNE")] = 0.40
     fine[FINE_CLASSES.index("BNE")] = 0.15
     fine[FINE_CLASSES.index("MY")] = 0.45
@@ -45,14 +45,15 @@ def test_bad_files_never_cost_the_good_ones_their_answers(analyzer, sample_paths
 
 
 @pytest.mark.parametrize("side", [120, 300, 1500])
-def test_any_image_size_gets_a_mask_of_its_own_size(analyzer, sample_paths, side):
+def test_any_image_size_gets_a_mask_of_the_image_it_was_read_at(analyzer, sample_paths, side):
     from PIL import Image
 
     from tests.conftest import encode
 
     image = Image.open(sample_paths[5]).convert("RGB").resize((side, side))
     result = analyzer.analyze_bytes([("resized.png", encode(image, "PNG"))])[0]
-    assert result.ok and result.mask.shape == (side, side)
+    assert result.ok and result.mask.shape == result.rgb.shape[:2]
+    assert result.pixel_size_source in ("estimated", "assumed") and result.pixel_size_um > 0
 
 
 def test_a_photo_that_is_not_blood_gets_no_confident_class(analyzer):

@@ -11,6 +11,7 @@ from bcds_core.bad_inputs import bad_corpus
 from bcds_core.cli import COMMANDS
 from bcds_core.paths import REPO_ROOT, SAMPLES_DIR, WEIGHTS_DIR, expert_masks_root
 
+#: The fields every earlier release promised, and the ones added since: none may go missing.
 PREDICT_FIELDS = {
     "file",
     "ok",
@@ -23,6 +24,10 @@ PREDICT_FIELDS = {
     "single_cell",
     "status",
     "message",
+    "pixel_size_um",
+    "pixel_size_source",
+    "flags",
+    "candidates",
 }
 
 
@@ -68,7 +73,21 @@ def test_predict_answers_every_file_in_order_whatever_it_holds(tmp_path):
             assert answer["label"] is None
         else:
             assert answer["ok"] is True and answer["error"] is None, answer
-    assert answers[-1]["ok"] is False and "Cannot open" in answers[-1]["error"]
+    assert answers[-1]["ok"] is False and "missing" in answers[-1]["error"]
+
+
+def test_predict_gives_folders_pipes_and_devices_their_own_row_and_keeps_the_others(tmp_path):
+    """A folder, a named pipe (read for ever) and /dev/zero (never ends) must not cost the batch."""
+    import os
+
+    sample = sorted(SAMPLES_DIR.glob("*/*.jpg"))[0]
+    pipe = tmp_path / "pipe.jpg"
+    os.mkfifo(pipe)
+    files = [tmp_path, pipe, "/dev/zero", sample]
+    answers = [json.loads(line) for line in bcds("predict", *files, "--json").stdout.strip().splitlines()]
+    assert [a["file"] for a in answers] == [str(f) for f in files]
+    assert [a["ok"] for a in answers] == [False, False, False, True]
+    assert "folder" in answers[0]["error"] and "not a regular file" in answers[2]["error"]
 
 
 def test_evaluate_on_the_samples_writes_the_review_artifacts(tmp_path):

@@ -20,20 +20,31 @@ def test_index_reports_broken_and_foreign_files_and_keeps_going(tmp_path):
     (tmp_path / "neutrophil" / "notes.txt").write_text("hello")
     _write_jpeg(tmp_path / "ig" / "SNE_6.jpg", (1, 2, 3))
     _write_jpeg(tmp_path / "unknown" / "LY_7.jpg", (1, 2, 3))
+    _write_jpeg(tmp_path / "eosinophil" / "BloodImage_00009_1.jpg", (200, 50, 50))
+    bomb = Image.new("1", (8000, 8000))
+    bomb.save(tmp_path / "neutrophil" / "SNE_8.png")
 
     images, skipped = index_folder(tmp_path)
 
     by_path = {i.path: i for i in images}
-    assert set(by_path) == {"neutrophil/SNE_1.jpg", "neutrophil/NEUTROPHIL_2.jpg", "ig/MY_3.jpg"}
+    assert set(by_path) == {
+        "neutrophil/SNE_1.jpg",
+        "neutrophil/NEUTROPHIL_2.jpg",
+        "ig/MY_3.jpg",
+        "eosinophil/BloodImage_00009_1.jpg",
+    }
+    other_lab = by_path["eosinophil/BloodImage_00009_1.jpg"]
+    assert other_lab.group == "eosinophil" and other_lab.label is None
     assert by_path["neutrophil/NEUTROPHIL_2.jpg"].label is None
     assert by_path["ig/MY_3.jpg"].group == "ig" and by_path["ig/MY_3.jpg"].label == "MY"
     assert (by_path["neutrophil/SNE_1.jpg"].width, by_path["neutrophil/SNE_1.jpg"].height) == (50, 40)
     reasons = {s.path: s.reason for s in skipped}
     assert "not a readable image" in reasons["neutrophil/BNE_4.jpg"]
-    assert "not a known class" in reasons["neutrophil/.DS_5.jpg"]
+    assert "not a readable image" in reasons["neutrophil/.DS_5.jpg"]
+    assert "possible bomb" in reasons["neutrophil/SNE_8.png"]
     assert "extension" in reasons["neutrophil/notes.txt"]
     assert "does not belong" in reasons["ig/SNE_6.jpg"]
-    assert "not one of the 8 groups" in reasons["unknown/LY_7.jpg"]
+    assert "not a group of the taxonomy" in reasons["unknown/LY_7.jpg"]
 
 
 def test_duplicates_are_found_by_content(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from bcds_core.explain import METHODS, explain
 from bcds_core.explain.faithfulness import RANDOM_MAP, score_cell, summarise
-from bcds_core.taxonomy import FINE_CLASSES
+from bcds_core.taxonomy import FINE_CLASSES, NORMAL_FINE_CLASSES
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +30,25 @@ def test_cam_maps_fit_the_crop_and_the_image_and_name_their_target(analyzer, pre
 
 def test_a_different_target_gives_a_different_map(analyzer, prepared):
     cells, targets = prepared
-    other = (targets[0] + 5) % len(FINE_CLASSES)
+    other = (targets[0] + 5) % len(NORMAL_FINE_CLASSES)
     first = explain(analyzer, cells[0], "gradcam", targets[0]).crop_heat
     second = explain(analyzer, cells[0], "gradcam", other).crop_heat
     assert not np.allclose(first, second)
+
+
+def test_concurrent_explanations_give_the_maps_of_one_thread(analyzer, prepared):
+    """Sessions share one classifier: 8 threads explaining at once must not see each other's hooks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cells, targets = prepared
+    jobs = [
+        (cells[i % len(cells)], targets[i % len(cells)], method) for i in range(8) for method in ("gradcam",)
+    ]
+    alone = [explain(analyzer, cell, method, target).crop_heat for cell, target, method in jobs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda job: explain(analyzer, job[0], job[2], job[1]).crop_heat, jobs))
+    for one, other in zip(alone, together, strict=True):
+        assert np.allclose(one, other, atol=1e-5)
 
 
 def test_unknown_method_is_refused_with_the_known_ones(analyzer, prepared):

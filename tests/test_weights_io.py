@@ -46,3 +46,68 @@ def test_tampered_copy_of_shipped_weights_is_refused(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(WeightsError):
         load_released(tmp_path / "unet")
+
+
+def copy_of_shipped(tmp_path):
+    weights = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, weights)
+    return weights
+
+
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda w: (w / "classifier" / "config.json").write_text("{not json"), "not valid JSON"),
+        (
+            lambda w: (w / "classifier" / "config.json").write_text(
+                (w / "classifier" / "config.json")
+                .read_text()
+                .replace('"review_threshold": 0.', '"review_threshold": 0.0')
+            ),
+            "edited",
+        ),
+        (lambda w: (w / "domain_check.json").unlink(), "missing"),
+        (
+            lambda w: (w / "domain_check.json").write_text(
+                (w / "domain_check.json").read_text().replace('"threshold": ', '"threshold": 1')
+            ),
+            "edited",
+        ),
+        (lambda w: (w / "unet" / "config.json").unlink(), "train it first"),
+    ],
+)
+def test_every_damaged_release_file_is_one_clear_weights_error(tmp_path, damage, expected):
+    from bcds_core.analysis import CellAnalyzer
+
+    weights = copy_of_shipped(tmp_path)
+    damage(weights)
+    with pytest.raises(WeightsError, match=expected):
+        CellAnalyzer(weights, device="cpu")
+
+
+def test_a_truncated_file_with_a_recomputed_hash_is_a_weights_error(tmp_path):
+    import json
+
+    from bcds_core.weights_io import write_sealed_json
+
+    weights = copy_of_shipped(tmp_path)
+    path = weights / "unet" / "model.safetensors"
+    path.write_bytes(path.read_bytes()[:1000])
+    config = json.loads((weights / "unet" / "config.json").read_text())
+    write_sealed_json(weights / "unet" / "config.json", {**config, "weights_sha256": sha256_of(path)})
+    with pytest.raises(WeightsError, match="cannot be read"):
+        load_released(weights / "unet")
+
+
+def test_a_sealed_config_without_a_needed_key_is_a_weights_error(tmp_path):
+    import json
+
+    from bcds_core.classifier.model import load_classifier
+    from bcds_core.weights_io import write_sealed_json
+
+    weights = copy_of_shipped(tmp_path)
+    config = json.loads((weights / "classifier" / "config.json").read_text())
+    del config["temperature"]
+    write_sealed_json(weights / "classifier" / "config.json", config)
+    with pytest.raises(WeightsError, match="lacks temperature"):
+        load_classifier(weights / "classifier")

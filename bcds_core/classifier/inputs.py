@@ -13,12 +13,16 @@ import torch
 import torch.nn.functional as F
 
 from bcds_core.preprocessing import WORKING_SCALE, scaled_pixels
-from bcds_core.training.augment import colour_jitter, crop_grid, random_geometry
+from bcds_core.training.augment import colour_jitter, crop_grid, random_blur, random_geometry, stain_jitter
 
 #: Mask dilation kernels (working pixels) drawn in training; inference uses the config's.
 TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9)
 #: Largest random shift of the crop centre in training, working pixels.
 TRAIN_CENTRE_SHIFT = 4
+#: Zoom range drawn in training; a wider one (``stain=True``) covers the error of a pixel size
+#: estimated from the image.
+TRAIN_ZOOM = (0.9, 1.1)
+WIDE_TRAIN_ZOOM = (0.8, 1.25)
 
 
 def classifier_batch(
@@ -27,6 +31,7 @@ def classifier_batch(
     centres: np.ndarray,
     config: dict,
     augment: bool = False,
+    stain: bool = False,
 ) -> torch.Tensor:
     """Build a normalised, masked, cropped NCHW batch.
 
@@ -37,6 +42,8 @@ def classifier_batch(
         config: the classifier config (``mean``, ``std``, ``input_side``, ``scale``,
             ``mask_dilation`` in pixels at that scale).
         augment: random colour, rotation, flip, zoom, shift and mask dilation.
+        stain: with ``augment``, also random stain densities and focus, and a wider zoom
+            (training for other labs' stains, microscopes and pixel sizes).
 
     Returns:
         Bx3xCxC float32 (channels_last), C = ``config["input_side"]``.
@@ -46,20 +53,28 @@ def classifier_batch(
     m = torch.from_numpy(np.require(masks, requirements="CW")).float().unsqueeze(1)
     centres_t = torch.from_numpy(np.asarray(centres, dtype=np.float32))
     batch, side = x.shape[0], x.shape[-1]
-    kernel = config["mask_dilation"]
-    geometry = {}
-    if augment:
-        x = colour_jitter(x)
-        kernel = scaled_pixels(int(np.random.choice(TRAIN_DILATION_KERNELS)), config["scale"])
-        shift = TRAIN_CENTRE_SHIFT * config["scale"] / WORKING_SCALE
-        centres_t = centres_t + (torch.rand(batch, 2) * 2 - 1) * shift
-        geometry = random_geometry(batch, (0.9, 1.1))
-    if kernel > 1:
-        m = F.max_pool2d(m, kernel, stride=1, padding=kernel // 2)
     mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
     std = torch.tensor(config["std"]).view(1, 3, 1, 1)
-    x = (x - mean) / std * m
     out = config["input_side"]
+    if not augment:
+        m = dilated(m, config["mask_dilation"])
+        grid = crop_grid(centres_t, side, out, out)
+        x = F.grid_sample((x - mean) / std * m, grid, align_corners=False, padding_mode="zeros")
+        return x.contiguous(memory_format=torch.channels_last)
+    # Training crops first and changes colours on the crop alone: half the pixels of the canvas.
+    m = dilated(m, scaled_pixels(int(np.random.choice(TRAIN_DILATION_KERNELS)), config["scale"]))
+    shift = TRAIN_CENTRE_SHIFT * config["scale"] / WORKING_SCALE
+    centres_t = centres_t + (torch.rand(batch, 2) * 2 - 1) * shift
+    geometry = random_geometry(batch, WIDE_TRAIN_ZOOM if stain else TRAIN_ZOOM)
     grid = crop_grid(centres_t, side, out, out, **geometry)
     x = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    m = F.grid_sample(m, grid, align_corners=False, padding_mode="zeros")
+    if stain:
+        x = random_blur(stain_jitter(x))
+    x = (colour_jitter(x) - mean) / std * m
     return x.contiguous(memory_format=torch.channels_last)
+
+
+def dilated(masks: torch.Tensor, kernel: int) -> torch.Tensor:
+    """Bx1xSxS masks grown by a square ``kernel`` (odd pixels; 1 keeps them)."""
+    return F.max_pool2d(masks, kernel, stride=1, padding=kernel // 2) if kernel > 1 else masks

@@ -46,3 +46,20 @@ def selected_images(args: argparse.Namespace):
         wanted = {row.sha256 for row in read_split_csv(args.split_csv) if row.split == args.split}
         images = [image for image in images if image.sha256 in wanted]
     return (images[: args.limit] if args.limit else images), skipped
+
+
+def source_images(args: argparse.Namespace):
+    """(image root, rows, no skipped files) of a training source's split CSV after ``--split`` and ``--limit``.
+
+    Raises:
+        FileNotFoundError: the source's images are not there (e.g. DeepAPL before extract-deepapl).
+    """
+    from bcds_core.splits import read_split_csv
+    from bcds_core.training_sources import training_source
+
+    source = training_source(args.source)
+    root = source.image_root()
+    if not root.is_dir():
+        raise FileNotFoundError(f"No {args.source} images in {root}: extract them first.")
+    rows = [row for row in read_split_csv(source.split_csv) if not args.split or row.split == args.split]
+    return root, (rows[: args.limit] if args.limit else rows), []

@@ -14,13 +14,23 @@ import json
 import sys
 from pathlib import Path
 
-from bcds_core.commands.common import add_selection_arguments, load_analyzer, selected_images
+from bcds_core.commands.common import add_selection_arguments, load_analyzer, selected_images, source_images
 
 CHUNK = 64
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", help="folder in the PBC layout <group>/<LABEL>_<id>.jpg")
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        help="folder in the PBC layout <group>/<LABEL>_<id>.jpg, or <group>/<any name> for another lab's cells",
+    )
+    parser.add_argument(
+        "--source",
+        choices=["deepapl"],
+        help="instead of DIR: a training source's own split (e.g. deepapl --split test: held-out patients)",
+    )
+    parser.add_argument("--pixel-size", type=float, metavar="UM", help="micrometres per pixel of every image")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON (last line)")
     parser.add_argument("--out", help="folder for confusion matrices, reports and error lists")
     add_selection_arguments(parser)
@@ -34,9 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bcds_core.evaluation import LabelledResult, summarise, write_artifacts
 
-    root = Path(args.dir)
+    if (args.dir is None) == (args.source is None):
+        print("error: give DIR or --source", file=sys.stderr)
+        return 2
     try:
-        images, skipped = selected_images(args)
+        root, images, skipped = (
+            source_images(args) if args.source else (Path(args.dir), *selected_images(args))
+        )
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -49,10 +63,16 @@ def run(args: argparse.Namespace) -> int:
     items = []
     for start in range(0, len(images), CHUNK):
         chunk = images[start : start + CHUNK]
-        results = analyzer.analyze_bytes([(i.path, (root / i.path).read_bytes()) for i in chunk])
+        results = analyzer.analyze_bytes(
+            [(i.path, (root / i.path).read_bytes()) for i in chunk], args.pixel_size
+        )
         items += [LabelledResult(i.path, i.group, i.label, r) for i, r in zip(chunk, results, strict=True)]
         print(f"evaluated {len(items)}/{len(images)}", file=sys.stderr, flush=True)
-    summary = {**summarise(items, analyzer.temperature), "skipped_files": len(skipped)}
+    summary = {
+        **summarise(items, analyzer.temperature),
+        "skipped_files": len(skipped),
+        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+    }
     if args.out:
         write_artifacts(items, summary, Path(args.out))
         if args.thumbnails:

@@ -25,6 +25,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the cache's masks to train and validate on: derived from colour, or the released U-Net's "
         "(build-cache --unet-masks), which the product classifies through",
     )
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        default=["pbc"],
+        choices=["pbc", "deepapl"],
+        help="labelled sources to train and validate on, each with its cache (build-cache --source)",
+    )
+    parser.add_argument(
+        "--stain-augment",
+        action="store_true",
+        help="also draw random stain densities, focus and a wider zoom (other labs, microscopes, pixel sizes)",
+    )
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -31,12 +31,15 @@ def explain(analyzer, cell, method: str, target: int, progress=None) -> Explanat
 
     Raises:
         ValueError: for an unknown method.
+
+    The analyzer's lock is held throughout: the CAMs hook the shared classifier.
     """
-    if method == "lime":
-        return explain_with_lime(analyzer, cell, target, progress=progress)
-    if method in CAM_METHODS:
+    if method not in METHODS:
+        raise ValueError(f"Unknown explanation method '{method}'; choose one of {sorted(METHODS)}.")
+    with analyzer.lock:
+        if method == "lime":
+            return explain_with_lime(analyzer, cell, target, progress=progress)
         return explain_with_cam(analyzer, cell, method, target)
-    raise ValueError(f"Unknown explanation method '{method}'; choose one of {sorted(METHODS)}.")
 
 
 __all__ = ["METHODS", "Explanation", "explain"]

@@ -35,8 +35,11 @@ CAM_METHODS: dict[str, CamSpec] = {
 
 
 def target_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
-    """The last residual block of a torchvision ResNet: the finest map with class semantics."""
-    return [model.layer4[-1]]
+    """The last residual block of a torchvision ResNet: the finest map with class semantics.
+
+    ``model`` is the ResNet or the release's ``TaxonomyOrder`` around it.
+    """
+    return [getattr(model, "network", model).layer4[-1]]
 
 
 def cam_maps(model: torch.nn.Module, inputs: torch.Tensor, method: str, targets: list[int]):

@@ -17,7 +17,7 @@ import segmentation_models_pytorch as smp
 import torch
 
 from bcds_core.flip_tta import averaged_logits
-from bcds_core.weights_io import load_released
+from bcds_core.weights_io import WeightsError, load_into, load_released
 
 #: Architecture of the shipped U-Net; training writes it into config.json.
 DEFAULT_UNET_CONFIG = {
@@ -31,6 +31,19 @@ DEFAULT_UNET_CONFIG = {
     "std": [0.13, 0.17, 0.10],
     "threshold": 0.5,
 }
+
+
+#: Keys a U-Net release's config must hold for the masker.
+UNET_CONFIG_KEYS = (
+    "arch",
+    "encoder_name",
+    "encoder_depth",
+    "decoder_channels",
+    "input_side",
+    "mean",
+    "std",
+    "threshold",
+)
 
 
 def build_unet(config: dict) -> torch.nn.Module:
@@ -48,9 +61,12 @@ def build_unet(config: dict) -> torch.nn.Module:
 
 def load_unet(directory: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     """The released U-Net, hash-checked, in eval mode."""
-    state, config = load_released(directory)
-    model = build_unet(config)
-    model.load_state_dict(state)
+    state, config = load_released(directory, UNET_CONFIG_KEYS)
+    try:
+        model = build_unet(config)
+    except (KeyError, TypeError, ValueError) as error:
+        raise WeightsError(f"{directory.name}/config.json cannot rebuild the U-Net ({error}).") from error
+    load_into(model, state, directory)
     return model.to(device).eval(), config
 
 

@@ -5,6 +5,12 @@ small scale change; the sampling grid also does the crop (``crop_grid``), so
 geometry costs one ``grid_sample``. Colour jitter (brightness, contrast,
 saturation, per-channel gain) stops the models from learning the JPEG
 pipeline that saved a subset of the classes with another colour balance.
+
+Other labs' stains and microscopes differ far more than that. ``stain_jitter``
+rescales and shifts the haematoxylin, eosin and residual stain densities of
+each sample independently (Tellez et al. 2019, "HED" augmentation; the stain
+vectors are scikit-image's), and ``random_blur`` imitates a softer focus, so a
+model learns the cell's shape and texture rather than one lab's colours.
 """
 
 from __future__ import annotations
@@ -13,6 +19,14 @@ import math
 
 import torch
 import torch.nn.functional as F
+from skimage.color import hed_from_rgb, rgb_from_hed
+from torchvision.transforms.v2.functional import gaussian_blur
+
+#: Stain matrices (optical density RGB <-> haematoxylin, eosin, DAB), float32 for torch.
+HED_FROM_RGB = torch.from_numpy(hed_from_rgb.astype("float32"))
+RGB_FROM_HED = torch.from_numpy(rgb_from_hed.astype("float32"))
+#: Smallest transmitted light kept before taking the optical density (log of 0 is undefined).
+MIN_TRANSMISSION = 1.0 / 255
 
 
 def colour_jitter(images: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
@@ -37,6 +51,40 @@ def colour_jitter(images: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
     images = mean + (images - mean) * uniform(0.85, 1.15, 1, 1, 1)
     images = images * uniform(0.88, 1.12, 1, 1, 1) * uniform(0.93, 1.07, 3, 1, 1)
     return images.clamp(0.0, 1.0)
+
+
+def stain_jitter(images: torch.Tensor, scale_sigma: float = 0.25, shift_sigma: float = 0.05) -> torch.Tensor:
+    """Random change of each stain's density per sample.
+
+    Each pixel's optical density is split into stain densities, each stain is
+    scaled by a factor in 1 +- ``scale_sigma`` and shifted by +- ``shift_sigma``,
+    and the image is put back together.
+
+    Args:
+        images: Bx3xHxW float RGB in [0, 1].
+
+    Returns:
+        Tensor of the same shape, clamped to [0, 1].
+    """
+    batch = images.shape[0]
+    density = -torch.log(images.clamp(MIN_TRANSMISSION, 1.0))
+    stains = torch.einsum("bchw,cs->bshw", density, HED_FROM_RGB)
+    factor = 1 + (torch.rand(batch, 3, 1, 1) * 2 - 1) * scale_sigma
+    shift = (torch.rand(batch, 3, 1, 1) * 2 - 1) * shift_sigma
+    density = torch.einsum("bshw,sc->bchw", stains * factor + shift, RGB_FROM_HED)
+    return torch.exp(-density.clamp_min(0.0)).clamp(0.0, 1.0)
+
+
+def random_blur(images: torch.Tensor, probability: float = 0.4, max_sigma: float = 2.0) -> torch.Tensor:
+    """Gaussian blur of a random share of the samples, one random sigma for the batch (out of focus)."""
+    chosen = torch.rand(images.shape[0]) < probability
+    if not chosen.any():
+        return images
+    sigma = float(0.5 + torch.rand(1) * (max_sigma - 0.5))
+    kernel = 2 * math.ceil(2 * sigma) + 1
+    blurred = images.clone()
+    blurred[chosen] = gaussian_blur(images[chosen], [kernel, kernel], [sigma, sigma])
+    return blurred
 
 
 def crop_grid(

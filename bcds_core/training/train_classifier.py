@@ -28,13 +28,18 @@ from torch.optim.swa_utils import AveragedModel
 
 from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.classifier.model import allowed_set_nll, build_classifier, consistent_answer, group_sets
+from bcds_core.classifier.model import (
+    allowed_set_nll,
+    build_classifier,
+    consistent_answer,
+    group_sets,
+    release_classes,
+    widen_head,
+)
 from bcds_core.flip_tta import VIEW_CHOICES, averaged_logits
-from bcds_core.image_cache import cache_dir, open_cache
-from bcds_core.paths import DATASET_DIR
+from bcds_core.image_cache import open_sources
 from bcds_core.preprocessing import scaled_pixels
 from bcds_core.segmentation.mask_features import mask_centre
-from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
 from bcds_core.training.run_state import RunState, is_release
 from bcds_core.weights_io import load_released, save_released
@@ -51,7 +56,7 @@ REVIEW_TARGET_ACCURACY = 0.97
 
 
 def allowed_matrix(rows) -> np.ndarray:
-    """Nx11 bool: which fine classes each row's label allows."""
+    """N x fine classes bool: which fine classes each row's label allows."""
     allowed = np.zeros((len(rows), len(FINE_CLASSES)), bool)
     for i, row in enumerate(rows):
         if row.label:
@@ -88,7 +93,10 @@ def predict_logits(model, cache, indices, centres, config, batch_size=128, views
 
 
 def accuracies(logits: torch.Tensor, rows) -> dict[str, float]:
-    """8-group accuracy on all rows, 11-class accuracy on fine-labelled rows, of the product's consistent answer."""
+    """Group accuracy on all rows, fine-class accuracy on fine-labelled rows, of the product's consistent answer.
+
+    On PBC rows these are the 8-group and 11-class accuracies.
+    """
     fine = torch.softmax(logits, 1).numpy()
     predicted = [FINE_CLASSES[consistent_answer(f)[1]] for f in fine]
     group_hits = [group_of(p) == r.group for p, r in zip(predicted, rows, strict=True)]
@@ -137,11 +145,27 @@ def released_weights(state: dict) -> dict:
     return {k[len(prefix) :]: v for k, v in state["averaged"].items() if k.startswith(prefix)}
 
 
-def starting_weights(init_from: Path) -> dict:
-    """Weights a fine-tuning phase starts from: a release folder's (hash-checked) or a run's final ones."""
+def starting_weights(init_from: Path, model: torch.nn.Module) -> dict:
+    """Weights a fine-tuning phase starts from: a release folder's (hash-checked) or a run's final ones.
+
+    A release trained on fewer classes gets the new classes' output rows from ``model``.
+    """
     if is_release(init_from):
-        return load_released(init_from)[0]
+        state, config = load_released(init_from)
+        classes = release_classes(config)
+        return state if classes == list(FINE_CLASSES) else widen_head(state, classes, model)
     return released_weights(RunState(init_from).load())
+
+
+def per_source_accuracies(logits: torch.Tensor, rows, sources: np.ndarray) -> dict[str, float]:
+    """``accuracies`` on PBC rows (``acc8``, ``acc11``) and on each other source (``<source>_acc8`` ...)."""
+    metrics = {}
+    for name in dict.fromkeys(sources.tolist()):
+        chosen = np.flatnonzero(sources == name)
+        found = accuracies(logits[chosen], [rows[i] for i in chosen])
+        prefix = "" if name == "pbc" else f"{name}_"
+        metrics.update({prefix + key: value for key, value in found.items()})
+    return metrics
 
 
 def train(args: argparse.Namespace) -> None:
@@ -156,11 +180,15 @@ def train(args: argparse.Namespace) -> None:
         settings["group_weight"] = args.group_weight
     if args.mask_source != "derived":
         settings["mask_source"] = args.mask_source
+    if args.sources != ["pbc"]:
+        settings["sources"] = args.sources
+    if args.stain_augment:
+        settings["stain_augment"] = True
     run.record_phase(
         {**settings, "average_weights": True} if args.average_weights else settings, args.init_from
     )
-    rows = read_split_csv(DATASET_DIR / "pbc_split.csv")
-    cache = open_cache(cache_dir(args.scale), rows, args.mask_source)
+    cache = open_sources(args.sources, args.scale, args.mask_source)
+    rows = cache.rows
     config = {
         "arch": args.arch,
         "classes": list(FINE_CLASSES),
@@ -175,7 +203,8 @@ def train(args: argparse.Namespace) -> None:
     train_idx = np.flatnonzero((split == "train") & usable)
     val_idx = np.flatnonzero((split == "val") & usable)
     run.log(
-        f"{args.arch} at {args.input_side}px, scale {cache.scale}: train {len(train_idx)}, val {len(val_idx)}; "
+        f"{args.arch} at {args.input_side}px, scale {cache.scale}, sources {args.sources}: "
+        f"train {len(train_idx)}, val {len(val_idx)}; "
         f"{int((~usable & (split != 'test')).sum())} train/val images without a {args.mask_source} mask skipped"
     )
     allowed = torch.from_numpy(allowed_matrix(rows))
@@ -195,7 +224,7 @@ def train(args: argparse.Namespace) -> None:
         start_epoch = int(state["epoch"]) + 1
         run.log(f"resumed after epoch {start_epoch - 1}")
     elif args.init_from:
-        model.load_state_dict(starting_weights(Path(args.init_from)))
+        model.load_state_dict(starting_weights(Path(args.init_from), model))
         run.log(f"fine-tuning the final weights of {args.init_from}")
     averaged = AveragedModel(model, use_buffers=True) if args.average_weights else None
     if averaged is not None and state is not None:
@@ -209,7 +238,9 @@ def train(args: argparse.Namespace) -> None:
         for step in range(steps_per_epoch):
             chosen = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
             centres = np.stack([train_centres[i] for i in chosen])
-            x = classifier_batch(cache.images[chosen], cache.masks[chosen], centres, config, True)
+            x = classifier_batch(
+                cache.images[chosen], cache.masks[chosen], centres, config, True, args.stain_augment
+            )
             sample_weights = torch.stack([weight_of[i] for i in chosen])
             loss = batch_loss(model, x, allowed[chosen], sample_weights, args.bf16, args.group_weight)
             optimiser.zero_grad(set_to_none=True)
@@ -229,7 +260,12 @@ def train(args: argparse.Namespace) -> None:
             "epoch": epoch,
             "loss": float(np.mean(losses)),
             "seconds": time.time() - started,
-            **{f"val_{k}": v for k, v in accuracies(logits, [rows[i] for i in val_idx]).items()},
+            **{
+                f"val_{k}": v
+                for k, v in per_source_accuracies(
+                    logits, [rows[i] for i in val_idx], cache.source[val_idx]
+                ).items()
+            },
         }
         run.record(metrics)
         run.log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))

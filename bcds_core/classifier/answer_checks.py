@@ -1,0 +1,111 @@
+"""The checks an answer must pass to be ``ok``, fitted on a release's own data and shipped with it.
+
+``Familiarity`` (is the image like the training images, in the network's
+feature space?) and the conformal quantile (which groups stay plausible?) are
+fitted after training, on the training and validation caches of the sources
+the release trained on, and written into the release folder: the arrays as
+safetensors, the thresholds in its sealed config, so an edit to either is
+refused at load like edited weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file, save_file
+
+from bcds_core.classifier.conformal import COVERAGE, conformal_quantile
+from bcds_core.classifier.familiarity import Familiarity
+from bcds_core.classifier.inputs import classifier_batch
+from bcds_core.classifier.model import fine_and_group_probabilities
+from bcds_core.segmentation.mask_features import mask_centre
+from bcds_core.taxonomy import GROUPS
+from bcds_core.weights_io import CONFIG_FILE, WeightsError, read_sealed_json, sha256_of, write_sealed_json
+
+ANSWER_CHECKS_FILE = "answer_checks.safetensors"
+#: Training images per label used to fit the class centres and covariance.
+FIT_IMAGES_PER_LABEL = 500
+
+
+@dataclass
+class AnswerChecks:
+    """A release's familiarity check and conformal quantile."""
+
+    familiarity: Familiarity
+    conformal_quantile: float
+    coverage: float = COVERAGE
+
+    def save(self, directory: Path) -> None:
+        """Write the arrays and add the thresholds and the file's sha256 to the sealed config."""
+        path = directory / ANSWER_CHECKS_FILE
+        save_file({"centres": self.familiarity.centres, "precision": self.familiarity.precision}, str(path))
+        config = read_sealed_json(directory / CONFIG_FILE)
+        config["answer_checks"] = {
+            "file": ANSWER_CHECKS_FILE,
+            "sha256": sha256_of(path),
+            "familiarity_threshold": self.familiarity.threshold,
+            "conformal_quantile": self.conformal_quantile,
+            "coverage": self.coverage,
+        }
+        write_sealed_json(directory / CONFIG_FILE, config)
+
+    @classmethod
+    def load(cls, directory: Path, config: dict) -> AnswerChecks | None:
+        """The release's checks (None for a release fitted before they existed), hash-checked."""
+        entry = config.get("answer_checks")
+        if entry is None:
+            return None
+        path = directory / entry["file"]
+        if not path.exists() or sha256_of(path) != entry["sha256"]:
+            raise WeightsError(f"{entry['file']} in {directory.name} is missing or changed: restore it.")
+        arrays = load_file(str(path))
+        familiarity = Familiarity(
+            arrays["centres"], arrays["precision"], float(entry["familiarity_threshold"])
+        )
+        return cls(familiarity, float(entry["conformal_quantile"]), float(entry["coverage"]))
+
+
+@torch.inference_mode()
+def cached_features(model, cache, indices: np.ndarray, config: dict, batch_size: int = 64):
+    """(N x D features, N x fine-class logits) of cached images, as the product reads them."""
+    features, logits = [], []
+    for start in range(0, len(indices), batch_size):
+        chosen = indices[start : start + batch_size]
+        centres = np.array([mask_centre(cache.masks[i] > 0) for i in chosen], np.float32)
+        x = classifier_batch(cache.images[chosen], cache.masks[chosen], centres, config)
+        f, z = model.features_and_logits(x)
+        features.append(f.numpy())
+        logits.append(z)
+    return np.concatenate(features), torch.cat(logits)
+
+
+def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[AnswerChecks, dict]:
+    """Fit both checks on a cache's train and validation rows; also return what was measured."""
+    rows = cache.rows
+    split = np.array([r.split for r in rows])
+    label = np.array([r.label or r.group for r in rows])
+    usable = cache.mask_found
+    rng = np.random.default_rng(seed)
+    train = np.concatenate(
+        [
+            rng.permutation(np.flatnonzero((split == "train") & usable & (label == name)))[
+                :FIT_IMAGES_PER_LABEL
+            ]
+            for name in np.unique(label)
+        ]
+    )
+    val = np.flatnonzero((split == "val") & usable)
+    train_features, _ = cached_features(model, cache, np.sort(train), config)
+    val_features, val_logits = cached_features(model, cache, val, config)
+    familiarity = Familiarity.fit(train_features, label[np.sort(train)])
+    familiarity.set_threshold(val_features)
+    _, groups = fine_and_group_probabilities(val_logits, config["temperature"])
+    truth = np.array([GROUPS.index(rows[i].group) for i in val])
+    quantile = conformal_quantile(groups.numpy()[np.arange(len(val)), truth])
+    return AnswerChecks(familiarity, quantile), {
+        "fit_images": int(len(train)),
+        "validation_images": int(len(val)),
+    }

@@ -1,0 +1,49 @@
+"""``fit-answer-checks``: fit a release's familiarity check and conformal sets (after training).
+
+Reads the training sources' caches (``build-cache --unet-masks``), writes
+``answer_checks.safetensors`` into the release folder and seals its thresholds
+into the release's config. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bcds_core.paths import WEIGHTS_DIR
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--release", default=str(WEIGHTS_DIR / "classifier"), help="classifier release folder"
+    )
+    parser.add_argument("--sources", nargs="+", default=["pbc", "deepapl"], choices=["pbc", "deepapl"])
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from bcds_core.classifier.answer_checks import fit_answer_checks
+    from bcds_core.classifier.model import load_classifier
+    from bcds_core.image_cache import open_sources
+
+    torch.set_num_threads(2)
+    directory = Path(args.release)
+    model, config = load_classifier(directory)
+    cache = open_sources(args.sources, config["scale"], "unet")
+    checks, measured = fit_answer_checks(model, config, cache)
+    checks.save(directory)
+    print(
+        json.dumps(
+            {
+                "release": directory.name,
+                "familiarity_threshold": checks.familiarity.threshold,
+                "conformal_quantile": checks.conformal_quantile,
+                "coverage": checks.coverage,
+                "fit_images": measured["fit_images"],
+                "validation_images": measured["validation_images"],
+            }
+        )
+    )
+    return 0

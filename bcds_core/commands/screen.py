@@ -1,0 +1,36 @@
+"""``screen FILE... --json``: the cells of one sample, and whether they suggest leukaemia.
+
+Each file is answered as by ``predict`` (one JSON line each); the last line is
+the sample's summary: ``n, counts, blast_fraction, leukaemia_suspected,
+apl_score, message`` (with the ``rule`` and the ``driving_cells``). A
+screening aid for a person to check, not a diagnosis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bcds_core.commands.common import load_analyzer
+from bcds_core.commands.predict import add_arguments as add_predict_arguments
+from bcds_core.commands.predict import answer_files
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_predict_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    analyzer = load_analyzer()
+    if analyzer is None:
+        return 2
+    from bcds_core.screening import screen
+
+    results = []
+    for result in answer_files(analyzer, args.files, args.pixel_size):
+        results.append(result)
+        if args.json:
+            print(json.dumps(result.to_json()), flush=True)
+    summary = screen(results)
+    print(json.dumps(summary.to_json()) if args.json else summary.message, flush=True)
+    return 0

@@ -1,0 +1,114 @@
+"""A smear field in, every white cell's answer and the field's counts out.
+
+The field is read at the models' pixel size (its red cells as the ruler, or
+the pixel size given), white cells are found by their nuclei
+(``detection``), and each is cut out as a CellaVision-sized canvas centred on
+its nucleus and answered by the same analyzer as an uploaded cell, mask and
+explanations included. Boxes are reported in pixels of the uploaded image.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bcds_core.analysis import CellAnalyzer, CellResult
+from bcds_core.field.detection import FoundCell, find_white_cells
+from bcds_core.image_io import ImageDecodeError, decode_image
+from bcds_core.pixel_size import REFERENCE_PIXEL_UM, PixelSize, estimate_pixel_size
+from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, to_scale
+
+#: Fields of ``analyze-field``'s JSON (the command line's contract) and of each cell in it.
+FIELD_CONTRACT_FIELDS = ("file", "ok", "error", "pixel_size_um", "cells", "counts", "message")
+CELL_FIELDS = ("box", "group", "label", "group_confidence", "label_confidence", "status", "message")
+
+
+@dataclass
+class FieldCell:
+    """One white cell of a field: where it is (pixels of the upload) and its answer."""
+
+    box: list[int]
+    result: CellResult
+
+    def to_json(self) -> dict:
+        answer = self.result.to_json()
+        return {"box": self.box, **{key: answer[key] for key in CELL_FIELDS[1:]}}
+
+
+@dataclass
+class FieldResult:
+    """The answer for one field. ``to_json`` gives the contract's fields.
+
+    ``rgb`` is the field at the models' pixel size, ``scale`` its pixels per pixel of the upload.
+    """
+
+    file: str
+    ok: bool
+    error: str | None = None
+    pixel_size_um: float | None = None
+    cells: list[FieldCell] = field(default_factory=list)
+    message: str = ""
+    rgb: np.ndarray | None = None
+    scale: float = 1.0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """group -> cells answered (``ok`` or ``review``) in the field."""
+        return dict(
+            Counter(c.result.group for c in self.cells if c.result.group and c.result.status != "rejected")
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "ok": self.ok,
+            "error": self.error,
+            "pixel_size_um": self.pixel_size_um,
+            "cells": [c.to_json() for c in self.cells],
+            "counts": self.counts,
+            "message": self.message,
+        }
+
+
+def cell_canvas_around(field_rgb: np.ndarray, cell: FoundCell, fill: tuple[int, int, int]) -> np.ndarray:
+    """A CellaVision-sized square of the field centred on the cell's nucleus, padded with the slide."""
+    side, half = CANVAS_ORIGINAL_SIDE, CANVAS_ORIGINAL_SIDE // 2
+    canvas = np.empty((side, side, 3), np.uint8)
+    canvas[...] = fill
+    x, y = (int(round(v)) for v in cell.centre)
+    top, left = y - half, x - half
+    src = field_rgb[max(top, 0) : top + side, max(left, 0) : left + side]
+    canvas[max(-top, 0) : max(-top, 0) + src.shape[0], max(-left, 0) : max(-left, 0) + src.shape[1]] = src
+    return canvas
+
+
+def analyze_field(
+    analyzer: CellAnalyzer, name: str, data: bytes, pixel_size_um: float | None = None
+) -> FieldResult:
+    """Find, classify and count the white cells of one uploaded field; never raises for bad input."""
+    try:
+        image = decode_image(data)
+    except ImageDecodeError as error:
+        return FieldResult(name, False, str(error), message=str(error))
+    given = pixel_size_um / image.scale if pixel_size_um else None
+    pixel_size = estimate_pixel_size(image.rgb, given)
+    scale = pixel_size.scale_to_reference
+    field_rgb = to_scale(image.rgb, scale)
+    found = find_white_cells(field_rgb)
+    fill = slide_colour(field_rgb)
+    canvases = [(f"{name}#{i + 1}", cell_canvas_around(field_rgb, c, fill)) for i, c in enumerate(found)]
+    results = analyzer.analyze_arrays(canvases, PixelSize(REFERENCE_PIXEL_UM, pixel_size.source))
+    to_upload = image.scale * scale
+    cells = []
+    for cell, result in zip(found, results, strict=True):
+        if cell.cut_by_border and result.status == "ok":
+            result.status, result.message = "review", "Check by eye: the cell is cut by the field's border."
+        cells.append(FieldCell([round(v / to_upload) for v in cell.box], result))
+    message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found"
+    if pixel_size.source != "estimated" and pixel_size.source != "given":
+        message += "; the pixel size was assumed (no red cells to measure): give it if you know it"
+    return FieldResult(
+        name, True, None, round(pixel_size.um * image.scale, 5), cells, message + ".", field_rgb, to_upload
+    )

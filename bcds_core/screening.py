@@ -1,0 +1,91 @@
+"""Sample-level leukaemia screening from the cells of one sample: a prompt for a person, not a diagnosis.
+
+Peripheral blood of a healthy adult holds no blasts; in acute leukaemia they
+circulate, and in acute promyelocytic leukaemia (APL) the leukaemic cells are
+abnormal promyelocytes. The screen counts the sample's white cells by group,
+takes blasts and abnormal promyelocytes together as blast equivalents (as the
+WHO does for APL), and suspects leukaemia when they reach
+``SUSPECT_FRACTION`` of the white cells and ``SUSPECT_MIN_CELLS`` cells.
+``apl_score`` is how much of the blast-equivalent probability falls on
+abnormal promyelocytes rather than blasts: near 1 for an APL-like sample,
+near 0 for other AML (the question of Sidhom et al. 2021).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from bcds_core.analysis import CellResult
+from bcds_core.taxonomy import FINE_CLASSES, display_name
+
+#: Groups that are not white cells of the differential.
+NOT_WHITE_CELLS = ("platelet", "erythroblast", "smudge")
+BLAST_EQUIVALENTS = ("blast", "abnormal_promyelocyte")
+#: Blast equivalents among white cells from which leukaemia is suspected, and the fewest cells.
+SUSPECT_FRACTION = 0.05
+SUSPECT_MIN_CELLS = 2
+RULE = (
+    f"leukaemia is suspected when blasts and abnormal promyelocytes make up at least "
+    f"{SUSPECT_FRACTION:.0%} of the white cells and number at least {SUSPECT_MIN_CELLS}"
+)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """The screening summary of one sample (the last line of ``screen --json``)."""
+
+    n: int
+    counts: dict[str, int]
+    blast_fraction: float
+    leukaemia_suspected: bool
+    apl_score: float | None
+    message: str
+    driving_cells: list[str]
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "counts": self.counts,
+            "blast_fraction": self.blast_fraction,
+            "leukaemia_suspected": self.leukaemia_suspected,
+            "apl_score": self.apl_score,
+            "message": self.message,
+            "rule": RULE,
+            "driving_cells": self.driving_cells,
+        }
+
+
+def apl_score(fine_probabilities: list[np.ndarray]) -> float | None:
+    """Share of the sample's blast-equivalent probability that falls on abnormal promyelocytes."""
+    if not fine_probabilities:
+        return None
+    stacked = np.stack(fine_probabilities)
+    promyelocytes = stacked[:, FINE_CLASSES.index("ABPMY")].sum()
+    blasts = stacked[:, FINE_CLASSES.index("BLAST")].sum()
+    return round(float(promyelocytes / (promyelocytes + blasts)), 4) if promyelocytes + blasts > 0 else None
+
+
+def screen(results: list[CellResult]) -> Screen:
+    """Summarise the answered cells of one sample (rejected files do not count)."""
+    answered = [r for r in results if r.group and r.status != "rejected"]
+    counts = dict(Counter(r.group for r in answered))
+    white = [r for r in answered if r.group not in NOT_WHITE_CELLS]
+    driving = [r for r in white if r.group in BLAST_EQUIVALENTS]
+    fraction = round(len(driving) / len(white), 4) if white else 0.0
+    suspected = fraction >= SUSPECT_FRACTION and len(driving) >= SUSPECT_MIN_CELLS
+    score = apl_score([r.fine_probabilities for r in white if r.fine_probabilities is not None])
+    if suspected:
+        kinds = ", ".join(f"{counts.get(g, 0)} {display_name(g).lower()}" for g in BLAST_EQUIVALENTS)
+        message = (
+            f"Leukaemia suspected: {kinds} among {len(white)} white cells ({fraction:.0%}). "
+            "A screening aid for a person to check, not a diagnosis: review the cells that drove it."
+        )
+    else:
+        message = (
+            f"No leukaemia suspected: {len(driving)} blast equivalents among {len(white)} white cells. "
+            "A screening aid, not a diagnosis."
+        )
+    return Screen(len(answered), counts, fraction, suspected, score, message, [r.file for r in driving])

@@ -1,0 +1,77 @@
+"""One analysed cell on the page: mask, answer, status, pixel size and explanations."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bcds_core.explain import METHODS
+from bcds_core.explain.base import crop_to_image
+from bcds_core.taxonomy import FINE_CLASSES, display_name
+from bcds_ui.analysis_cache import explain_one, has_explanation
+from bcds_ui.figures import heatmap_figure, image_figure, top_classes_figure, with_mask_outline
+from bcds_ui.pixel_size_setting import pixel_size_caption
+
+STATUS_BADGE = {
+    "ok": ":green-badge[ok]",
+    "review": ":orange-badge[review]",
+    "rejected": ":red-badge[rejected]",
+}
+
+
+def show_one(analyzer, result, key: str) -> None:
+    """The answer for one image: mask, class, confidence, top-3, status and explanations."""
+    left, middle, right = st.columns([1, 1, 1.2])
+    if result.rgb is not None and result.mask is not None:
+        left.plotly_chart(
+            image_figure(with_mask_outline(result.rgb, result.mask), "U-Net mask"), key=f"classify_mask_{key}"
+        )
+    middle.markdown(f"**{result.file}** {STATUS_BADGE[result.status]}")
+    if result.label and result.status != "rejected":
+        middle.metric(display_name(result.group), f"{result.group_confidence:.0%}")
+        middle.markdown(f"Fine class: **{display_name(result.label)}** ({result.label_confidence:.0%})")
+        middle.plotly_chart(top_classes_figure(result.top), key=f"classify_top_{key}")
+    (middle.warning if result.status != "ok" else middle.success)(result.message)
+    middle.caption(pixel_size_caption(result))
+    if result.label and result.cell is not None and result.status != "rejected":
+        explain_panel(right, analyzer, result, key)
+
+
+def explain_panel(column, analyzer, result, key: str) -> None:
+    """Grad-CAM at once; the other methods (LIME with a progress note) on demand."""
+    method = column.selectbox(
+        "Explanation", list(METHODS), format_func=METHODS.get, key=f"classify_method_{key}"
+    )
+    target_label = column.selectbox(
+        "Explain class",
+        FINE_CLASSES,
+        index=FINE_CLASSES.index(result.label),
+        format_func=display_name,
+        key=f"classify_target_{key}",
+    )
+    target = FINE_CLASSES.index(target_label)
+    slow = method in ("lime", "scorecam") and not has_explanation(key, method, target)
+    if slow and not column.button(f"Run {METHODS[method]}", key=f"classify_run_{key}_{method}"):
+        column.info(f"{METHODS[method]} takes a few seconds per cell: press the button to run it.")
+        return
+    bar = column.progress(0.0, text=f"Computing {METHODS[method]}...") if slow else None
+
+    def report(fraction: float) -> None:
+        bar.progress(fraction, text=f"{METHODS[method]}: {fraction:.0%} of the perturbed samples scored")
+
+    explanation = explain_one(analyzer, result, key, method, target, report if slow else None)
+    if bar is not None:
+        bar.empty()
+    signed = explanation.signed_crop is not None
+    heat = explanation.image_heat
+    if signed:
+        heat = crop_to_image(explanation.signed_crop, result.cell)
+    column.plotly_chart(
+        heatmap_figure(
+            result.rgb, heat, result.mask, f"{METHODS[method]}: {display_name(target_label)}", signed=signed
+        ),
+        key=f"classify_heat_{key}_{method}_{target_label}",
+    )
+    column.caption(
+        f"{explanation.inside_mask_share:.0%} of the heat lies inside the cell mask; "
+        f"computed in {explanation.seconds:.2f} s."
+    )

@@ -1,0 +1,50 @@
+"""A smear field on the page: numbered boxes on the field, a gallery of its cells, its counts."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from bcds_core.field.analysis import FieldResult
+from bcds_core.taxonomy import display_name
+from bcds_ui.figures import image_figure, with_mask_outline
+
+STATUS_COLOUR = {"ok": "#2e7d32", "review": "#f9a825", "rejected": "#c62828"}
+
+
+def field_figure(result: FieldResult, height: int = 420) -> go.Figure:
+    """The field (at the models' pixel size) with a numbered box per white cell, coloured by status."""
+    figure = image_figure(result.rgb, f"{result.file}: {result.message}", height)
+    for number, cell in enumerate(result.cells, start=1):
+        x0, y0, x1, y1 = (v * result.scale for v in cell.box)
+        colour = STATUS_COLOUR[cell.result.status]
+        figure.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=colour, width=3))
+        figure.add_annotation(
+            x=x0, y=y0, text=str(number), showarrow=False, font=dict(color="white"), bgcolor=colour
+        )
+    return figure
+
+
+def show_field(result: FieldResult, key: str) -> None:
+    """One analysed field: the boxes, then each found cell with its answer."""
+    if not result.ok:
+        st.error(f"{result.file}: {result.message}")
+        return
+    st.plotly_chart(field_figure(result), key=f"field_{key}")
+    if not result.cells:
+        st.info("No white cell was found in this field.")
+        return
+    columns = st.columns(min(4, len(result.cells)))
+    for number, cell in enumerate(result.cells, start=1):
+        answer = cell.result
+        column = columns[(number - 1) % len(columns)]
+        shown = with_mask_outline(answer.rgb, answer.mask) if answer.mask is not None else answer.rgb
+        column.image(shown, width=160)
+        if answer.group:
+            column.markdown(
+                f"**{number}. {display_name(answer.group)}** ({answer.group_confidence:.0%}), {answer.status}"
+            )
+        else:
+            column.markdown(f"**{number}.** {answer.status}")
+        if answer.status != "ok":
+            column.caption(answer.message)

@@ -1,0 +1,42 @@
+"""The sidebar setting for the micrometres per pixel of the user's images."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bcds_core.pixel_size import REFERENCE_PIXEL_UM
+
+ESTIMATE = "Estimate from red cells"
+#: Common set-ups and their micrometres per pixel.
+PRESETS = {
+    ESTIMATE: None,
+    f"CellaVision DM96 / DI-60 ({REFERENCE_PIXEL_UM:.3f} um per pixel)": REFERENCE_PIXEL_UM,
+    "Other (enter it)": "custom",
+}
+
+
+def pixel_size_setting() -> float | None:
+    """The pixel size chosen in the sidebar, or None to estimate it per image."""
+    with st.sidebar:
+        choice = st.selectbox(
+            "Pixel size of your images",
+            list(PRESETS),
+            key="settings_pixel_size",
+            help="bcds reads every cell at the pixel size its models learned on. Without a value it "
+            "measures red cells (7.5 um across) in each image; a tight crop of one cell is assumed to "
+            "span 15 um.",
+        )
+        value = PRESETS[choice]
+        if value == "custom":
+            return st.number_input(
+                "Micrometres per pixel", 0.01, 2.0, 0.1, 0.005, format="%.3f", key="settings_pixel_um"
+            )
+        return value
+
+
+def pixel_size_caption(result) -> str:
+    """How the pixel size of a result was found, in words."""
+    if result.pixel_size_um is None:
+        return ""
+    how = {"given": "as set", "estimated": "measured on its red cells", "assumed": "assumed"}
+    return f"Read at {result.pixel_size_um:.3f} um per pixel ({how.get(result.pixel_size_source, '')})."

@@ -1,0 +1,65 @@
+"""The pixel size: given, read from red cells, or assumed; and the image read at the reference."""
+
+import cv2
+import numpy as np
+import pytest
+
+from bcds_core.pixel_size import (
+    ASSUMED,
+    ESTIMATED,
+    GIVEN,
+    RED_CELL_DIAMETER_UM,
+    REFERENCE_PIXEL_UM,
+    REFERENCE_RED_CELL_PX,
+    estimate_pixel_size,
+    red_cell_diameter,
+    tight_crop_pixel_size,
+)
+
+
+def smear(side: int, red_cell_px: float, seed: int = 0) -> np.ndarray:
+    """A synthetic smear: pale slide, pink red cells with a paler centre, spread without overlap."""
+    rng = np.random.default_rng(seed)
+    image = np.full((side, side, 3), (238, 226, 214), np.uint8)
+    radius = red_cell_px / 2
+    step = int(red_cell_px * 1.25)
+    for y in range(step // 2, side - step // 2, step):
+        for x in range(step // 2, side - step // 2, step):
+            cx, cy = x + rng.integers(-3, 4), y + rng.integers(-3, 4)
+            cv2.circle(image, (int(cx), int(cy)), int(radius), (205, 140, 150), -1)
+            cv2.circle(image, (int(cx), int(cy)), int(radius * 0.4), (215, 165, 170), -1)
+    return cv2.GaussianBlur(image, (0, 0), 1.0)
+
+
+@pytest.mark.parametrize("diameter", [40, 71, 110])
+def test_red_cells_measure_the_pixel_size(diameter):
+    found = red_cell_diameter(smear(720, diameter))
+    assert found == pytest.approx(diameter, rel=0.15)
+
+
+def test_a_smear_at_another_pixel_size_is_read_at_the_reference():
+    size = estimate_pixel_size(smear(720, 110))
+    assert size.source == ESTIMATED
+    assert size.um == pytest.approx(RED_CELL_DIAMETER_UM / 110, rel=0.15)
+    assert size.scale_to_reference == pytest.approx(REFERENCE_RED_CELL_PX / 110, rel=0.15)
+
+
+def test_near_the_reference_the_reference_is_used():
+    size = estimate_pixel_size(smear(400, REFERENCE_RED_CELL_PX * 1.05))
+    assert size.source == ESTIMATED and size.um == REFERENCE_PIXEL_UM
+
+
+def test_a_given_pixel_size_wins_and_no_ruler_means_assumed():
+    assert estimate_pixel_size(smear(400, 80), given_um=0.2) == estimate_pixel_size(
+        np.zeros((9, 9, 3), np.uint8), 0.2
+    )
+    assert estimate_pixel_size(smear(400, 80), given_um=0.2).source == GIVEN
+    blank = np.full((300, 300, 3), 230, np.uint8)
+    assert estimate_pixel_size(blank).source == ASSUMED
+    assert estimate_pixel_size(blank).um == REFERENCE_PIXEL_UM
+
+
+def test_a_tight_crop_spans_a_white_cell():
+    size = tight_crop_pixel_size(150, 120)
+    assert size.tight_crop and size.source == ASSUMED
+    assert size.um * 120 == pytest.approx(15.0)
