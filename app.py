@@ -14,6 +14,7 @@ PAGES = {
     "Classify": [
         st.Page(home, title="Home", icon=":material/home:", default=True),
         st.Page("pages/classify.py", title="Classify cells", icon=":material/biotech:"),
+        st.Page("pages/calibrate.py", title="Calibrate to my microscope", icon=":material/tune:"),
     ],
     "Explore the data": [
         st.Page("pages/dataset_overview.py", title="Dataset overview", icon=":material/bar_chart:"),

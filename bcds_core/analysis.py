@@ -31,6 +31,7 @@ from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.field.detection import find_white_cells
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_io import ImageDecodeError, decode_image
+from bcds_core.lab_profile import LabProfile
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.pixel_size import (
     ASSUMED,
@@ -92,7 +93,7 @@ class CellResult:
     ``pixel_size_source`` where it came from (``given``, ``estimated``, ``assumed``).
     Attributes beyond the contract (not serialised): ``rgb`` (HxWx3 uint8, the
     image at the models' pixel size), ``mask`` (HxW bool, same size),
-    ``features`` and ``notes``.
+    ``features``, ``notes`` and ``embedding`` (the classifier's pooled features).
     """
 
     file: str
@@ -111,6 +112,7 @@ class CellResult:
     flags: tuple[str, ...] = ()
     candidates: list[str] = field(default_factory=list)
     decoded_scale: float = 1.0
+    embedding: np.ndarray | None = None
     rgb: np.ndarray | None = None
     mask: np.ndarray | None = None
     features: MaskFeatures | None = None
@@ -245,19 +247,26 @@ class CellAnalyzer:
 
     @torch.inference_mode()
     def answers(self, cells: list[PreparedCell]) -> tuple[np.ndarray, np.ndarray]:
-        """(calibrated N x fine-class probabilities, N familiar flags) of prepared cells.
-
-        Cells are familiar when the release has no familiarity check (fitted before it existed).
-        """
+        """(calibrated N x fine-class probabilities, N x D pooled features) of prepared cells."""
         inputs = self.classifier_input(cells)
         with self.lock:
             features, logits = self.classifier.features_and_logits(inputs)
             if self.tta_views > 1:
                 logits = averaged_logits(self.classifier, inputs, self.tta_views)
         fine, _ = fine_and_group_probabilities(logits, self.temperature)
+        return fine.cpu().numpy(), features.cpu().numpy()
+
+    def familiar(self, embeddings: np.ndarray, profile: LabProfile | None = None) -> np.ndarray:
+        """N flags: features within the release's familiarity threshold (or the lab profile's).
+
+        All familiar for a release fitted before the check existed.
+        """
         if self.answer_checks is None:
-            return fine.cpu().numpy(), np.ones(len(cells), bool)
-        return fine.cpu().numpy(), self.answer_checks.familiarity.familiar(features.cpu().numpy())
+            return np.ones(len(embeddings), bool)
+        threshold = self.answer_checks.familiarity.threshold
+        if profile is not None and profile.familiarity_threshold is not None:
+            threshold = max(threshold, profile.familiarity_threshold)
+        return self.answer_checks.familiarity.distances(embeddings) <= threshold
 
     def candidates(self, fine: np.ndarray) -> list[str]:
         """Groups plausible at the release's conformal coverage (just the answer without the check)."""
@@ -267,15 +276,21 @@ class CellAnalyzer:
         return [GROUPS[i] for i in candidate_set(groups, self.answer_checks.conformal_quantile)]
 
     def analyze_bytes(
-        self, items: list[tuple[str, bytes]], pixel_size_um: float | None = None
+        self,
+        items: list[tuple[str, bytes]],
+        pixel_size_um: float | None = None,
+        profile: LabProfile | None = None,
     ) -> list[CellResult]:
         """Analyse named uploads; each gets a result, whatever its bytes hold.
 
         Args:
             items: (name, bytes) of each upload.
             pixel_size_um: micrometres per pixel of every upload, where the user knows it;
-                otherwise each image's is estimated from its red cells or assumed.
+                otherwise the lab profile's, or each image's estimated from its red cells or assumed.
+            profile: the lab profile of the microscope the uploads come from, if any.
         """
+        if pixel_size_um is None and profile is not None:
+            pixel_size_um = profile.pixel_size_um
         results: list[CellResult] = []
         for name, data in items:
             try:
@@ -287,22 +302,24 @@ class CellAnalyzer:
             given = pixel_size_um / image.scale if pixel_size_um else None
             result.read_at(estimate_pixel_size(image.rgb, given), image.rgb)
             results.append(result)
-        self._classify([r for r in results if r.ok])
+        self._classify([r for r in results if r.ok], profile)
         return results
 
-    def analyze_arrays(self, items: list[tuple[str, np.ndarray]], pixel_size: PixelSize) -> list[CellResult]:
+    def analyze_arrays(
+        self, items: list[tuple[str, np.ndarray]], pixel_size: PixelSize, profile: LabProfile | None = None
+    ) -> list[CellResult]:
         """Analyse named RGB arrays (HxWx3 uint8) of a known pixel size, e.g. cells cut from a field."""
         results = []
         for name, rgb in items:
             result = CellResult(file=name, ok=True)
             result.read_at(pixel_size, rgb)
             results.append(result)
-        self._classify(results)
+        self._classify(results, profile)
         return results
 
-    def _classify(self, results: list[CellResult]) -> None:
+    def _classify(self, results: list[CellResult], profile: LabProfile | None) -> None:
         for start in range(0, len(results), BATCH_SIZE):
-            self._classify_chunk(results[start : start + BATCH_SIZE])
+            self._classify_chunk(results[start : start + BATCH_SIZE], profile)
 
     def _prepare_reading_tight_crops(self, results: list[CellResult]) -> list[PreparedCell]:
         """Prepare each result's image; one whose cell fills the frame at an assumed pixel size
@@ -322,10 +339,16 @@ class CellAnalyzer:
             cells[i] = cell
         return cells
 
-    def _classify_chunk(self, results: list[CellResult]) -> None:
+    def _classify_chunk(self, results: list[CellResult], profile: LabProfile | None) -> None:
         cells = self._prepare_reading_tight_crops(results)
-        probabilities, familiar = self.answers(cells)
-        for result, cell, fine, known in zip(results, cells, probabilities, familiar, strict=True):
+        probabilities, embeddings = self.answers(cells)
+        if profile is not None:
+            probabilities = profile.adjust(probabilities, embeddings)
+        familiar = self.familiar(embeddings, profile)
+        for result, cell, fine, known, embedding in zip(
+            results, cells, probabilities, familiar, embeddings, strict=True
+        ):
+            result.embedding = embedding
             result.mask = resize_mask(cell.mask, *result.rgb.shape[:2])
             result.cell = cell
             result.features = cell.features

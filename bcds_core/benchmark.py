@@ -71,6 +71,42 @@ def plain_pipeline(analyzer: CellAnalyzer) -> Callable[[bytes], torch.Tensor]:
     return run
 
 
+def photo_of(rgb: np.ndarray, side: int) -> bytes:
+    """A JPEG of ``rgb`` enlarged to ``side`` px: a cell photographed at a much finer pixel size."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).resize((side, side), Image.Resampling.BICUBIC).save(
+        buffer, format="JPEG", quality=90
+    )
+    return buffer.getvalue()
+
+
+def field_of(rgb: np.ndarray) -> bytes:
+    """A 640x480 JPEG field: the sample cell tiled at a coarser pixel size, as another microscope shows it."""
+    small = np.asarray(Image.fromarray(rgb).resize((240, 240)))
+    tiled = np.tile(small, (2, 3, 1))[:480, :640]
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(tiled)).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def size_figures(analyzer: CellAnalyzer, rgb: np.ndarray, repeats: int) -> dict:
+    """One answer for uploads of other sizes, one 640x480 field, and the memory a 6000-px photo costs."""
+    from bcds_core.field.analysis import analyze_field
+
+    figures = {}
+    for side in (120, 1500, 6000):
+        photo = photo_of(rgb, side)
+        figures[f"single_image_{side}px_ms"] = (
+            median_seconds(lambda photo=photo: analyzer.analyze_bytes([("x", photo)]), max(1, repeats // 3))
+            * 1e3
+        )
+    field = field_of(rgb)
+    figures["field_640x480_ms"] = (
+        median_seconds(lambda: analyze_field(analyzer, "f", field), max(1, repeats // 3)) * 1e3
+    )
+    return figures
+
+
 def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int = 10) -> dict:
     """Figures for one sample image per stage, a batch of 100, and peak memory."""
     data = sample_paths[0].read_bytes()
@@ -87,6 +123,7 @@ def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int
         "lime_s": median_seconds(lambda: explain(analyzer, cell, "lime", target), 1),
     }
     figures["answer_with_gradcam_ms"] = figures["single_image_ms"] + figures["gradcam_ms"]
+    figures |= size_figures(analyzer, rgb, repeats)
     batch = [(p.name, p.read_bytes()) for p in (sample_paths * (100 // len(sample_paths) + 1))[:100]]
     batch_seconds = median_seconds(lambda: analyzer.analyze_bytes(batch), 1)
     figures["batch_100_s"] = batch_seconds

@@ -54,8 +54,10 @@ class Evidence:
     cell_description: str = ""
 
 
-def rejection(features: MaskFeatures) -> str | None:
+def rejection(features: MaskFeatures, greyscale: bool = False) -> str | None:
     """Why the image is not a usable single-cell image, or None."""
+    if not features.cell_found and greyscale:
+        return "No cell was found, and the image has no colour: bcds finds cells by their stain colours."
     if not features.cell_found:
         return "No cell was found in the image: bcds needs an image of one blood cell."
     if features.other_cells:
@@ -103,7 +105,7 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
 
 def decide_status(features: MaskFeatures, evidence: Evidence) -> tuple[str, str]:
     """(status, message) for one analysed image."""
-    if (reason := rejection(features)) is not None:
+    if (reason := rejection(features, evidence.greyscale)) is not None:
         return "rejected", reason
     reasons = review_reasons(features, evidence)
     if reasons:

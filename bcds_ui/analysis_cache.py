@@ -9,6 +9,7 @@ import streamlit as st
 from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.explain import Explanation, explain
 from bcds_core.field.analysis import FieldResult, analyze_field
+from bcds_core.lab_profile import LabProfile
 
 
 def content_key(data: bytes) -> str:
@@ -22,18 +23,30 @@ MAX_CACHED_RESULTS = 128
 
 @st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=False)
 def analyze_one(
-    _analyzer: CellAnalyzer, name: str, key: str, data: bytes, pixel_size_um: float | None = None
+    _analyzer: CellAnalyzer,
+    name: str,
+    key: str,
+    data: bytes,
+    pixel_size_um: float | None = None,
+    _profile: LabProfile | None = None,
+    profile_key: str | None = None,
 ) -> CellResult:
-    """The analysis of one upload (``key`` is its content hash: the cache key)."""
-    return _analyzer.analyze_bytes([(name, data)], pixel_size_um)[0]
+    """The analysis of one upload (``key`` is its content hash, ``profile_key`` the lab profile's)."""
+    return _analyzer.analyze_bytes([(name, data)], pixel_size_um, _profile)[0]
 
 
 @st.cache_data(max_entries=MAX_CACHED_RESULTS // 4, show_spinner="Finding the white cells...")
 def analyze_field_one(
-    _analyzer: CellAnalyzer, name: str, key: str, data: bytes, pixel_size_um: float | None = None
+    _analyzer: CellAnalyzer,
+    name: str,
+    key: str,
+    data: bytes,
+    pixel_size_um: float | None = None,
+    _profile: LabProfile | None = None,
+    profile_key: str | None = None,
 ) -> FieldResult:
-    """The analysis of one uploaded smear field (``key`` is its content hash)."""
-    return analyze_field(_analyzer, name, data, pixel_size_um)
+    """The analysis of one uploaded smear field (``key`` is its content hash, ``profile_key`` the profile's)."""
+    return analyze_field(_analyzer, name, data, pixel_size_um, _profile)
 
 
 def has_explanation(key: str, method: str, target: int) -> bool:

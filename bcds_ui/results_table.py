@@ -12,8 +12,14 @@ COLUMNS = ["file", "status", "group", "label", "group_confidence", "label_confid
 
 
 def results_frame(results: list[CellResult]) -> pd.DataFrame:
-    """One row per file with the contract's main fields."""
-    return pd.DataFrame([{key: r.to_json()[key] for key in COLUMNS} for r in results], columns=COLUMNS)
+    """One row per file with the contract's main fields; a rejected image keeps its reason, not a class."""
+    rows = []
+    for result in results:
+        row = {key: result.to_json()[key] for key in COLUMNS}
+        if result.status == "rejected":
+            row.update(group=None, label=None, group_confidence=None, label_confidence=None)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def differential_count_figure(frame: pd.DataFrame):

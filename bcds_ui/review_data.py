@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from bcds_core.dataset_index import IndexedImage, index_file
 from bcds_core.paths import REPORTS_DIR, SAMPLES_DIR, pbc_root
 
 EVALUATION_DIR = REPORTS_DIR / "evaluation"
@@ -30,10 +31,20 @@ def load_evaluation(directory: str = str(EVALUATION_DIR)) -> dict | None:
 
 
 def example_images(label_column: str, label: str, count: int = 3) -> list[Path]:
-    """A few images of a class: from the dataset when present, else the shipped samples."""
+    """A few images of a class: from the dataset when present, else the shipped samples.
+
+    Only files that the dataset index accepts (PBC keeps a non-image ``.DS_...jpg`` among its
+    neutrophils) are offered, so the page never hands a broken file to the browser.
+    """
     root = pbc_root() if pbc_root().is_dir() else SAMPLES_DIR
     pattern = f"{label}/*.jpg" if label_column == "group" else f"*/{label}_*.jpg"
-    return sorted(root.glob(pattern))[:count]
+    chosen = []
+    for path in sorted(root.glob(pattern)):
+        if isinstance(index_file(root, path), IndexedImage):
+            chosen.append(path)
+        if len(chosen) == count:
+            break
+    return chosen
 
 
 def full_image(path: str) -> Path | None:

@@ -11,6 +11,7 @@ from bcds_ui.analysis_cache import analyze_field_one, analyze_one, content_key
 from bcds_ui.attribution import show_attribution, show_model_attribution
 from bcds_ui.cell_view import show_one
 from bcds_ui.field_view import show_field
+from bcds_ui.lab_profile_state import active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
 from bcds_ui.pixel_size_setting import pixel_size_setting
@@ -22,6 +23,9 @@ st.title("Classify cells")
 st.caption("Research and teaching aid, not a diagnostic device. Every answer is for a person to check.")
 analyzer = require_analyzer()
 pixel_size_um = pixel_size_setting()
+profile_name, profile, profile_key = active_profile() or (None, None, None)
+if profile_name:
+    st.sidebar.info(f"Lab profile: {profile_name} (set on the calibration page).")
 
 
 def sample_picker() -> list[tuple[str, bytes]]:
@@ -68,7 +72,9 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
     progress = st.progress(0.0, text="Analysing...") if len(items) > 1 else None
     results = []
     for i, (name, data) in enumerate(items):
-        results.append(analyze_one(analyzer, name, content_key(data), data, pixel_size_um))
+        results.append(
+            analyze_one(analyzer, name, content_key(data), data, pixel_size_um, profile, profile_key)
+        )
         if progress:
             progress.progress((i + 1) / len(items), text=f"Analysed {i + 1} of {len(items)}")
     if len(results) == 1:
@@ -95,7 +101,9 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
 fields_mode = st.toggle(
     "Smear fields: find and classify every white cell in each image", key="classify_fields"
 )
-uploads = st.file_uploader("Images (JPEG, PNG, BMP, TIFF)", accept_multiple_files=True, key="classify_upload")
+uploads = st.file_uploader(
+    "Cell images (JPEG, PNG, BMP, TIFF)", accept_multiple_files=True, key="classify_upload"
+)
 items = [(f.name, f.getvalue()) for f in uploads] if uploads else ([] if fields_mode else sample_picker())
 if items:
     show_fields(items) if fields_mode else show_cells(items)

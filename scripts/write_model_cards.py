@@ -82,6 +82,8 @@ def _phases(training: dict) -> str:
             else f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})"
         )
         + (f" on {_masks_of(p)}" if _on_unet_masks(p) else "")
+        + (f" of {' and '.join(p['sources'])}" if p.get("sources") else "")
+        + (" with stain augmentation" if p.get("stain_augment") else "")
         + (" under bfloat16 autocast" if p.get("bf16") else "")
         + (f", the group term weighted {p['group_weight']} more" if p.get("group_weight") else "")
         for p in training.get("phases", [])
@@ -177,28 +179,100 @@ def _flip_views_line(config: dict) -> str:
     )
 
 
+def _answer_checks_lines(config: dict) -> list[str]:
+    checks = config.get("answer_checks")
+    if not checks:
+        return []
+    return [
+        f"- Answer checks (`fit-answer-checks`): familiarity threshold {checks['familiarity_threshold']:.2f} (Mahalanobis "
+        "distance of the pooled features to the nearest class centre, shared Ledoit-Wolf covariance; 99th percentile "
+        f"of validation); conformal quantile {checks['conformal_quantile']:.4f} for {checks['coverage']:.0%} group "
+        "coverage (split conformal, least-ambiguous sets, on validation).",
+    ]
+
+
+def _source_counts() -> list[str]:
+    from bcds_core.splits import read_split_csv
+    from bcds_core.training_sources import SOURCES
+
+    lines = ["", "| source | train | validation | test |", "|---|---|---|---|"]
+    for name, source in SOURCES.items():
+        rows = read_split_csv(source.split_csv)
+        counts = [sum(r.split == s for r in rows) for s in ("train", "val", "test")]
+        lines.append(f"| {name} | {counts[0]:,} | {counts[1]:,} | {counts[2]:,} |")
+    return lines + [""]
+
+
+def _sources_section() -> list[str]:
+    """Per-source results through the product (``scripts/evaluate_sources.py``)."""
+    found = _load(REPORTS_DIR / "sources" / "metrics.json")
+    if not found:
+        return []
+    lines = [
+        "## Results per source (`python -m scripts.evaluate_sources`, through the product pipeline)",
+        "",
+        "| source | images | group accuracy | fine accuracy | answered `ok` | `ok` answers right | review | rejected |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, m in found.items():
+        fine = f"{m['accuracy_11']:.1%}" if m.get("accuracy_11") else "-"
+        ok_right = f"{m['ok_right']:.1%}" if m.get("ok_right") is not None else "-"
+        lines.append(
+            f"| {name} | {m['n']:,} | {m['accuracy_8']:.1%} | {fine} | {m['ok_share']:.1%} | {ok_right} | "
+            f"{m['n_review']} | {m['n_rejected']} |"
+        )
+    deepapl = found.get("deepapl_test_patients", {})
+    if "abnormal" in deepapl:
+        a, screen = deepapl["abnormal"], deepapl["screening"]
+        lines += [
+            "",
+            f"DeepAPL test patients, cells: {a['blasts']} blasts, {a['blasts_caught']:.1%} answered or flagged as blast; "
+            f"{a['normal_cells']} normal cells, {a['normal_flagged']:.1%} answered or flagged as any abnormal group.",
+            f"Patients: leukaemia suspected in {screen['suspected']} of {screen['patients']}; APL vs other AML AUROC of "
+            f"`apl_score`: {screen['apl_vs_aml_auroc']}.",
+        ]
+    if "healthy_screening" in found.get("pbc_test", {}):
+        h = found["pbc_test"]["healthy_screening"]
+        lines.append(
+            f"Healthy batches of 100 PBC test cells: leukaemia suspected in {h['suspected']} of {h['batches']}."
+        )
+    return lines + ["", "Risk-coverage per source: `reports/sources/risk_coverage.png`.", ""]
+
+
 def classifier_card() -> str:
     folder = WEIGHTS_DIR / "classifier"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
     training = config.get("training", {})
     phases = training.get("phases", [])
     seconds = sum(h.get("seconds", 0) for p in phases for h in p["history"])
+    classes = config.get("classes", [])
     lines = [
-        "# Cell classifier (11 fine classes, 8 groups as sums)",
+        f"# Cell classifier ({len(classes)} fine classes, groups as sums)",
         "",
-        f"- Architecture: torchvision `{config['arch']}` (weights=None: trained from scratch here), 11 outputs.",
+        f"- Classes: {', '.join(classes)}.",
+        f"- Architecture: torchvision `{config['arch']}` (weights=None: trained from scratch here), {len(classes)} outputs.",
         f"- Input: the U-Net-masked cell, {config['input_side']}x{config['input_side']} px crop read at "
         f"{config['scale']:g} x the CellaVision pixel size ({config['input_side'] / config['scale']:.0f} original px), "
         "centred on the mask; outside the dilated mask = dataset mean.",
         f"- Calibration: temperature {config.get('temperature', 1):.3f} fitted on the validation split; "
         f"review threshold {config.get('review_threshold', 0.5):.2f} on the fine-class confidence.",
         _flip_views_line(config),
-        f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`.",
+        *_answer_checks_lines(config),
+        f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`; the config is sealed "
+        f"(`content_sha256` {config.get('content_sha256', '')[:16]}...).",
         "",
         "## Data and split",
-        "PBC dataset (CC BY 4.0), `dataset/pbc_split.csv`: deterministic, stratified by file label, by content hash "
-        "(75 % train, 10 % validation, 15 % test; byte-identical duplicates share a split). The test split was "
-        "never trained on and not used for any choice.",
+        "- PBC dataset (Acevedo et al. 2020, CC BY 4.0; CellaVision DM96, Barcelona, healthy donors), "
+        "`dataset/pbc_split.csv`: deterministic, stratified by file label, by content hash (75 % train, 10 % "
+        "validation, 15 % test; byte-identical duplicates share a split).",
+        "- DeepAPL discovery cohort (Sidhom et al. 2021; another hospital's CellaVision, 82 AML/APL patients), "
+        "`dataset/deepapl_split.csv`: split by patient, stratified by diagnosis (58 train, 12 validation, 12 test "
+        "patients), CellaVision classes mapped to bcds labels in `bcds_core/deepapl.py` (blasts and promonocytes -> "
+        "BLAST, promyelocytes of these patients -> ABPMY, variant lymphocytes -> VLY, smudge cells -> SMUDGE, the "
+        "normal classes to theirs; plasma cells, giant platelets and platelet clumps left out).",
+        *_source_counts(),
+        "- The test split of each source was never trained on and not used for any choice. BCCD and the "
+        "CellaVision-blog cells were never trained on: they are zero-shot checks of other labs and microscopes.",
         "",
         "## Training",
         f"- {_phases(training)}, batch {training.get('batch_size')}, AdamW, weight decay "
@@ -206,7 +280,10 @@ def classifier_card() -> str:
         "(inverse square root of frequency); NEUTROPHIL/IG-only images train through their group's sum.",
         "- Augmentation: any rotation, flips, zoom 0.9-1.1, shifts, mask dilation 0-4 px (shifts and dilation "
         "given at scale 0.5 and scaled with the cell), brightness, contrast, "
-        "saturation and per-channel colour gains (against the second JPEG pipeline's colour balance).",
+        "saturation and per-channel colour gains (against the second JPEG pipeline's colour balance). Phases "
+        "with stain augmentation also scale and shift each stain's density (haematoxylin, eosin, residual; "
+        "factor 1 +- 0.25, shift +- 0.05), blur 40 % of the batches (sigma 0.5-2 px) and zoom 0.8-1.25, for "
+        "other labs' stains, microscopes and pixel sizes.",
         "- Each phase's input size and scale are on the first line of its section in `train.log`. Phases train "
         "and validate on the cell masks derived from colour (`docs/masks.md`) unless said to use the released "
         "U-Net's masks, through which the product classifies.",
@@ -231,7 +308,8 @@ def classifier_card() -> str:
                 "",
             )
         ),
-        "## Test-split metrics (`python -m bcds_core evaluate ../shared/data/pbc --split test --json`)",
+        *_sources_section(),
+        "## PBC test-split metrics (`python -m bcds_core evaluate ../shared/data/pbc --split test --json`)",
         "```json",
         json.dumps(metrics, indent=2),
         "```",

@@ -96,6 +96,20 @@ def test_uploading_a_sample_shows_class_mask_and_heat_map(page, app_url):
     assert page.get_by_text("Lymphocyte").count() >= 1
 
 
+def test_a_smear_field_shows_numbered_white_cells_and_their_count(page, app_url):
+    from bcds_core.benchmark import field_of
+    from bcds_core.image_io import decode_image
+
+    page.goto(f"{app_url}/classify")
+    page.get_by_text("Smear fields").first.click()
+    sample = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[0]
+    _upload(page, [("field.jpg", field_of(decode_image(sample.read_bytes()).rgb), "image/jpeg")])
+    page.get_by_text("white cells found").first.wait_for()
+    page.get_by_text("Differential count").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "classify_field.png"), full_page=True)
+    assert page.get_by_text("Traceback").count() == 0
+
+
 def test_uploading_a_non_image_shows_a_message_not_a_traceback(page, app_url):
     page.goto(f"{app_url}/classify")
     _upload(page, [("report.pdf", bad_corpus()["non_image.jpg"][0], "application/pdf")])

@@ -159,3 +159,31 @@ def test_a_flip_view_count_the_product_cannot_average_is_refused_before_training
     assert result.returncode == 2
     assert "--view-choices" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_screen_of_healthy_samples_suspects_no_leukaemia_and_states_its_rule():
+    samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))
+    lines = bcds("screen", *samples, "--json").stdout.strip().splitlines()
+    assert len(lines) == len(samples) + 1
+    summary = json.loads(lines[-1])
+    assert {"n", "counts", "blast_fraction", "leukaemia_suspected", "apl_score", "message"} <= set(summary)
+    assert summary["leukaemia_suspected"] is False and "not a diagnosis" in summary["message"]
+    assert summary["n"] == sum(summary["counts"].values())
+
+
+def test_a_field_gets_boxes_from_analyze_field_and_no_ok_from_predict(tmp_path):
+    from bcds_core.benchmark import field_of
+    from bcds_core.field.analysis import CELL_FIELDS, FIELD_CONTRACT_FIELDS
+    from bcds_core.image_io import decode_image
+
+    sample = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[0]
+    field = tmp_path / "field.jpg"
+    field.write_bytes(field_of(decode_image(sample.read_bytes()).rgb))
+    answer = json.loads(bcds("analyze-field", field, "--json").stdout.strip().splitlines()[-1])
+    assert tuple(answer) == FIELD_CONTRACT_FIELDS and answer["ok"]
+    assert answer["cells"] and all(set(cell) == set(CELL_FIELDS) for cell in answer["cells"])
+    for cell in answer["cells"]:
+        x0, y0, x1, y1 = cell["box"]
+        assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 480
+    single = json.loads(bcds("predict", field, "--json").stdout.strip())
+    assert single["status"] != "ok" and "field" in single["message"]

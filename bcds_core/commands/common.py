@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bcds_core.paths import DATASET_DIR
 
@@ -18,6 +19,20 @@ def load_analyzer():
     except WeightsError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
+
+
+def load_profile(analyzer, directory: str | None):
+    """The lab profile in ``directory`` for the analyzer's classifier, None without one, or False
+    after printing why it cannot be used."""
+    if directory is None:
+        return None
+    from bcds_core.lab_profile import LabProfile, ProfileError
+
+    try:
+        return LabProfile.load(Path(directory), analyzer.classifier_config["weights_sha256"])
+    except ProfileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-from bcds_core.commands.common import add_selection_arguments, load_analyzer, selected_images, source_images
+from bcds_core.commands.common import (
+    add_selection_arguments,
+    load_analyzer,
+    load_profile,
+    selected_images,
+    source_images,
+)
 
 CHUNK = 64
 
@@ -31,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="instead of DIR: a training source's own split (e.g. deepapl --split test: held-out patients)",
     )
     parser.add_argument("--pixel-size", type=float, metavar="UM", help="micrometres per pixel of every image")
+    parser.add_argument("--profile", metavar="PROFILE", help="a lab profile folder written by adapt")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON (last line)")
     parser.add_argument("--out", help="folder for confusion matrices, reports and error lists")
     add_selection_arguments(parser)
@@ -60,11 +67,14 @@ def run(args: argparse.Namespace) -> int:
     analyzer = load_analyzer()
     if analyzer is None:
         return 2
+    profile = load_profile(analyzer, args.profile)
+    if profile is False:
+        return 2
     items = []
     for start in range(0, len(images), CHUNK):
         chunk = images[start : start + CHUNK]
         results = analyzer.analyze_bytes(
-            [(i.path, (root / i.path).read_bytes()) for i in chunk], args.pixel_size
+            [(i.path, (root / i.path).read_bytes()) for i in chunk], args.pixel_size, profile
         )
         items += [LabelledResult(i.path, i.group, i.label, r) for i, r in zip(chunk, results, strict=True)]
         print(f"evaluated {len(items)}/{len(images)}", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bcds_core.commands.common import load_analyzer
+from bcds_core.commands.common import load_analyzer, load_profile
 
 #: Files read and answered per step, so that a long list streams its answers.
 CHUNK = 16
@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="UM",
         help="micrometres per pixel of the images (CellaVision DM96: about 0.1); default: estimated",
     )
+    parser.add_argument("--profile", metavar="PROFILE", help="a lab profile folder written by adapt")
 
 
 def positive_float(text: str) -> float:
@@ -37,7 +38,7 @@ def positive_float(text: str) -> float:
     return value
 
 
-def answer_files(analyzer, paths: list[str], pixel_size_um: float | None = None):
+def answer_files(analyzer, paths: list[str], pixel_size_um: float | None = None, profile=None):
     """Yield each file's ``CellResult`` in order, ``CHUNK`` files at a time; an unreadable file gets its own."""
     from bcds_core.image_io import ImageDecodeError, read_bytes
 
@@ -49,7 +50,7 @@ def answer_files(analyzer, paths: list[str], pixel_size_um: float | None = None)
             except ImageDecodeError as error:
                 unreadable[path] = str(error)
                 items.append((path, b""))
-        for result in analyzer.analyze_bytes(items, pixel_size_um):
+        for result in analyzer.analyze_bytes(items, pixel_size_um, profile):
             if result.file in unreadable:
                 result.error = result.message = unreadable[result.file]
             yield result
@@ -59,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
     analyzer = load_analyzer()
     if analyzer is None:
         return 2
-    for result in answer_files(analyzer, args.files, args.pixel_size):
+    profile = load_profile(analyzer, args.profile)
+    if profile is False:
+        return 2
+    for result in answer_files(analyzer, args.files, args.pixel_size, profile):
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
         else:

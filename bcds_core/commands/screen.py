@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bcds_core.commands.common import load_analyzer
+from bcds_core.commands.common import load_analyzer, load_profile
 from bcds_core.commands.predict import add_arguments as add_predict_arguments
 from bcds_core.commands.predict import answer_files
 
@@ -26,8 +26,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from bcds_core.screening import screen
 
+    profile = load_profile(analyzer, args.profile)
+    if profile is False:
+        return 2
     results = []
-    for result in answer_files(analyzer, args.files, args.pixel_size):
+    for result in answer_files(analyzer, args.files, args.pixel_size, profile):
         results.append(result)
         if args.json:
             print(json.dumps(result.to_json()), flush=True)

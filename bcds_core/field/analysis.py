@@ -17,6 +17,7 @@ import numpy as np
 from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError, decode_image
+from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import REFERENCE_PIXEL_UM, PixelSize, estimate_pixel_size
 from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, to_scale
 
@@ -85,13 +86,19 @@ def cell_canvas_around(field_rgb: np.ndarray, cell: FoundCell, fill: tuple[int, 
 
 
 def analyze_field(
-    analyzer: CellAnalyzer, name: str, data: bytes, pixel_size_um: float | None = None
+    analyzer: CellAnalyzer,
+    name: str,
+    data: bytes,
+    pixel_size_um: float | None = None,
+    profile: LabProfile | None = None,
 ) -> FieldResult:
     """Find, classify and count the white cells of one uploaded field; never raises for bad input."""
     try:
         image = decode_image(data)
     except ImageDecodeError as error:
         return FieldResult(name, False, str(error), message=str(error))
+    if pixel_size_um is None and profile is not None:
+        pixel_size_um = profile.pixel_size_um
     given = pixel_size_um / image.scale if pixel_size_um else None
     pixel_size = estimate_pixel_size(image.rgb, given)
     scale = pixel_size.scale_to_reference
@@ -99,7 +106,7 @@ def analyze_field(
     found = find_white_cells(field_rgb)
     fill = slide_colour(field_rgb)
     canvases = [(f"{name}#{i + 1}", cell_canvas_around(field_rgb, c, fill)) for i, c in enumerate(found)]
-    results = analyzer.analyze_arrays(canvases, PixelSize(REFERENCE_PIXEL_UM, pixel_size.source))
+    results = analyzer.analyze_arrays(canvases, PixelSize(REFERENCE_PIXEL_UM, pixel_size.source), profile)
     to_upload = image.scale * scale
     cells = []
     for cell, result in zip(found, results, strict=True):

@@ -1,0 +1,95 @@
+"""Fit a lab profile from a folder of the lab's labelled cells (``adapt``).
+
+DIR holds ``<group>/<image>`` for any subset of the groups (5-20 cells each is
+enough); an ``unlabelled/`` folder, if present, adds images for the pixel size
+and the familiarity threshold only. Accuracy before is the released model's on
+the labelled cells; after is cross-validated (each cell answered by a head that
+did not see it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bcds_core.analysis import CellAnalyzer, CellResult
+from bcds_core.classifier.model import GROUP_MATRIX
+from bcds_core.image_io import ImageDecodeError, read_bytes
+from bcds_core.lab_profile import LabProfile, fit_head
+from bcds_core.pixel_size import ESTIMATED
+from bcds_core.taxonomy import GROUPS
+
+UNLABELLED = "unlabelled"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+
+def lab_images(directory: Path) -> list[tuple[Path, str | None]]:
+    """(path, group or None for unlabelled) of every image under DIR/<group>/ and DIR/unlabelled/.
+
+    Raises:
+        ValueError: DIR has no folder named after a group.
+    """
+    found = []
+    for folder in sorted(p for p in Path(directory).iterdir() if p.is_dir()):
+        if folder.name not in GROUPS and folder.name != UNLABELLED:
+            continue
+        group = None if folder.name == UNLABELLED else folder.name
+        found += [(p, group) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not any(group for _, group in found):
+        raise ValueError(f"No labelled cells in {directory}: put them in folders named {', '.join(GROUPS)}.")
+    return found
+
+
+def lab_items(directory: Path) -> list[tuple[str, bytes, str | None]]:
+    """(name, bytes, group or None) of the readable images of a lab folder."""
+    items = []
+    for path, group in lab_images(directory):
+        try:
+            items.append((str(path), read_bytes(path), group))
+        except ImageDecodeError:
+            continue
+    return items
+
+
+def fit_profile(
+    analyzer: CellAnalyzer, items: list[tuple[str, bytes, str | None]], pixel_size_um: float | None = None
+) -> tuple[LabProfile, list[tuple[CellResult, str, str]]]:
+    """The lab profile of (name, bytes, group or None) cells, and (result, true group, group after the
+    profile, cross-validated) per labelled cell. Unreadable and rejected images are left out.
+
+    Raises:
+        ValueError: no labelled cell could be answered.
+    """
+    results = analyzer.analyze_bytes([(name, data) for name, data, _ in items], pixel_size_um)
+    pairs = [
+        (r, g)
+        for r, (_, _, g) in zip(results, items, strict=True)
+        if r.embedding is not None and r.status != "rejected"
+    ]
+    if not any(g for _, g in pairs):
+        raise ValueError("None of the labelled cells could be analysed: check the images.")
+    labelled = [(r, g) for r, g in pairs if g is not None]
+    embeddings = np.stack([r.embedding for r, _ in labelled])
+    groups = np.stack([r.fine_probabilities @ GROUP_MATRIX for r, _ in labelled])
+    truth = [g for _, g in labelled]
+    before = [r.group for r, _ in labelled]
+    if len(set(truth)) < 2:
+        head, after = None, before
+    else:
+        head, adjusted = fit_head(embeddings, groups, truth)
+        after = [GROUPS[i] for i in adjusted.argmax(1)]
+    estimated = [r.pixel_size_um for r, _ in pairs if r.pixel_size_source == ESTIMATED]
+    pixel = pixel_size_um or (float(np.median(estimated)) if len(estimated) >= 3 else None)
+    all_embeddings = np.stack([r.embedding for r, _ in pairs])
+    threshold = None
+    if analyzer.answer_checks is not None:
+        threshold = float(np.quantile(analyzer.answer_checks.familiarity.distances(all_embeddings), 0.95))
+    summary = {
+        "n": len(labelled),
+        "groups": {g: truth.count(g) for g in sorted(set(truth))},
+        "accuracy_before": float(np.mean(np.array(before) == np.array(truth))),
+        "accuracy_after_cv": float(np.mean(np.array(after) == np.array(truth))),
+    }
+    profile = LabProfile(analyzer.classifier_config["weights_sha256"], pixel, threshold, head, summary)
+    return profile, [(r, t, a) for (r, _), t, a in zip(labelled, truth, after, strict=True)]

@@ -1,0 +1,227 @@
+"""Lab profiles: a few labelled cells of a lab's microscope re-fit what the lab's images need.
+
+A classifier trained on two hospitals' analysers still meets stains, cameras
+and pixel sizes it has not seen. Chossegros et al. (2024) found that fine-tuning
+on at most 100 labelled images of the target lab brings most labs above 80 %.
+Here the network stays as released; a profile adds, for one lab:
+
+- the pixel size of its images (the median of what the red cells give), used
+  when the user gives none;
+- a small head that re-weighs the normal groups: a logistic regression over
+  the groups the lab labelled, on the network's pooled features (reduced by
+  PCA) and its own log group probabilities. The lab's normal cells are taken
+  to be of the groups it labelled, so the head shares all the normal groups'
+  probability among them; the share the network gives to abnormal groups
+  (blasts, ...) is never moved, so a profile cannot hide a blast;
+- the familiarity threshold, raised to the lab's own cells so that its normal
+  images can be ``ok``.
+
+A profile folder holds ``profile.json`` (sealed, with the classifier release's
+sha256 and the head's) and ``head.safetensors``; never a pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load, save_file
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+
+from bcds_core.classifier.model import GROUP_MATRIX
+from bcds_core.taxonomy import GROUPS, NORMAL_GROUPS
+from bcds_core.weights_io import SEAL_FIELD, content_hash, sha256_of, write_sealed_json
+
+PROFILE_FILE = "profile.json"
+HEAD_FILE = "head.safetensors"
+PROFILE_VERSION = 1
+#: Largest number of feature components the head reads (it learns from a few dozen cells).
+MAX_COMPONENTS = 16
+#: Smallest probability whose logarithm the head reads.
+MIN_PROBABILITY = 1e-6
+
+
+class ProfileError(ValueError):
+    """A profile is missing, edited, of another version or for another classifier."""
+
+
+@dataclass
+class GroupHead:
+    """PCA of the features and a logistic regression over ``groups``, as plain arrays."""
+
+    groups: list[str]
+    mean: np.ndarray
+    components: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    def probabilities(self, embeddings: np.ndarray, group_probabilities: np.ndarray) -> np.ndarray:
+        """N x len(groups) probabilities among the head's groups."""
+        inputs = np.hstack(
+            [(embeddings - self.mean) @ self.components.T, head_log_probabilities(group_probabilities)]
+        )
+        logits = inputs @ self.coef.T + self.intercept
+        if len(self.groups) == 2:  # scikit-learn keeps one row for two classes
+            logits = np.hstack([-logits / 2, logits / 2])
+        logits -= logits.max(1, keepdims=True)
+        weights = np.exp(logits)
+        return weights / weights.sum(1, keepdims=True)
+
+
+def head_log_probabilities(group_probabilities: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(group_probabilities, MIN_PROBABILITY, 1.0))
+
+
+def head_pipeline(components: int):
+    """PCA on the features, the log group probabilities as they are, then a logistic regression."""
+    dimensions = GROUP_MATRIX.shape[1]
+    return make_pipeline(
+        ColumnTransformer(
+            [
+                ("pca", PCA(components, random_state=0), slice(0, -dimensions)),
+                ("p", "passthrough", slice(-dimensions, None)),
+            ]
+        ),
+        LogisticRegression(C=1.0, max_iter=5000),
+    )
+
+
+def fit_head(
+    embeddings: np.ndarray, group_probabilities: np.ndarray, labels: list[str]
+) -> tuple[GroupHead, np.ndarray]:
+    """The head fitted on all cells, and each cell's cross-validated group probabilities after it
+    (N x groups, as ``adjust_groups`` gives them, from a head that did not see the cell)."""
+    x = np.hstack([embeddings, head_log_probabilities(group_probabilities)])
+    y = np.array(labels)
+    _, counts = np.unique(y, return_counts=True)
+    components = int(min(MAX_COMPONENTS, len(y) - len(counts), embeddings.shape[1]))
+    folds = StratifiedKFold(n_splits=int(max(2, min(5, counts.min()))), shuffle=True, random_state=0)
+    held_out = cross_val_predict(head_pipeline(components), x, y, cv=folds, method="predict_proba")
+    pipeline = head_pipeline(components).fit(x, y)
+    pca = pipeline[0].named_transformers_["pca"]
+    regression = pipeline[-1]
+    head = GroupHead(
+        list(regression.classes_),
+        pca.mean_.astype(np.float32),
+        pca.components_.astype(np.float32),
+        regression.coef_.astype(np.float32),
+        regression.intercept_.astype(np.float32),
+    )
+    return head, adjust_groups(group_probabilities, head.groups, held_out)
+
+
+def adjust_groups(groups: np.ndarray, head_groups: list[str], head_probabilities: np.ndarray) -> np.ndarray:
+    """N x groups: the normal groups' probability shared among ``head_groups`` as the head says;
+    abnormal groups keep theirs."""
+    normal = [GROUPS.index(g) for g in NORMAL_GROUPS]
+    inside = [GROUPS.index(g) for g in head_groups]
+    adjusted = groups.copy()
+    adjusted[:, normal] = 0.0
+    adjusted[:, inside] = groups[:, normal].sum(1, keepdims=True) * head_probabilities
+    return adjusted
+
+
+@dataclass
+class LabProfile:
+    """What one lab's images need; see the module docstring."""
+
+    classifier_sha256: str
+    pixel_size_um: float | None
+    familiarity_threshold: float | None
+    head: GroupHead | None
+    summary: dict
+
+    def adjust(self, fine: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        """Fine-class probabilities with the head's groups re-weighed (each group's fine classes scaled alike)."""
+        if self.head is None:
+            return fine
+        groups = fine @ GROUP_MATRIX
+        wanted = adjust_groups(groups, self.head.groups, self.head.probabilities(embeddings, groups))
+        factor = wanted / np.clip(groups, 1e-12, None)
+        adjusted = np.clip(fine, 1e-12, None) * (factor @ GROUP_MATRIX.T)
+        return adjusted / adjusted.sum(1, keepdims=True)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        entry = None
+        if self.head is not None:
+            arrays = {k: getattr(self.head, k) for k in ("mean", "components", "coef", "intercept")}
+            save_file(arrays, str(directory / HEAD_FILE))
+            entry = {
+                "file": HEAD_FILE,
+                "sha256": sha256_of(directory / HEAD_FILE),
+                "groups": self.head.groups,
+            }
+        write_sealed_json(
+            directory / PROFILE_FILE,
+            {
+                "version": PROFILE_VERSION,
+                "classifier_sha256": self.classifier_sha256,
+                "pixel_size_um": self.pixel_size_um,
+                "familiarity_threshold": self.familiarity_threshold,
+                "head": entry,
+                "summary": self.summary,
+            },
+        )
+
+    @classmethod
+    def load(cls, directory: Path, classifier_sha256: str) -> LabProfile:
+        """A profile folder, checked (see ``from_files``).
+
+        Raises:
+            ProfileError: with a message a person can act on.
+        """
+        directory = Path(directory)
+        if not (directory / PROFILE_FILE).is_file():
+            raise ProfileError(f"No lab profile in {directory}: {PROFILE_FILE} is missing.")
+        files = {
+            p.name: p.read_bytes() for p in (directory / PROFILE_FILE, directory / HEAD_FILE) if p.is_file()
+        }
+        return cls.from_files(files, classifier_sha256)
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes], classifier_sha256: str) -> LabProfile:
+        """A profile from its files' bytes (an upload), checked against its seal, its version and the
+        classifier it was fitted for.
+
+        Raises:
+            ProfileError: with a message a person can act on.
+        """
+        try:
+            data = json.loads(files[PROFILE_FILE])
+        except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ProfileError(f"Not a lab profile: {PROFILE_FILE} is missing or not JSON.") from error
+        if not isinstance(data, dict) or data.get(SEAL_FIELD) != content_hash(data):
+            raise ProfileError("The lab profile was edited after it was written: run adapt again.")
+        if data.get("version") != PROFILE_VERSION:
+            raise ProfileError(
+                f"The profile is version {data.get('version')}; this bcds reads {PROFILE_VERSION}."
+            )
+        if data.get("classifier_sha256") != classifier_sha256:
+            raise ProfileError("The profile was fitted for another classifier release: run adapt again.")
+        head = None
+        if (entry := data.get("head")) is not None:
+            blob = files.get(entry["file"])
+            if blob is None or hashlib.sha256(blob).hexdigest() != entry["sha256"]:
+                raise ProfileError(f"{entry['file']} of the profile is missing or changed: run adapt again.")
+            arrays = load(blob)
+            head = GroupHead(
+                entry["groups"], arrays["mean"], arrays["components"], arrays["coef"], arrays["intercept"]
+            )
+        return cls(
+            classifier_sha256, data["pixel_size_um"], data["familiarity_threshold"], head, data["summary"]
+        )
+
+    def files(self) -> dict[str, bytes]:
+        """The profile's files by name (for a download), as ``save`` writes them."""
+        with tempfile.TemporaryDirectory() as folder:
+            self.save(Path(folder))
+            return {p.name: p.read_bytes() for p in Path(folder).iterdir()}

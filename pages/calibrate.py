@@ -1,0 +1,98 @@
+"""Calibrate page: fit a lab profile from labelled cells of the user's microscope, and choose the active one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from bcds_core.adapt import fit_profile
+from bcds_core.lab_archive import ArchiveError, labelled_cells, profile_archive, profile_from_archive
+from bcds_core.lab_profile import ProfileError
+from bcds_core.taxonomy import NORMAL_GROUPS, display_name
+from bcds_ui.lab_profile_state import active_profile, clear_active_profile, set_active_profile
+from bcds_ui.models import require_analyzer
+from bcds_ui.navigation import use_app_navigation
+from bcds_ui.pixel_size_setting import pixel_size_setting
+
+use_app_navigation()
+
+st.title("Calibrate to my microscope")
+st.caption(
+    "Give bcds 5-20 cells per group from your own microscope, labelled by you; it fits a lab profile "
+    "(pixel size, a small re-weighing head, the familiarity threshold) and shows the accuracy before and "
+    "after, cross-validated. The profile never moves probability away from abnormal cells."
+)
+analyzer = require_analyzer()
+pixel_size_um = pixel_size_setting()
+sha = analyzer.classifier_config["weights_sha256"]
+
+
+def uploaded_cells() -> list[tuple[str, bytes, str | None]]:
+    """Labelled cells from a zip of ``<group>/<image>`` folders, or from one uploader per group."""
+    archive = st.file_uploader("A zip of folders named after the groups", type="zip", key="calibrate_zip")
+    if archive is not None:
+        try:
+            return labelled_cells(archive.getvalue())
+        except ArchiveError as error:
+            st.error(str(error))
+            return []
+    cells = []
+    columns = st.columns(4)
+    for i, group in enumerate(NORMAL_GROUPS):
+        files = columns[i % 4].file_uploader(
+            display_name(group), accept_multiple_files=True, key=f"calibrate_{group}"
+        )
+        cells += [(f.name, f.getvalue(), group) for f in files or []]
+    return cells
+
+
+def fit(cells: list[tuple[str, bytes, str | None]]) -> None:
+    """Fit the profile and keep it in the session, so the buttons below it survive reruns."""
+    try:
+        with st.spinner(f"Analysing {len(cells)} cells and fitting the profile..."):
+            st.session_state["calibrate_fitted"] = fit_profile(analyzer, cells, pixel_size_um)
+    except ValueError as error:
+        st.error(str(error))
+
+
+def show_fit(profile, answers) -> None:
+    """Before/after and the cells still wrong; the profile for download and use."""
+    summary = profile.summary
+    before, after = st.columns(2)
+    before.metric("Accuracy before", f"{summary['accuracy_before']:.0%}")
+    after.metric(
+        "After (cross-validated)",
+        f"{summary['accuracy_after_cv']:.0%}",
+        f"{summary['accuracy_after_cv'] - summary['accuracy_before']:+.0%}",
+    )
+    wrong = [(r.file, display_name(t), display_name(a)) for r, t, a in answers if t != a]
+    if wrong:
+        st.write("Cells still answered wrongly after the profile (cross-validated):")
+        st.dataframe(pd.DataFrame(wrong, columns=["file", "your label", "answer"]), hide_index=True)
+    name = st.text_input("Profile name", "my microscope", key="calibrate_name")
+    st.download_button(
+        "Download the profile", profile_archive(profile), f"{name}.bcds-profile.zip", key="calibrate_download"
+    )
+    if st.button("Use this profile on the Classify page", key="calibrate_use"):
+        set_active_profile(name, profile)
+        st.success(f"Answers now use the profile '{name}'.")
+
+
+cells = uploaded_cells()
+if cells and st.button(f"Fit a profile on {len(cells)} cells", key="calibrate_fit"):
+    fit(cells)
+if (fitted := st.session_state.get("calibrate_fitted")) is not None:
+    show_fit(*fitted)
+
+st.divider()
+saved = st.file_uploader("Or load a saved profile", type="zip", key="calibrate_profile_upload")
+if saved is not None:
+    try:
+        set_active_profile(saved.name.removesuffix(".zip"), profile_from_archive(saved.getvalue(), sha))
+    except ProfileError as error:
+        st.error(str(error))
+if (current := active_profile()) is not None:
+    st.info(f"Active profile: {current[0]} ({current[1].summary.get('n', 0)} cells).")
+    if st.button("Stop using it", key="calibrate_clear"):
+        clear_active_profile()
+        st.rerun()

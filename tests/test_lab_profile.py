@@ -1,0 +1,71 @@
+"""Lab profiles: the head moves only normal groups' probability, and a bad profile is refused clearly."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from bcds_core.lab_profile import PROFILE_FILE, GroupHead, LabProfile, ProfileError, adjust_groups
+from bcds_core.taxonomy import FINE_CLASSES, GROUPS
+
+
+def test_the_head_shares_the_normal_groups_and_never_moves_a_blast():
+    groups = np.zeros((1, len(GROUPS)))
+    groups[0, GROUPS.index("platelet")] = 0.6
+    groups[0, GROUPS.index("neutrophil")] = 0.1
+    groups[0, GROUPS.index("blast")] = 0.3
+    adjusted = adjust_groups(groups, ["lymphocyte", "neutrophil"], np.array([[0.25, 0.75]]))
+    assert adjusted[0, GROUPS.index("blast")] == pytest.approx(0.3)
+    assert adjusted[0, GROUPS.index("platelet")] == 0
+    assert adjusted[0, GROUPS.index("neutrophil")] == pytest.approx(0.7 * 0.75)
+    assert adjusted.sum() == pytest.approx(1.0)
+
+
+def test_adjusting_keeps_fine_classes_consistent_with_their_groups():
+    rng = np.random.default_rng(0)
+    fine = rng.dirichlet(np.ones(len(FINE_CLASSES)), size=3)
+    head = GroupHead(
+        ["neutrophil", "monocyte"], np.zeros(4), np.eye(2, 4), np.zeros((1, 2 + len(GROUPS))), np.zeros(1)
+    )
+    profile = LabProfile("sha", None, None, head, {})
+    adjusted = profile.adjust(fine, rng.normal(size=(3, 4)))
+    assert np.allclose(adjusted.sum(1), 1)
+    blast = FINE_CLASSES.index("BLAST")
+    assert np.allclose(adjusted[:, blast], fine[:, blast])
+
+
+@pytest.fixture(scope="module")
+def profile_dir(analyzer, sample_paths, tmp_path_factory):
+    from bcds_core.adapt import fit_profile, lab_items
+
+    lab = tmp_path_factory.mktemp("lab")
+    for path in sample_paths:
+        if path.parent.name in ("lymphocyte", "monocyte", "eosinophil"):
+            (lab / path.parent.name).mkdir(exist_ok=True)
+            shutil.copy(path, lab / path.parent.name / path.name)
+    profile, cells = fit_profile(analyzer, lab_items(lab))
+    assert profile.summary["n"] == len(cells) == 9 and profile.head is not None
+    out = tmp_path_factory.mktemp("profile")
+    profile.save(out)
+    return out
+
+
+def test_a_saved_profile_loads_for_its_classifier_only(analyzer, profile_dir):
+    sha = analyzer.classifier_config["weights_sha256"]
+    assert LabProfile.load(profile_dir, sha).head.groups == ["eosinophil", "lymphocyte", "monocyte"]
+    with pytest.raises(ProfileError, match="another classifier"):
+        LabProfile.load(profile_dir, "0" * 64)
+
+
+def test_an_edited_or_missing_profile_is_a_clear_error(analyzer, profile_dir, tmp_path):
+    sha = analyzer.classifier_config["weights_sha256"]
+    edited = tmp_path / "edited"
+    shutil.copytree(profile_dir, edited)
+    data = json.loads((edited / PROFILE_FILE).read_text())
+    data["familiarity_threshold"] = 1e9
+    (edited / PROFILE_FILE).write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match="edited"):
+        LabProfile.load(edited, sha)
+    with pytest.raises(ProfileError, match="No lab profile"):
+        LabProfile.load(tmp_path / "nowhere", sha)
