@@ -21,18 +21,18 @@ def load_analyzer():
         return None
 
 
-def load_profile(analyzer, directory: str | None):
-    """The lab profile in ``directory`` for the analyzer's classifier, None without one, or False
-    after printing why it cannot be used."""
-    if directory is None:
-        return None
+def load_analyzer_and_profile(profile_dir: str | None):
+    """(analyzer, lab profile or None), or None after printing why either cannot be used."""
     from bcds_core.lab_profile import LabProfile, ProfileError
 
+    analyzer = load_analyzer()
+    if analyzer is None or profile_dir is None:
+        return None if analyzer is None else (analyzer, None)
     try:
-        return LabProfile.load(Path(directory), analyzer.classifier_config["weights_sha256"])
+        return analyzer, LabProfile.load(Path(profile_dir), analyzer.classifier_config["weights_sha256"])
     except ProfileError as error:
         print(f"error: {error}", file=sys.stderr)
-        return False
+        return None
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:

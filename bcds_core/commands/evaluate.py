@@ -16,8 +16,7 @@ from pathlib import Path
 
 from bcds_core.commands.common import (
     add_selection_arguments,
-    load_analyzer,
-    load_profile,
+    load_analyzer_and_profile,
     selected_images,
     source_images,
 )
@@ -64,12 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if not images:
         print(f"error: no labelled images found in {root}", file=sys.stderr)
         return 2
-    analyzer = load_analyzer()
-    if analyzer is None:
+    if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
-    profile = load_profile(analyzer, args.profile)
-    if profile is False:
-        return 2
+    analyzer, profile = loaded
     items = []
     for start in range(0, len(images), CHUNK):
         chunk = images[start : start + CHUNK]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bcds_core.commands.common import load_analyzer, load_profile
+from bcds_core.commands.common import load_analyzer_and_profile
 
 #: Files read and answered per step, so that a long list streams its answers.
 CHUNK = 16
@@ -57,12 +57,9 @@ def answer_files(analyzer, paths: list[str], pixel_size_um: float | None = None,
 
 
 def run(args: argparse.Namespace) -> int:
-    analyzer = load_analyzer()
-    if analyzer is None:
+    if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
-    profile = load_profile(analyzer, args.profile)
-    if profile is False:
-        return 2
+    analyzer, profile = loaded
     for result in answer_files(analyzer, args.files, args.pixel_size, profile):
         if args.json:
             print(json.dumps(result.to_json()), flush=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bcds_core.commands.common import load_analyzer, load_profile
+from bcds_core.commands.common import load_analyzer_and_profile
 from bcds_core.commands.predict import add_arguments as add_predict_arguments
 from bcds_core.commands.predict import answer_files
 
@@ -21,14 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    analyzer = load_analyzer()
-    if analyzer is None:
-        return 2
     from bcds_core.screening import screen
 
-    profile = load_profile(analyzer, args.profile)
-    if profile is False:
+    if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
+    analyzer, profile = loaded
     results = []
     for result in answer_files(analyzer, args.files, args.pixel_size, profile):
         results.append(result)
