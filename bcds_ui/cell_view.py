@@ -31,7 +31,7 @@ def show_one(analyzer, result, key: str) -> None:
         middle.markdown(f"Fine class: **{display_name(result.label)}** ({result.label_confidence:.0%})")
         middle.plotly_chart(top_classes_figure(result.top), key=f"classify_top_{key}")
     (middle.warning if result.status != "ok" else middle.success)(result.message)
-    middle.caption(pixel_size_caption(result))
+    middle.caption(" ".join([pixel_size_caption(result), *(f"Decoding: {note}." for note in result.notes)]))
     if result.label and result.cell is not None and result.status != "rejected":
         explain_panel(right, analyzer, result, key)
 

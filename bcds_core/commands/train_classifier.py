@@ -76,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --init-from: hold the learning rate at --lr and release the mean of each epoch's weights (SWA)",
     )
+    parser.add_argument(
+        "--recipe",
+        help="run every phase of a versioned recipe (recipes/*.json) from its named start; the other "
+        "options are the defaults its phases override",
+    )
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "classifier"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "classifier"), help="release folder")
 
@@ -94,5 +99,18 @@ def run(args: argparse.Namespace) -> int:
     if not set(args.view_choices) <= set(VIEW_CHOICES):
         print(f"error: --view-choices takes counts among {list(VIEW_CHOICES)}", file=sys.stderr)
         return 2
+    if args.recipe:
+        from bcds_core.training.recipe import RecipeError, read_recipe, run_recipe
+
+        try:
+            release = run_recipe(args.recipe, args, train)
+        except RecipeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if "fit-answer-checks" in read_recipe(args.recipe).get("after", []):
+            from bcds_core.commands import fit_answer_checks
+
+            return fit_answer_checks.run(argparse.Namespace(release=str(release), sources=args.sources))
+        return 0
     train(args)
     return 0

@@ -1,0 +1,92 @@
+"""A released classifier as one versioned recipe: where it starts and every phase, run by one command.
+
+``train-classifier --recipe recipes/NAME.json`` runs each phase in order with
+the settings the file names, each from the previous phase's final weights,
+and writes the release into ``--out``. The start is a named release: its
+weights are taken from the git commit that shipped it (so the recipe still
+reproduces after ``weights/`` moved on) and checked against its sha256, or
+``null`` to train from scratch. A stopped run resumes: each phase keeps its
+checkpoints in ``runs/<phase>``, and a phase whose release exists is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+from bcds_core.paths import REPO_ROOT, RUNS_DIR
+from bcds_core.weights_io import CONFIG_FILE, read_config, sha256_of, write_sealed_json
+
+
+class RecipeError(ValueError):
+    """The recipe or its starting release cannot be used; the message says why."""
+
+
+def read_recipe(path: Path) -> dict:
+    try:
+        recipe = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise RecipeError(f"Cannot read the recipe {path}: {error}") from error
+    if not recipe.get("phases"):
+        raise RecipeError(f"The recipe {path} lists no phases.")
+    return recipe
+
+
+def starting_release(start: dict | None, into: Path) -> Path | None:
+    """The recipe's starting release, extracted from its git commit into ``into`` and hash-checked."""
+    if start is None:
+        return None
+    if not (into / "config.json").exists():
+        archive = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", start["git_commit"], start["release"]],
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode != 0:
+            raise RecipeError(
+                f"Commit {start['git_commit'][:12]} is not in this clone's history: fetch it first."
+            )
+        into.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            for member in tar.getmembers():
+                if member.isfile():
+                    (into / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+        # Releases before sealed configs came in: the commit is the recipe's named, trusted source.
+        config = json.loads((into / CONFIG_FILE).read_text())
+        write_sealed_json(into / CONFIG_FILE, config)
+    weights = into / read_config(into)["weights_file"]
+    if not weights.exists() or sha256_of(weights) != start["weights_sha256"]:
+        raise RecipeError(f"The starting release in {into} is not the one the recipe names.")
+    return into
+
+
+def phase_arguments(
+    defaults: argparse.Namespace, phase: dict, init_from: Path | None, out: Path, runs: Path = RUNS_DIR
+) -> argparse.Namespace:
+    """The ``train-classifier`` arguments of one phase: the command's defaults, then the recipe's settings."""
+    settings = {**vars(defaults), **phase["args"], "recipe": None}
+    settings.update(
+        run_dir=str(runs / phase["run"]), init_from=str(init_from) if init_from else None, out=str(out)
+    )
+    return argparse.Namespace(**settings)
+
+
+def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUNS_DIR) -> Path:
+    """Run every phase of the recipe with ``train(args)``; the last phase releases into ``defaults.out``.
+
+    Returns:
+        The release folder, for the steps the recipe lists ``after`` training.
+    """
+    recipe = read_recipe(path)
+    previous = starting_release(recipe.get("start"), runs / "recipe_start")
+    for number, phase in enumerate(recipe["phases"], start=1):
+        last = number == len(recipe["phases"])
+        out = Path(defaults.out) if last else runs / phase["run"] / "release"
+        if not (out / "config.json").exists():
+            train(phase_arguments(defaults, phase, previous, out, runs))
+        previous = runs / phase["run"]
+    return Path(defaults.out)
