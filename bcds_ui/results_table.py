@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 
 from bcds_core.analysis import CellResult
+from bcds_core.differential import differential, summary_line
 from bcds_core.taxonomy import GROUPS, display_name
 
 COLUMNS = ["file", "status", "group", "label", "group_confidence", "label_confidence", "message"]
@@ -38,3 +39,10 @@ def differential_count_figure(frame: pd.DataFrame):
     )
     figure.update_layout(height=320, margin=dict(l=0, r=0, t=40, b=0))
     return figure
+
+
+def differential_frame(results: list[CellResult]) -> tuple[pd.DataFrame, str]:
+    """The sample's differential as a table (cell, count, %) and the figures reported apart."""
+    found = differential(results)
+    frame = pd.DataFrame(found.rows, columns=["cell", "count", "%"])
+    return frame, summary_line(found)

@@ -15,7 +15,7 @@ from bcds_ui.lab_profile_state import active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
 from bcds_ui.pixel_size_setting import pixel_size_setting
-from bcds_ui.results_table import differential_count_figure, results_frame
+from bcds_ui.results_table import differential_count_figure, differential_frame, results_frame
 
 use_app_navigation()
 
@@ -54,9 +54,18 @@ def show_fields(items: list[tuple[str, bytes]]) -> None:
     if cells:
         frame = results_frame(cells)
         st.plotly_chart(differential_count_figure(frame), key="classify_field_count")
+        show_differential(cells)
         show_screen(cells)
     for (_, data), field in zip(items, fields, strict=True):
         show_field(field, content_key(data))
+
+
+def show_differential(results) -> None:
+    """The white-cell differential in lineage order, with what is reported apart."""
+    frame, apart = differential_frame(results)
+    st.subheader("Differential")
+    st.dataframe(frame, hide_index=True, key=f"classify_differential_{len(results)}")
+    st.caption(apart)
 
 
 def show_screen(results) -> None:
@@ -82,6 +91,7 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         return
     frame = results_frame(results)
     st.plotly_chart(differential_count_figure(frame), key="classify_count")
+    show_differential(results)
     show_screen(results)
     st.dataframe(frame, hide_index=True, key="classify_table")
     st.download_button(
