@@ -190,7 +190,8 @@ class CellAnalyzer:
     def __init__(self, weights_dir: Path = WEIGHTS_DIR, device: str | None = None):
         self.lock = threading.RLock()
         self.device = device or default_device()
-        self.masker = CellMasker(weights_dir / "unet", self.device)
+        self.masker_dir = weights_dir / "unet"
+        self.masker = CellMasker(self.masker_dir, self.device)
         self.classifier, self.classifier_config = load_classifier(weights_dir / "classifier", self.device)
         self.temperature = float(self.classifier_config["temperature"])
         self.review_threshold = float(self.classifier_config["review_threshold"])

@@ -18,6 +18,7 @@ COMMANDS = {
     "train-unet": ("bcds_core.commands.train_unet", "train the U-Net (resumable)"),
     "train-classifier": ("bcds_core.commands.train_classifier", "train the classifier (resumable)"),
     "predict": ("bcds_core.commands.predict", "classify image files"),
+    "report": ("bcds_core.commands.report", "write a PDF report of one sample's cells"),
     "adapt": ("bcds_core.commands.adapt", "fit a lab profile from labelled cells of your microscope"),
     "screen": (
         "bcds_core.commands.screen",

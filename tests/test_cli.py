@@ -187,3 +187,22 @@ def test_a_field_gets_boxes_from_analyze_field_and_no_ok_from_predict(tmp_path):
         assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 480
     single = json.loads(bcds("predict", field, "--json").stdout.strip())
     assert single["status"] != "ok" and "field" in single["message"]
+
+
+def test_report_writes_a_pdf_whose_differential_agrees_with_predict_and_lists_the_broken_file(tmp_path):
+    samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))[::3]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    pdf = tmp_path / "report.pdf"
+    summary = json.loads(
+        bcds("report", *samples, broken, "--pdf", pdf, "--json").stdout.strip().splitlines()[-1]
+    )
+    assert pdf.read_bytes().startswith(b"%PDF") and summary["n"] == len(samples) + 1
+    assert [u["file"] for u in summary["unusable"]] == [str(broken)]
+    answers = [json.loads(line) for line in bcds("predict", *samples, "--json").stdout.strip().splitlines()]
+    counted = {row["cell"]: row["count"] for row in summary["differential"]["rows"]}
+    white = sum(
+        a["status"] != "rejected" and a["group"] not in ("platelet", "erythroblast", "smudge")
+        for a in answers
+    )
+    assert sum(counted.values()) == summary["differential"]["white_cells"] == white

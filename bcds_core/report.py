@@ -1,0 +1,126 @@
+"""A PDF report of one sample: differential, flags, a gallery of the cells, unusable files, model versions.
+
+Built with fpdf2's core Helvetica font, which covers Latin-1 only: every text
+goes through ``latin1`` so that a file name in another script cannot break the
+report. No patient identifiers: the sample is named by the ID the user gives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+from fpdf import FPDF
+from PIL import Image
+
+from bcds_core.analysis import CellResult
+from bcds_core.differential import differential, summary_line
+from bcds_core.screening import screen
+from bcds_core.taxonomy import display_name
+
+DISCLAIMER = (
+    "bcds is a research and teaching aid, not a diagnostic device. Every answer, count and flag "
+    "is for a qualified person to check."
+)
+#: Side of a gallery thumbnail in the PDF, mm, and cells per row.
+THUMB_MM = 24
+THUMBS_PER_ROW = 7
+
+
+def latin1(text: str) -> str:
+    """``text`` in the core font's character set (unknown characters become '?')."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def thumbnail(result: CellResult, side: int = 96) -> Image.Image:
+    """The cell as the models read it, cut around its mask, as a small square image."""
+    rgb = result.rgb
+    if result.mask is not None and result.mask.any():
+        rows, cols = np.flatnonzero(result.mask.any(1)), np.flatnonzero(result.mask.any(0))
+        half = max(rows[-1] - rows[0], cols[-1] - cols[0]) // 2 + 8
+        y, x = (rows[0] + rows[-1]) // 2, (cols[0] + cols[-1]) // 2
+        rgb = rgb[max(0, y - half) : y + half, max(0, x - half) : x + half]
+    image = Image.fromarray(np.ascontiguousarray(rgb))
+    image.thumbnail((side, side))
+    return image
+
+
+def model_versions(analyzer) -> dict[str, str]:
+    """The released models an analyzer answers with, by the start of their weights' sha256."""
+    from bcds_core.weights_io import read_config
+
+    return {
+        "classifier": analyzer.classifier_config["weights_sha256"][:16],
+        "U-Net": read_config(analyzer.masker_dir)["weights_sha256"][:16],
+    }
+
+
+def sample_report(results: list[CellResult], sample_id: str, model_versions: dict[str, str]) -> bytes:
+    """The PDF of one sample's answers (``results`` in upload order)."""
+    pdf = FPDF()
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(text=latin1(f"bcds sample report: {sample_id}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=9)
+    pdf.multi_cell(
+        0, 5, latin1(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {DISCLAIMER}"), new_x="LMARGIN", new_y="NEXT"
+    )
+    found = differential(results)
+    _heading(pdf, "Differential (white cells answered ok or review)")
+    with pdf.table(
+        col_widths=(70, 25, 25), text_align=("LEFT", "RIGHT", "RIGHT"), width=120, align="LEFT"
+    ) as table:
+        for row in [("Cell", "Count", "%"), *((n, str(c), str(p)) for n, c, p in found.rows)]:
+            cells = table.row()
+            for value in row:
+                cells.cell(latin1(value))
+    pdf.ln(2)
+    pdf.multi_cell(0, 5, latin1(summary_line(found)), new_x="LMARGIN", new_y="NEXT")
+    _heading(pdf, "Flags")
+    summary = screen(results)
+    flagged = [r for r in results if r.status == "review" and r.label]
+    pdf.multi_cell(
+        0,
+        5,
+        latin1(f"{summary.message} {len(flagged)} cells need a look (status review)."),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    _gallery(pdf, [r for r in results if r.label and r.status != "rejected" and r.rgb is not None])
+    unusable = [r for r in results if r.status == "rejected"]
+    _heading(pdf, f"Unusable files ({len(unusable)})")
+    for result in unusable:
+        pdf.multi_cell(0, 5, latin1(f"{result.file}: {result.message}"), new_x="LMARGIN", new_y="NEXT")
+    _heading(pdf, "Models")
+    for name, version in model_versions.items():
+        pdf.cell(text=latin1(f"{name}: sha256 {version}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.multi_cell(0, 5, latin1(DISCLAIMER), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    pdf.ln(3)
+    pdf.set_font("helvetica", "B", 12)
+    pdf.cell(text=latin1(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=9)
+
+
+def _gallery(pdf: FPDF, results: list[CellResult]) -> None:
+    """Thumbnails grouped by answer, each captioned with its number, class and status."""
+    _heading(pdf, "Gallery")
+    ordered = sorted(enumerate(results, start=1), key=lambda item: (item[1].group or "", item[0]))
+    for start in range(0, len(ordered), THUMBS_PER_ROW):
+        if pdf.will_page_break(THUMB_MM + 10):
+            pdf.add_page()
+        y = pdf.get_y()
+        for column, (number, result) in enumerate(ordered[start : start + THUMBS_PER_ROW]):
+            x = pdf.l_margin + column * (THUMB_MM + 3)
+            pdf.image(thumbnail(result), x=x, y=y, w=THUMB_MM, h=THUMB_MM)
+            pdf.set_xy(x, y + THUMB_MM)
+            pdf.set_font("helvetica", size=6)
+            caption = f"{number}. {display_name(result.label)} ({result.status})"
+            pdf.multi_cell(THUMB_MM + 2, 3, latin1(caption), align="L")
+        pdf.set_font("helvetica", size=9)
+        pdf.set_y(y + THUMB_MM + 8)
