@@ -7,6 +7,7 @@ import plotly.express as px
 
 from bcds_core.analysis import CellResult
 from bcds_core.differential import differential, summary_line
+from bcds_core.sample_review import spreadsheet_safe
 from bcds_core.taxonomy import GROUPS, display_name
 
 COLUMNS = ["file", "status", "group", "label", "group_confidence", "label_confidence", "message"]
@@ -46,3 +47,8 @@ def differential_frame(results: list[CellResult]) -> tuple[pd.DataFrame, str]:
     found = differential(results)
     frame = pd.DataFrame(found.rows, columns=["cell", "count", "%"])
     return frame, summary_line(found)
+
+
+def safe_csv(frame: pd.DataFrame) -> str:
+    """The table as CSV whose text cells no spreadsheet runs as a formula (file names are the user's)."""
+    return frame.map(lambda v: spreadsheet_safe(v) if isinstance(v, str) else v).to_csv(index=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bcds_core.paths import SAMPLES_DIR
+from bcds_core.report import model_versions, sample_report
 from bcds_core.screening import screen
 from bcds_core.taxonomy import NORMAL_FINE_CLASSES, display_name
 from bcds_ui.analysis_cache import analyze_field_one, analyze_one, content_key
@@ -15,7 +16,8 @@ from bcds_ui.lab_profile_state import active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
 from bcds_ui.pixel_size_setting import pixel_size_setting
-from bcds_ui.results_table import differential_count_figure, differential_frame, results_frame
+from bcds_ui.results_table import differential_count_figure, differential_frame, results_frame, safe_csv
+from bcds_ui.sample_review_view import review_panel
 
 use_app_navigation()
 
@@ -89,17 +91,24 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
     if len(results) == 1:
         show_one(analyzer, results[0], content_key(items[0][1]))
         return
-    frame = results_frame(results)
-    st.plotly_chart(differential_count_figure(frame), key="classify_count")
-    show_differential(results)
-    show_screen(results)
+    summary = st.container()  # drawn above the review, from the answers as reviewed
+    reviewed = review_panel(results)
+    frame = results_frame(reviewed)
+    with summary:
+        st.plotly_chart(differential_count_figure(frame), key="classify_count")
+        show_differential(reviewed)
+        show_screen(reviewed)
     st.dataframe(frame, hide_index=True, key="classify_table")
     st.download_button(
-        "Download results (CSV)",
-        frame.to_csv(index=False),
-        "bcds_results.csv",
-        "text/csv",
-        key="classify_csv",
+        "Download results (CSV)", safe_csv(frame), "bcds_results.csv", "text/csv", key="classify_csv"
+    )
+    sample_id = st.session_state.get("review_sample_id", "sample")
+    st.download_button(
+        "Download the report (PDF)",
+        sample_report(reviewed, sample_id, model_versions(analyzer)),
+        f"bcds_report_{sample_id}.pdf",
+        "application/pdf",
+        key="classify_pdf",
     )
     names = [r.file for r in results]
     chosen = st.selectbox(
