@@ -187,7 +187,7 @@ def _answer_checks_lines(config: dict) -> list[str]:
         f"- Answer checks (`fit-answer-checks`): familiarity threshold {checks['familiarity_threshold']:.2f} (Mahalanobis "
         "distance of the pooled features to the nearest class centre, shared Ledoit-Wolf covariance; 99th percentile "
         f"of validation); conformal quantile {checks['conformal_quantile']:.4f} for {checks['coverage']:.0%} group "
-        "coverage (split conformal, least-ambiguous sets, on validation).",
+        "coverage (split conformal, adaptive prediction sets without random tie-breaking, on validation).",
     ]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
 
-from bcds_core.classifier.conformal import COVERAGE, conformal_quantile
+from bcds_core.classifier.conformal import COVERAGE, conformal_quantile, mass_to_true
 from bcds_core.classifier.familiarity import Familiarity
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import fine_and_group_probabilities
@@ -104,7 +104,7 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
     familiarity.set_threshold(val_features)
     _, groups = fine_and_group_probabilities(val_logits, config["temperature"])
     truth = np.array([GROUPS.index(rows[i].group) for i in val])
-    quantile = conformal_quantile(groups.numpy()[np.arange(len(val)), truth])
+    quantile = conformal_quantile(mass_to_true(groups.numpy(), truth))
     return AnswerChecks(familiarity, quantile), {
         "fit_images": int(len(train)),
         "validation_images": int(len(val)),

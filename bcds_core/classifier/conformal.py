@@ -1,11 +1,15 @@
 """Sets of plausible groups with a stated coverage (split conformal prediction).
 
 Where the network hesitates, "lymphocyte or monocyte (95 %)" is more useful
-than a coin toss. With the least-ambiguous set-valued classifier (Sadinle et
-al. 2019; mapie's "lac" method), a group is in the set when its calibrated
-probability is at least ``1 - q``, where ``q`` is the conformal quantile of
-``1 - P(true group)`` on the validation split. Then the true group is in the
-set for at least ``coverage`` of images like the validation images.
+than a coin toss. With adaptive prediction sets (Romano et al. 2020, "APS";
+mapie's "aps" method, without its random tie-breaking), the groups are taken
+from the likeliest down while the probability of the groups ranked above
+them stays within ``q``, where ``q`` is the conformal quantile, on the
+validation split, of the probability ranked above the true group. The true
+group is in the set exactly when its score is within ``q``, so it is in the set
+for at least ``coverage`` of images like the validation images; a confident
+answer gets a set of one, a hesitant one a set of two or more, and no set is
+empty.
 """
 
 from __future__ import annotations
@@ -18,21 +22,26 @@ import numpy as np
 COVERAGE = 0.95
 
 
-def conformal_quantile(true_probabilities: np.ndarray, coverage: float = COVERAGE) -> float:
-    """q such that P(true group) >= 1 - q holds for ``coverage`` of new exchangeable images.
+def mass_to_true(probabilities: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """N scores: the summed probability of the groups ranked above each true group.
 
     Args:
-        true_probabilities: N calibrated probabilities of the true group on held-out images.
+        probabilities: N x G calibrated group probabilities.
+        truth: N indices of the true groups.
     """
-    scores = np.sort(1.0 - np.asarray(true_probabilities, float))
-    n = len(scores)
-    rank = min(n, math.ceil((n + 1) * coverage))
-    return float(scores[rank - 1])
+    true = probabilities[np.arange(len(truth)), truth]
+    return np.where(probabilities > true[:, None], probabilities, 0.0).sum(1)
+
+
+def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
+    """The ceil((n + 1) * coverage)-th smallest of n held-out scores (the split-conformal quantile)."""
+    ordered = np.sort(np.asarray(scores, float))
+    rank = min(len(ordered), math.ceil((len(ordered) + 1) * coverage))
+    return float(ordered[rank - 1])
 
 
 def candidate_set(group_probabilities: np.ndarray, quantile: float) -> np.ndarray:
-    """Indices of the groups in the set, likeliest first (never empty: the answer is always in)."""
+    """Indices of the groups in the set, likeliest first: each group whose higher-ranked mass is within ``quantile``."""
     order = np.argsort(group_probabilities)[::-1]
-    keep = group_probabilities[order] >= 1.0 - quantile
-    keep[0] = True
-    return order[keep]
+    above = np.cumsum(group_probabilities[order]) - group_probabilities[order]
+    return order[above <= quantile + 1e-9]
