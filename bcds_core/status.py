@@ -1,11 +1,12 @@
 """The status of an answer: ok, review or rejected, with the reason in words.
 
-``rejected``: no usable single cell (no cell, several whole cells, a region
-filling the frame at a known pixel size).
+``rejected``: no usable cell (no cell, a region filling the frame at a known
+pixel size, a smear field with other than one white cell).
 ``review``: a cell was found but the answer should be checked by a person: a
 possible abnormal cell, low calibrated confidence, a cell cut by the border,
 colours unlike the training stains, a pixel size assumed for a tight crop,
-missing colour. ``ok`` only when none of these holds.
+other whole cells in view (CellaVision centres the cell it means; in leukaemic
+blood neighbours are common), missing colour. ``ok`` only when none of these holds.
 """
 
 from __future__ import annotations
@@ -60,12 +61,6 @@ def rejection(features: MaskFeatures, greyscale: bool = False) -> str | None:
         return "No cell was found, and the image has no colour: bcds finds cells by their stain colours."
     if not features.cell_found:
         return "No cell was found in the image: bcds needs an image of one blood cell."
-    if features.other_cells:
-        return (
-            f"{features.other_cells + 1} whole cells are in view: bcds classifies images of a "
-            "single cell. Crop the cell of interest and upload it again, or analyse the image as a "
-            "smear field (analyze-field)."
-        )
     if features.area_fraction > MAX_CELL_FRACTION:
         return (
             "The masked region fills most of the image at the pixel size used: check the pixel size, "
@@ -94,6 +89,9 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
         )
     if features.touches_border:
         reasons.append("the cell is cut by the image border")
+    if features.other_cells:
+        others = f"{features.other_cells} other whole cell{'s are' if features.other_cells > 1 else ' is'} in view"
+        reasons.append(f"{others}: the answer is for the cell at the centre")
     if not evidence.colour_familiar:
         reasons.append("the colours are unlike the stains bcds was trained on")
     if evidence.pixel_size is not None and evidence.pixel_size.tight_crop:
