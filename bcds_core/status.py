@@ -90,7 +90,9 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     if features.touches_border:
         reasons.append("the cell is cut by the image border")
     if features.other_cells:
-        others = f"{features.other_cells} other whole cell{'s are' if features.other_cells > 1 else ' is'} in view"
+        others = (
+            f"{features.other_cells} other whole cell{'s are' if features.other_cells > 1 else ' is'} in view"
+        )
         reasons.append(f"{others}: the answer is for the cell at the centre")
     if not evidence.colour_familiar:
         reasons.append("the colours are unlike the stains bcds was trained on")
