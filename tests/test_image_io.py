@@ -38,3 +38,19 @@ def test_multi_frame_uses_the_first_frame_and_says_so():
 def test_bomb_message_names_the_reason():
     with pytest.raises(ImageDecodeError, match="decompression bomb"):
         decode_image(CORPUS["bomb.png"][0])
+
+
+def test_formats_outside_the_supported_ones_are_refused_before_any_external_program(monkeypatch):
+    """An EPS file named .jpg must never reach Pillow's EPS plugin (it runs Ghostscript)."""
+    import subprocess
+
+    from bcds_core.image_io import ImageDecodeError
+
+    def no_programs(*args, **kwargs):
+        raise AssertionError("an external program was started")
+
+    monkeypatch.setattr(subprocess, "Popen", no_programs)
+    monkeypatch.setattr(subprocess, "check_call", no_programs)
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nshowpage\n"
+    with pytest.raises(ImageDecodeError, match="not an image that bcds can read"):
+        decode_image(eps)
