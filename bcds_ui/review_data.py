@@ -12,6 +12,7 @@ from bcds_core.dataset_index import IndexedImage, index_file
 from bcds_core.paths import REPORTS_DIR, SAMPLES_DIR, pbc_root
 
 EVALUATION_DIR = REPORTS_DIR / "evaluation"
+SOURCES_DIR = REPORTS_DIR / "sources"
 
 
 @st.cache_data(show_spinner=False)
@@ -51,3 +52,26 @@ def full_image(path: str) -> Path | None:
     """The full-size image of a dataset path, when a dataset folder is configured."""
     candidate = pbc_root() / path
     return candidate if candidate.exists() else None
+
+
+@st.cache_data(show_spinner=False)
+def load_source_metrics(directory: str = str(SOURCES_DIR)) -> dict | None:
+    """Per-source metrics of ``scripts/evaluate_sources.py``; None if absent."""
+    path = Path(directory) / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def source_table(metrics: dict) -> pd.DataFrame:
+    """One row per source: images, group accuracy, share answered ok and how many of those are right."""
+    return pd.DataFrame(
+        [
+            {
+                "source": name,
+                "images": m["n"],
+                "group accuracy": f"{m['accuracy_8']:.1%}",
+                "answered ok": f"{m['ok_share']:.1%}",
+                "ok answers right": f"{m['ok_right']:.1%}" if m.get("ok_right") is not None else "-",
+            }
+            for name, m in metrics.items()
+        ]
+    )

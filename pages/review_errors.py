@@ -12,7 +12,15 @@ from bcds_core.review_thumbnails import thumbnail_names
 from bcds_core.taxonomy import display_name
 from bcds_ui.attribution import show_attribution
 from bcds_ui.navigation import use_app_navigation
-from bcds_ui.review_data import EVALUATION_DIR, example_images, full_image, load_evaluation
+from bcds_ui.review_data import (
+    EVALUATION_DIR,
+    SOURCES_DIR,
+    example_images,
+    full_image,
+    load_evaluation,
+    load_source_metrics,
+    source_table,
+)
 
 use_app_navigation()
 
@@ -29,6 +37,10 @@ st.caption(
     f"Project test split, never trained on: {metrics['n']} images, 8-group accuracy "
     f"{metrics['accuracy_8']:.1%}, 11-class accuracy {metrics['accuracy_11']:.1%}."
 )
+if (sources := load_source_metrics()) is not None:
+    with st.expander("Per source: how many answers are ok, and how many of those are right"):
+        st.dataframe(source_table(sources), hide_index=True, key="review_sources")
+        st.image(str(SOURCES_DIR / "risk_coverage.png"), caption="Risk-coverage per source (held-out data)")
 level = st.radio(
     "Classes", ["11", "8"], format_func=lambda v: f"{v} classes", horizontal=True, key="review_level"
 )
