@@ -30,7 +30,7 @@ from bcds_core.classifier.model import (
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.field.detection import find_white_cells
 from bcds_core.flip_tta import averaged_logits
-from bcds_core.image_io import ImageDecodeError, decode_image
+from bcds_core.image_io import DecodedImage, ImageDecodeError, decode_image
 from bcds_core.lab_profile import LabProfile
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.pixel_size import (
@@ -61,8 +61,8 @@ from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 #: Images per forward pass in a batch.
 BATCH_SIZE = 16
 #: Slide area above which an image is a smear field: 1.5 times a CellaVision cell image (360 x 363
-#: pixels of about 0.106 um).
-FIELD_MIN_AREA_UM2 = 1.5 * 360 * 363 * 0.1056**2
+#: pixels at the reference pixel size).
+FIELD_MIN_AREA_UM2 = 1.5 * 360 * 363 * REFERENCE_PIXEL_UM**2
 #: An abnormal group with at least this calibrated probability is flagged even when not the answer.
 FLAG_PROBABILITY = 0.2
 #: The fields of ``predict``'s JSON, in order: the command line's contract.
@@ -107,8 +107,6 @@ class CellResult:
     single_cell: bool = False
     status: str = "rejected"
     message: str = ""
-    pixel_size_um: float | None = None
-    pixel_size_source: str | None = None
     flags: tuple[str, ...] = ()
     candidates: list[str] = field(default_factory=list)
     decoded_scale: float = 1.0
@@ -124,12 +122,18 @@ class CellResult:
     def to_json(self) -> dict:
         return {key: getattr(self, key) for key in CONTRACT_FIELDS}
 
+    @property
+    def pixel_size_um(self) -> float | None:
+        """Micrometres per pixel of the uploaded file (not of the decoded, maybe shrunk, image)."""
+        return None if self.pixel_size is None else round(self.pixel_size.um * self.decoded_scale, 5)
+
+    @property
+    def pixel_size_source(self) -> str | None:
+        return None if self.pixel_size is None else self.pixel_size.source
+
     def read_at(self, pixel_size: PixelSize, original: np.ndarray) -> None:
-        """Keep ``original`` (the decoded upload) resized to the models' pixel size, and the pixel
-        size used; the reported one is the uploaded file's (``decoded_scale``)."""
+        """Keep ``original`` (the decoded upload) resized to the models' pixel size, and the pixel size used."""
         self.pixel_size = pixel_size
-        self.pixel_size_um = round(pixel_size.um * self.decoded_scale, 5)
-        self.pixel_size_source = pixel_size.source
         scale = pixel_size.scale_to_reference
         self.rgb = original if abs(scale - 1) < 1e-3 else to_scale(original, scale)
         if pixel_size.tight_crop:
@@ -161,13 +165,18 @@ class PreparedCell:
 
 
 def cell_canvas(
-    image: np.ndarray, mask: np.ndarray, centre: tuple[int, int], side: int
+    image: np.ndarray,
+    mask: np.ndarray,
+    centre: tuple[int, int],
+    side: int,
+    fill: tuple[int, int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A ``side`` square of ``image`` and ``mask`` centred on ``centre`` (x, y), padded with the slide colour."""
+    """A ``side`` square of ``image`` and ``mask`` centred on ``centre`` (x, y), padded with ``fill``
+    (default: the slide colour of the image's border)."""
     half = side // 2
     top, left = centre[1] - half, centre[0] - half
     canvas = np.empty((side, side, 3), np.uint8)
-    canvas[...] = background_colour(image)
+    canvas[...] = background_colour(image) if fill is None else fill
     canvas_mask = np.zeros((side, side), np.uint8)
     src_t, src_l = max(top, 0), max(left, 0)
     src_b = min(top + side, image.shape[0])
@@ -290,8 +299,6 @@ class CellAnalyzer:
                 otherwise the lab profile's, or each image's estimated from its red cells or assumed.
             profile: the lab profile of the microscope the uploads come from, if any.
         """
-        if pixel_size_um is None and profile is not None:
-            pixel_size_um = profile.pixel_size_um
         results: list[CellResult] = []
         for name, data in items:
             try:
@@ -300,8 +307,7 @@ class CellAnalyzer:
                 results.append(CellResult(file=name, ok=False, error=str(error), message=str(error)))
                 continue
             result = CellResult(file=name, ok=True, notes=image.notes, decoded_scale=image.scale)
-            given = pixel_size_um / image.scale if pixel_size_um else None
-            result.read_at(estimate_pixel_size(image.rgb, given), image.rgb)
+            result.read_at(upload_pixel_size(image, pixel_size_um, profile), image.rgb)
             results.append(result)
         self._classify([r for r in results if r.ok], profile)
         return results
@@ -366,13 +372,25 @@ class CellAnalyzer:
                 flags=result.flags,
                 pixel_size=result.pixel_size,
                 greyscale=is_greyscale(result.rgb),
-                cell_description=describe_cell(cell.working, cell.mask),
+                cell_description=(
+                    describe_cell(cell.working, cell.mask) if result.group in ABNORMAL_GROUPS else ""
+                ),
             )
             result.status, result.message = decide_status(cell.features, evidence)
             if looks_like_field(result.rgb):
                 result.status, result.message = field_status(result.rgb)
             if not cell.features.cell_found:
                 clear_answer(result)
+
+
+def upload_pixel_size(
+    image: DecodedImage, pixel_size_um: float | None, profile: LabProfile | None = None
+) -> PixelSize:
+    """The pixel size of a decoded upload: the one given for the file (else the lab profile's),
+    scaled to the decoded image, or estimated from its red cells, or assumed."""
+    if pixel_size_um is None and profile is not None:
+        pixel_size_um = profile.pixel_size_um
+    return estimate_pixel_size(image.rgb, pixel_size_um / image.scale if pixel_size_um else None)
 
 
 def fill_answer(result: CellResult, fine: np.ndarray) -> None:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bcds_core.analysis import CellAnalyzer, CellResult
+from bcds_core.analysis import CellAnalyzer, CellResult, cell_canvas, upload_pixel_size
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.lab_profile import LabProfile
-from bcds_core.pixel_size import REFERENCE_PIXEL_UM, PixelSize, estimate_pixel_size
+from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize
 from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, to_scale
 
 #: Fields of ``analyze-field``'s JSON (the command line's contract) and of each cell in it.
@@ -73,16 +73,9 @@ class FieldResult:
         }
 
 
-def cell_canvas_around(field_rgb: np.ndarray, cell: FoundCell, fill: tuple[int, int, int]) -> np.ndarray:
-    """A CellaVision-sized square of the field centred on the cell's nucleus, padded with the slide."""
-    side, half = CANVAS_ORIGINAL_SIDE, CANVAS_ORIGINAL_SIDE // 2
-    canvas = np.empty((side, side, 3), np.uint8)
-    canvas[...] = fill
-    x, y = (int(round(v)) for v in cell.centre)
-    top, left = y - half, x - half
-    src = field_rgb[max(top, 0) : top + side, max(left, 0) : left + side]
-    canvas[max(-top, 0) : max(-top, 0) + src.shape[0], max(-left, 0) : max(-left, 0) + src.shape[1]] = src
-    return canvas
+def centre_of(cell: FoundCell) -> tuple[int, int]:
+    """The nucleus centre of a found cell, in whole pixels."""
+    return int(round(cell.centre[0])), int(round(cell.centre[1]))
 
 
 def analyze_field(
@@ -97,15 +90,15 @@ def analyze_field(
         image = decode_image(data)
     except ImageDecodeError as error:
         return FieldResult(name, False, str(error), message=str(error))
-    if pixel_size_um is None and profile is not None:
-        pixel_size_um = profile.pixel_size_um
-    given = pixel_size_um / image.scale if pixel_size_um else None
-    pixel_size = estimate_pixel_size(image.rgb, given)
+    pixel_size = upload_pixel_size(image, pixel_size_um, profile)
     scale = pixel_size.scale_to_reference
     field_rgb = to_scale(image.rgb, scale)
     found = find_white_cells(field_rgb)
-    fill = slide_colour(field_rgb)
-    canvases = [(f"{name}#{i + 1}", cell_canvas_around(field_rgb, c, fill)) for i, c in enumerate(found)]
+    fill, no_mask = slide_colour(field_rgb), np.zeros(field_rgb.shape[:2], np.uint8)
+    canvases = [
+        (f"{name}#{i + 1}", cell_canvas(field_rgb, no_mask, centre_of(c), CANVAS_ORIGINAL_SIDE, fill)[0])
+        for i, c in enumerate(found)
+    ]
     results = analyzer.analyze_arrays(canvases, PixelSize(REFERENCE_PIXEL_UM, pixel_size.source), profile)
     to_upload = image.scale * scale
     cells = []
@@ -114,7 +107,7 @@ def analyze_field(
             result.status, result.message = "review", "Check by eye: the cell is cut by the field's border."
         cells.append(FieldCell([round(v / to_upload) for v in cell.box], result))
     message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found"
-    if pixel_size.source != "estimated" and pixel_size.source != "given":
+    if pixel_size.source == ASSUMED:
         message += "; the pixel size was assumed (no red cells to measure): give it if you know it"
     return FieldResult(
         name, True, None, round(pixel_size.um * image.scale, 5), cells, message + ".", field_rgb, to_upload
