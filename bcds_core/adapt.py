@@ -15,13 +15,13 @@ import numpy as np
 
 from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.classifier.model import GROUP_MATRIX
+from bcds_core.dataset_index import IMAGE_SUFFIXES
 from bcds_core.image_io import ImageDecodeError, read_bytes
 from bcds_core.lab_profile import LabProfile, fit_head
 from bcds_core.pixel_size import ESTIMATED
 from bcds_core.taxonomy import GROUPS
 
 UNLABELLED = "unlabelled"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
 
 def lab_images(directory: Path) -> list[tuple[Path, str | None]]:

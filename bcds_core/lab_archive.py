@@ -12,7 +12,8 @@ import io
 import zipfile
 from pathlib import PurePosixPath
 
-from bcds_core.adapt import IMAGE_SUFFIXES, UNLABELLED
+from bcds_core.adapt import UNLABELLED
+from bcds_core.dataset_index import IMAGE_SUFFIXES
 from bcds_core.image_io import MAX_FILE_BYTES
 from bcds_core.lab_profile import HEAD_FILE, PROFILE_FILE, LabProfile, ProfileError
 from bcds_core.taxonomy import GROUPS
