@@ -6,10 +6,6 @@ import streamlit as st
 
 from bcds_ui.home import home
 
-st.set_page_config(
-    page_title="bcds: blood-cell classification", page_icon=":material/bloodtype:", layout="wide"
-)
-
 PAGES = {
     "Classify": [
         st.Page(home, title="Home", icon=":material/home:", default=True),
@@ -25,4 +21,7 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+# After the navigation, so that each page has its own browser-tab title (a fixed one would hide them).
+st.set_page_config(page_title=f"{page.title} · bcds", page_icon=":material/bloodtype:", layout="wide")
+page.run()

@@ -19,19 +19,23 @@ STATUS_BADGE = {
 
 
 def show_one(analyzer, result, key: str) -> None:
-    """The answer for one image: mask, class, confidence, top-3, status and explanations."""
-    left, middle, right = st.columns([1, 1, 1.2])
+    """The answer for one image: mask, class, confidence, top-3, status and explanations.
+
+    Two columns, the answer under the mask: in three, a column of a page 800 px wide
+    is narrower than the 150 px a plotly chart keeps as its least width, which clips it.
+    """
+    left, right = st.columns([1, 1.2])
     if result.rgb is not None and result.mask is not None:
         left.plotly_chart(
             image_figure(with_mask_outline(result.rgb, result.mask), "U-Net mask"), key=f"classify_mask_{key}"
         )
-    middle.markdown(f"**{result.file}** {STATUS_BADGE[result.status]}")
+    left.markdown(f"**{result.file}** {STATUS_BADGE[result.status]}")
     if result.label and result.status != "rejected":
-        middle.metric(display_name(result.group), f"{result.group_confidence:.0%}")
-        middle.markdown(f"Fine class: **{display_name(result.label)}** ({result.label_confidence:.0%})")
-        middle.plotly_chart(top_classes_figure(result.top), key=f"classify_top_{key}")
-    (middle.warning if result.status != "ok" else middle.success)(result.message)
-    middle.caption(" ".join([pixel_size_caption(result), *(f"Decoding: {note}." for note in result.notes)]))
+        left.metric(display_name(result.group), f"{result.group_confidence:.0%}")
+        left.markdown(f"Fine class: **{display_name(result.label)}** ({result.label_confidence:.0%})")
+        left.plotly_chart(top_classes_figure(result.top), key=f"classify_top_{key}")
+    (left.warning if result.status != "ok" else left.success)(result.message)
+    left.caption(" ".join([pixel_size_caption(result), *(f"Decoding: {note}." for note in result.notes)]))
     if result.label and result.cell is not None and result.status != "rejected":
         explain_panel(right, analyzer, result, key)
 
@@ -65,10 +69,9 @@ def explain_panel(column, analyzer, result, key: str) -> None:
     heat = explanation.image_heat
     if signed:
         heat = crop_to_image(explanation.signed_crop, result.cell)
+    column.markdown(f"**{METHODS[method]}: {display_name(target_label)}**")
     column.plotly_chart(
-        heatmap_figure(
-            result.rgb, heat, result.mask, f"{METHODS[method]}: {display_name(target_label)}", signed=signed
-        ),
+        heatmap_figure(result.rgb, heat, result.mask, signed=signed),
         key=f"classify_heat_{key}_{method}_{target_label}",
     )
     column.caption(

@@ -37,9 +37,12 @@ def image_figure(rgb: np.ndarray, title: str = "", height: int = 320) -> go.Figu
 
 
 def heatmap_figure(
-    rgb: np.ndarray, heat: np.ndarray, mask: np.ndarray, title: str, signed: bool = False, height: int = 320
+    rgb: np.ndarray, heat: np.ndarray, mask: np.ndarray, signed: bool = False, height: int = 340
 ) -> go.Figure:
-    """The image with the mask outline and a semi-transparent heat map with its colour scale.
+    """The image with the mask outline and a semi-transparent heat map with its colour scale below it.
+
+    No title, and the colour bar lies under the image: in a third of a narrow page a
+    title would be clipped and a colour bar beside the image would take half its width.
 
     Args:
         rgb: HxWx3 uint8 image.
@@ -55,12 +58,19 @@ def heatmap_figure(
             zmin=-1 if signed else 0,
             zmax=1,
             opacity=0.55,
-            colorbar=dict(title="for / against" if signed else "relevance", thickness=12),
+            colorbar=dict(
+                title=dict(text="for / against" if signed else "relevance", side="top"),
+                orientation="h",
+                thickness=10,
+                y=-0.05,
+                yanchor="top",
+            ),
             hoverinfo="skip",
         )
     )
-    figure.update_layout(title_text=title)
-    return _frame(figure, height)
+    _frame(figure, height)
+    figure.update_layout(margin=dict(l=0, r=0, t=0, b=50))
+    return figure
 
 
 def top_classes_figure(top: list[list], height: int = 180) -> go.Figure:
@@ -68,9 +78,31 @@ def top_classes_figure(top: list[list], height: int = 180) -> go.Figure:
     names = [display_name(label) for label, _ in top][::-1]
     values = [probability for _, probability in top][::-1]
     figure = go.Figure(
-        go.Bar(x=values, y=names, orientation="h", text=[f"{v:.0%}" for v in values], textposition="auto")
+        go.Bar(
+            x=values,
+            y=names,
+            orientation="h",
+            text=[f"{v:.0%}" for v in values],
+            textposition="auto",
+            cliponaxis=False,
+        )
     )
+    # No x axis: the bars carry their percentages, and its last tick ("100%") was clipped in a narrow column.
     figure.update_layout(
-        margin=dict(l=0, r=0, t=10, b=0), height=height, xaxis=dict(range=[0, 1], tickformat=".0%")
+        margin=dict(l=0, r=0, t=10, b=0), height=height, xaxis=dict(range=[0, 1], visible=False)
+    )
+    return figure
+
+
+def for_a_column(figure: go.Figure) -> go.Figure:
+    """A chart fitted to a narrow column: its legend in rows above the plot, no title.
+
+    A legend beside the plot takes a third of a column at 800 px, and plotly clips
+    a title that is wider than the figure (give the title as text above the chart).
+    """
+    figure.update_layout(
+        title=None,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        margin=dict(l=0, r=0, t=30, b=0),
     )
     return figure

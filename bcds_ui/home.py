@@ -26,6 +26,8 @@ def home() -> None:
         "bcds is a research and teaching aid, **not a diagnostic device**. It was trained on images "
         "of healthy donors from one analyser; it has not been validated for clinical use."
     )
+    if st.button("Classify cells", type="primary", icon=":material/biotech:", key="home_classify"):
+        st.switch_page("pages/classify.py")
     st.subheader("How to use it")
     st.markdown(
         "1. **Classify cells**: upload one or many images, or pick a sample with one click.\n"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 
 from bcds_core.analysis import CellResult
 from bcds_core.differential import differential, summary_line
 from bcds_core.sample_review import spreadsheet_safe
-from bcds_core.taxonomy import GROUPS, display_name
+from bcds_core.taxonomy import display_name
 
 COLUMNS = ["file", "status", "group", "label", "group_confidence", "label_confidence", "message"]
+STATUS_COLOURS = {"ok": "#2e7d32", "review": "#f9a825"}
+#: Below this many cells in the tallest bar the axis gets a tick per cell (plotly would add halves).
+UNIT_TICKS_UP_TO = 10
 
 
 def results_frame(results: list[CellResult]) -> pd.DataFrame:
@@ -24,21 +27,56 @@ def results_frame(results: list[CellResult]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def differential_count_figure(frame: pd.DataFrame):
-    """Bar chart of cells per group, split by status (rejected images are not counted)."""
-    counted = frame[frame["status"] != "rejected"]
-    counts = counted.groupby(["group", "status"]).size().reset_index(name="cells")
-    counts["group"] = counts["group"].map(display_name)
-    figure = px.bar(
-        counts,
-        x="group",
-        y="cells",
-        color="status",
-        category_orders={"group": [display_name(g) for g in GROUPS], "status": ["ok", "review"]},
-        color_discrete_map={"ok": "#2e7d32", "review": "#f9a825"},
-        title=f"Differential count ({len(counted)} cells; {len(frame) - len(counted)} images rejected)",
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``results_frame`` as a person reads it: display names, whole-percent confidences, blanks not None."""
+
+    def name(value) -> str:
+        return display_name(value) if isinstance(value, str) else ""
+
+    def percent(value) -> str:
+        return "" if pd.isna(value) else f"{round(100 * value)}%"
+
+    return frame.assign(
+        group=frame["group"].map(name),
+        label=frame["label"].map(name),
+        group_confidence=frame["group_confidence"].map(percent),
+        label_confidence=frame["label_confidence"].map(percent),
+        message=frame["message"].fillna(""),
     )
-    figure.update_layout(height=320, margin=dict(l=0, r=0, t=40, b=0))
+
+
+def differential_count_figure(results: list[CellResult]) -> go.Figure:
+    """Bars of white cells per differential row (lineage order), stacked by status, counts on the bars.
+
+    Nucleated red cells, platelets and smudge cells are reported apart, as in the
+    differential table, and rejected images are not counted.
+    """
+    by_status = {
+        status: differential([r for r in results if r.status == status]) for status in STATUS_COLOURS
+    }
+    figure = go.Figure()
+    for status, found in by_status.items():
+        counts = [count for _, count, _ in found.rows]
+        figure.add_bar(
+            x=[name for name, _, _ in found.rows],
+            y=counts,
+            name=status,
+            marker_color=STATUS_COLOURS[status],
+            text=[count or "" for count in counts],
+            textposition="inside",
+        )
+    total = differential(results)
+    tallest = max(count for _, count, _ in total.rows)
+    figure.update_layout(
+        barmode="stack",
+        title=f"Differential count ({total.white_cells} white cells; {total.rejected} images rejected)",
+        height=340,
+        margin=dict(l=0, r=0, t=40, b=0),
+        legend_title_text="status",
+    )
+    figure.update_yaxes(title="cells", tickformat="d", rangemode="tozero")
+    if tallest <= UNIT_TICKS_UP_TO:
+        figure.update_yaxes(dtick=1, range=[0, max(tallest, 1) + 0.5])
     return figure
 
 

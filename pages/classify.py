@@ -4,20 +4,37 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bcds_core.paths import SAMPLES_DIR
 from bcds_core.report import model_versions, sample_report
 from bcds_core.screening import screen
-from bcds_core.taxonomy import NORMAL_FINE_CLASSES, display_name
 from bcds_ui.analysis_cache import analyze_field_one, analyze_one, content_key
 from bcds_ui.attribution import show_attribution, show_model_attribution
+from bcds_ui.batch_input import batch_input
 from bcds_ui.cell_view import show_one
 from bcds_ui.field_view import show_field
 from bcds_ui.lab_profile_state import active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
 from bcds_ui.pixel_size_setting import pixel_size_setting
-from bcds_ui.results_table import differential_count_figure, differential_frame, results_frame, safe_csv
+from bcds_ui.results_table import (
+    differential_count_figure,
+    differential_frame,
+    display_frame,
+    results_frame,
+    safe_csv,
+)
 from bcds_ui.sample_review_view import review_panel
+
+#: The batch table's columns as a person reads them (see ``display_frame``).
+TABLE_COLUMNS = {
+    "file": st.column_config.TextColumn("File"),
+    "status": st.column_config.TextColumn("Status", help="ok, review (check by eye) or rejected"),
+    "group": st.column_config.TextColumn("Group"),
+    "label": st.column_config.TextColumn("Fine class"),
+    "group_confidence": st.column_config.TextColumn("Group confidence"),
+    "label_confidence": st.column_config.TextColumn("Class confidence"),
+    "message": st.column_config.TextColumn("Message", width="large"),
+}
+
 
 use_app_navigation()
 
@@ -30,23 +47,6 @@ if profile_name:
     st.sidebar.info(f"Lab profile: {profile_name} (set on the calibration page).")
 
 
-def sample_picker() -> list[tuple[str, bytes]]:
-    """One click on a class name loads a shipped sample of that class."""
-    samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))
-    by_label = {
-        label: [p for p in samples if p.name.startswith(label + "_")] for label in NORMAL_FINE_CLASSES
-    }
-    st.write("Or try a sample (PBC test-split images):")
-    chosen = st.pills(
-        "Sample",
-        [lab for lab in NORMAL_FINE_CLASSES if by_label[lab]],
-        format_func=display_name,
-        key="classify_sample",
-        label_visibility="collapsed",
-    )
-    return [(by_label[chosen][0].name, by_label[chosen][0].read_bytes())] if chosen else []
-
-
 def show_fields(items: list[tuple[str, bytes]]) -> None:
     """Every white cell of each field, and the sample's counts over all fields."""
     fields = [
@@ -54,8 +54,7 @@ def show_fields(items: list[tuple[str, bytes]]) -> None:
     ]
     cells = [cell.result for field in fields for cell in field.cells]
     if cells:
-        frame = results_frame(cells)
-        st.plotly_chart(differential_count_figure(frame), key="classify_field_count")
+        st.plotly_chart(differential_count_figure(cells), key="classify_field_count")
         show_differential(cells)
         show_screen(cells)
     for (_, data), field in zip(items, fields, strict=True):
@@ -66,7 +65,7 @@ def show_differential(results) -> None:
     """The white-cell differential in lineage order, with what is reported apart."""
     frame, apart = differential_frame(results)
     st.subheader("Differential")
-    st.dataframe(frame, hide_index=True, key=f"classify_differential_{len(results)}")
+    st.table(frame, hide_index=True)
     st.caption(apart)
 
 
@@ -92,17 +91,18 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         show_one(analyzer, results[0], content_key(items[0][1]))
         return
     summary = st.container()  # drawn above the review, from the answers as reviewed
-    reviewed = review_panel(results)
-    frame = results_frame(reviewed)
+    review = review_panel(results)
+    reviewed = review.reviewed(results)
     with summary:
-        st.plotly_chart(differential_count_figure(frame), key="classify_count")
+        st.plotly_chart(differential_count_figure(reviewed), key="classify_count")
         show_differential(reviewed)
         show_screen(reviewed)
-    st.dataframe(frame, hide_index=True, key="classify_table")
+    frame = results_frame(reviewed)
+    st.dataframe(display_frame(frame), hide_index=True, column_config=TABLE_COLUMNS, key="classify_table")
     st.download_button(
         "Download results (CSV)", safe_csv(frame), "bcds_results.csv", "text/csv", key="classify_csv"
     )
-    sample_id = st.session_state.get("review_sample_id", "sample")
+    sample_id = review.sample_id.strip() or "sample"
     st.download_button(
         "Download the report (PDF)",
         sample_report(reviewed, sample_id, model_versions(analyzer)),
@@ -112,18 +112,20 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
     )
     names = [r.file for r in results]
     chosen = st.selectbox(
-        "Show one image", range(len(names)), format_func=names.__getitem__, key="classify_pick"
+        "Show one image",
+        range(len(names)),
+        format_func=names.__getitem__,
+        key="classify_pick",
     )
     show_one(analyzer, results[chosen], content_key(items[chosen][1]))
 
 
 fields_mode = st.toggle(
-    "Smear fields: find and classify every white cell in each image", key="classify_fields"
+    "Smear fields: find and classify every white cell in each image",
+    key="classify_fields",
+    persist_state="session",
 )
-uploads = st.file_uploader(
-    "Cell images (JPEG, PNG, BMP, TIFF)", accept_multiple_files=True, key="classify_upload"
-)
-items = [(f.name, f.getvalue()) for f in uploads] if uploads else ([] if fields_mode else sample_picker())
-if items:
-    show_fields(items) if fields_mode else show_cells(items)
-    (show_model_attribution if uploads else show_attribution)(st)
+batch = batch_input(fields_mode)
+if batch.items:
+    show_fields(batch.items) if fields_mode else show_cells(batch.items)
+    (show_model_attribution if batch.own else show_attribution)(st)

@@ -16,6 +16,7 @@ from bcds_core.image_io import ImageDecodeError, decode_image, read_bytes
 from bcds_core.paths import SAMPLES_DIR, pbc_root
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, display_name
 from bcds_ui.attribution import show_attribution
+from bcds_ui.figures import for_a_column
 from bcds_ui.navigation import use_app_navigation
 
 use_app_navigation()
@@ -57,7 +58,7 @@ def histograms_ui(bundle) -> None:
         figure = px.line(
             rows, x="level", y="fraction", color="class", line_dash="region", facet_col="channel"
         )
-        st.plotly_chart(figure, key=f"{KEY}_hist_chart")
+        st.plotly_chart(for_a_column(figure), key=f"{KEY}_hist_chart")
     st.caption("Pixels inside the cell mask versus outside it (slide and red cells); H, S, V on 0-255.")
 
 
@@ -68,7 +69,7 @@ def signatures_ui(bundle) -> None:
         return
     rows = pd.DataFrame(signature_rows(bundle, classes, channel))
     figure = px.line(rows, x="radius", y="mean", color="class", labels={"radius": "distance to centre (px)"})
-    st.plotly_chart(figure, key=f"{KEY}_radial_chart")
+    st.plotly_chart(for_a_column(figure), key=f"{KEY}_radial_chart")
     st.caption("Each class's mean ring colour, painted back as a disc (the 'average cell'):")
     columns = st.columns(min(len(classes), 6))
     for i, name in enumerate(classes):
@@ -114,7 +115,8 @@ def single_image_ui(bundle) -> None:
         bundle, signature, channel, "this image"
     )
     right.plotly_chart(
-        px.line(pd.DataFrame(rows), x="radius", y="mean", color="class"), key=f"{KEY}_single_sig"
+        for_a_column(px.line(pd.DataFrame(rows), x="radius", y="mean", color="class")),
+        key=f"{KEY}_single_sig",
     )
     if bundle.classifier is not None:
         distances = bundle.classifier.distances(signature_features(signature))[0]

@@ -11,6 +11,7 @@ from bcds_core.explore.stats_files import STATS_DIR, StatsMissingError, read_sta
 from bcds_core.paths import SAMPLES_DIR, pbc_root
 from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, display_name
 from bcds_ui.attribution import show_attribution
+from bcds_ui.figures import for_a_column
 from bcds_ui.navigation import use_app_navigation
 
 use_app_navigation()
@@ -48,10 +49,11 @@ def counts_ui(summary: dict) -> None:
         ]
     )
     left, right = st.columns(2)
-    left.plotly_chart(px.bar(groups, x="group", y="images", title="8 groups"), key=f"{KEY}_groups")
+    left.markdown("**8 groups**")
+    left.plotly_chart(for_a_column(px.bar(groups, x="group", y="images")), key=f"{KEY}_groups")
+    right.markdown("**11 fine classes (+ group-only labels)**")
     right.plotly_chart(
-        px.bar(labels, x="label", y="images", color="group", title="11 fine classes (+ group-only labels)"),
-        key=f"{KEY}_labels",
+        for_a_column(px.bar(labels, x="label", y="images", color="group")), key=f"{KEY}_labels"
     )
     st.caption("NEUTROPHIL and IG images are labelled with their group only; they count for the 8 groups.")
     splits = pd.DataFrame(
@@ -62,15 +64,13 @@ def counts_ui(summary: dict) -> None:
         ]
     )
     left, right = st.columns(2)
-    left.plotly_chart(
-        px.bar(splits, x="group", y="images", color="split", title="Images per split (project split CSV)"),
-        key=f"{KEY}_splits",
-    )
+    left.markdown("**Images per split (project split CSV)**")
+    left.plotly_chart(for_a_column(px.bar(splits, x="group", y="images", color="split")), key=f"{KEY}_splits")
     sizes = pd.DataFrame(summary["sizes"], columns=["width", "height", "images"])
     sizes["size"] = sizes["width"].astype(str) + " x " + sizes["height"].astype(str)
+    right.markdown("**Image sizes (width x height, px)**")
     right.plotly_chart(
-        px.bar(sizes.head(12), x="size", y="images", log_y=True, title="Image sizes (width x height, px)"),
-        key=f"{KEY}_sizes",
+        for_a_column(px.bar(sizes.head(12), x="size", y="images", log_y=True)), key=f"{KEY}_sizes"
     )
 
 

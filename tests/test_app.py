@@ -72,3 +72,23 @@ def test_lime_runs_on_demand_and_is_kept_for_the_session():
     assert any("of the heat lies inside the cell mask" in c.value for c in at.caption)
     at.run()
     assert not any("press the button" in i.value for i in at.info)
+
+
+def test_a_kept_batch_is_shown_and_a_reclassification_changes_its_differential_at_once():
+    """The batch lives in session state (not in the uploader), so a return to the page shows it."""
+    from bcds_core.paths import SAMPLES_DIR
+    from bcds_ui.batch_input import BATCH_KEY
+
+    names = ["lymphocyte/LY_420634.jpg", "monocyte/MO_387936.jpg"]
+    at = AppTest.from_file(str(REPO_ROOT / "pages/classify.py"), default_timeout=TIMEOUT)
+    at.session_state[BATCH_KEY] = [(n.split("/")[1], (SAMPLES_DIR / n).read_bytes()) for n in names]
+    at.run()
+    assert not at.exception
+    assert any("2 white cells;" in c.value for c in at.caption)
+    at.text_input(key="review_reviewer").input("Dr A").run()
+    next(box for box in at.selectbox if box.label == "Class of LY_420634.jpg").set_value("UNIDENTIFIED").run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any("1 white cells;" in c for c in captions)
+    assert any(c.startswith("model: Lymphocyte; Dr A,") for c in captions)
+    assert at.session_state["sample_reviews"] and not at.error

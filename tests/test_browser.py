@@ -143,3 +143,169 @@ def test_exploration_and_review_pages_work_from_the_shipped_reports(page, app_ur
     page.get_by_text("Download all errors (CSV)").first.wait_for()
     assert page.get_by_text("Traceback").count() == 0
     page.screenshot(path=str(ARTIFACTS / "review_errors.png"), full_page=True)
+
+
+REVIEW_BATCH = ("lymphocyte/LY_420634.jpg", "monocyte/MO_387936.jpg", "eosinophil/EO_36361.jpg")
+
+
+def _review_a_batch(page, app_url) -> None:
+    """Open the classify page and upload three shipped samples: the batch gets its review panel."""
+    page.goto(f"{app_url}/classify")
+    files = [(name.split("/")[1], (SAMPLES_DIR / name).read_bytes(), "image/jpeg") for name in REVIEW_BATCH]
+    _upload(page, files)
+    page.get_by_text("Your name (kept with each change)").wait_for()
+
+
+def _reclassify(page, file: str, to: str) -> None:
+    """Choose ``to`` in the gallery's select box of ``file`` (its bin opened first)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_label(f"Class of {file}"))
+    if not box.is_visible():
+        bin_title = page.get_by_test_id("stExpander").filter(has=box).locator("summary")
+        bin_title.click()
+    option = page.locator("[role=option]").filter(has_text=to).first
+    for _ in range(3):  # a rerun that is still drawing the page can swallow the typing: try again
+        _wait_until_idle(page)
+        page.get_by_label(f"Class of {file}").fill(to)  # the list opens filtered to the typed name
+        try:
+            option.click(timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    option.click()
+
+
+def _wait_until_idle(page) -> None:
+    """Wait until the script run has finished (Streamlit shows a running icon meanwhile)."""
+    page.get_by_test_id("stStatusWidgetRunningIcon").wait_for(state="detached")
+
+
+def _expect_differential_row(page, name: str, count: int, percent: int) -> None:
+    """Wait until the differential table's row ``name`` reads ``count`` cells, ``percent`` %."""
+    from playwright.sync_api import expect
+
+    row = page.get_by_test_id("stTable").first.locator("tbody tr").filter(has_text=name).first
+    expect(row.locator("td, th")).to_have_text([name, str(count), str(percent)])
+
+
+def _sign_as(page, name: str) -> None:
+    page.get_by_label("Your name (kept with each change)").fill(name)
+    page.get_by_label("Your name (kept with each change)").press("Enter")
+    page.get_by_role("button", name="Sign off").click()
+    page.get_by_text(f"Signed off by {name}").wait_for()
+
+
+def _download(page, label: str) -> bytes:
+    with page.expect_download() as download:
+        page.get_by_role("button", name=label).click()
+    return download.value.path().read_bytes()
+
+
+def test_reclassifying_a_cell_changes_the_differential_and_the_sample_is_signed_off(page, app_url):
+    _review_a_batch(page, app_url)
+    page.get_by_text("3 white cells;").first.wait_for()
+    _expect_differential_row(page, "Lymphocyte", 1, 33)
+    _reclassify(page, "LY_420634.jpg", "Artefact")
+    page.get_by_text("2 white cells;").first.wait_for()
+    page.get_by_text("model: Lymphocyte").first.wait_for()
+    _expect_differential_row(page, "Lymphocyte", 0, 0)
+    _reclassify(page, "MO_387936.jpg", "Blast")
+    page.get_by_text("Cells that drove it").first.wait_for()
+    _expect_differential_row(page, "Blast", 1, 50)
+    _sign_as(page, "Dr Test")
+    page.screenshot(path=str(ARTIFACTS / "review_signed.png"), full_page=True)
+    assert page.get_by_text("Traceback").count() == 0
+
+
+def test_a_reviewed_sample_exports_as_json_and_continues_from_it(page, app_url):
+    _review_a_batch(page, app_url)
+    page.get_by_label("Sample ID (not a patient's name)").fill("S-42")
+    page.get_by_label("Sample ID (not a patient's name)").press("Enter")
+    _reclassify(page, "EO_36361.jpg", "Basophil")
+    page.get_by_text("model: Eosinophil").first.wait_for()
+    exported = json.loads(_download(page, "Export (JSON)"))
+    assert exported["sample_id"] == "S-42"
+    assert {c["file"]: c["correction"]["label"] for c in exported["cells"] if c["correction"]} == {
+        "EO_36361.jpg": "BA"
+    }
+    page.goto(app_url)  # a new session: nothing of the review is left
+    _review_a_batch(page, app_url)
+    assert page.get_by_text("model: Eosinophil").count() == 0
+    saved = page.get_by_test_id("stFileUploader").filter(has_text="Continue a saved review")
+    saved.locator("input[type=file]").set_input_files(
+        {"name": "S-42.json", "mimeType": "application/json", "buffer": json.dumps(exported).encode()}
+    )
+    page.get_by_text("Continued the review of sample S-42").wait_for()
+    page.get_by_text("model: Eosinophil").first.wait_for(state="attached")  # in a closed bin
+    assert page.get_by_label("Sample ID (not a patient's name)").input_value() == "S-42"
+
+
+def test_the_report_downloads_as_a_pdf(page, app_url):
+    _review_a_batch(page, app_url)
+    assert _download(page, "Download the report (PDF)").startswith(b"%PDF")
+
+
+def test_the_batch_and_its_review_survive_a_visit_to_another_page(page, app_url):
+    _review_a_batch(page, app_url)
+    page.get_by_label("Sample ID (not a patient's name)").fill("S-7")
+    page.get_by_label("Sample ID (not a patient's name)").press("Enter")
+    page.get_by_label("Comments").fill("left shift?")
+    _reclassify(page, "LY_420634.jpg", "Unidentified")
+    page.get_by_text("2 white cells;").first.wait_for()
+    _sign_as(page, "Dr Test")
+    navigation = page.get_by_test_id("stSidebarNav")
+    navigation.get_by_text("Dataset overview").click()
+    page.get_by_text("Images per split").first.wait_for()
+    navigation.get_by_text("Classify cells").click()
+    page.get_by_text("Showing the 3 images you uploaded before").wait_for()
+    page.get_by_text("Signed off by Dr Test").wait_for()
+    page.get_by_text("2 white cells;").first.wait_for()
+    page.get_by_text("model: Lymphocyte").first.wait_for(state="attached")  # in a closed bin
+    assert page.get_by_label("Sample ID (not a patient's name)").input_value() == "S-7"
+    assert page.get_by_label("Comments").input_value() == "left shift?"
+    assert page.get_by_label("Your name (kept with each change)").input_value() == "Dr Test"
+    page.screenshot(path=str(ARTIFACTS / "review_after_visit.png"), full_page=True)
+
+
+PAGE_TITLES = {
+    "": "Home",
+    "classify": "Classify cells",
+    "calibrate": "Calibrate to my microscope",
+    "dataset_overview": "Dataset overview",
+    "colour_signatures": "Colour and radial signatures",
+    "review_errors": "Misclassified cells",
+}
+
+
+def test_every_page_has_its_own_tab_title_and_home_leads_to_classify(page, app_url):
+    from playwright.sync_api import expect
+
+    for path, title in PAGE_TITLES.items():
+        page.goto(f"{app_url}/{path}")
+        expect(page).to_have_title(f"{title} · bcds", timeout=TIMEOUT_MS)
+    page.goto(app_url)
+    page.get_by_role("button", name="Classify cells").click()
+    page.get_by_text("Cell images (JPEG, PNG, BMP, TIFF)").first.wait_for()
+    expect(page).to_have_title("Classify cells · bcds")
+
+
+def test_at_800_pixels_wide_no_chart_is_clipped(browser, app_url):
+    context = browser.new_context(viewport={"width": 800, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    _review_a_batch(page, app_url)
+    page.get_by_text("of the heat lies inside the cell mask").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "classify_batch_800px.png"), full_page=True)
+    # A plotly chart keeps a least width of its own: in a narrower column its drawing spills and is cut.
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid=stPlotlyChart], [data-testid=stTable]')]
+            .filter(e => {
+                const box = e.getBoundingClientRect(), svg = e.querySelector('svg.main-svg');
+                return e.scrollWidth > e.clientWidth + 1 || box.right > document.documentElement.clientWidth + 1
+                    || (svg && svg.getBoundingClientRect().right > box.right + 1);
+            })
+            .map(e => e.getAttribute('data-testid'))"""
+    )
+    context.close()
+    assert overflowing == []

@@ -29,3 +29,44 @@ def test_an_empty_sample_has_no_percentages():
 def test_every_label_has_a_row_or_is_reported_apart():
     placed = {label for _, labels in DIFFERENTIAL_ROWS for label in labels} | set(APART)
     assert placed == set(FINE_TO_GROUP) | set(GROUP_ONLY_LABELS)
+
+
+def test_the_chart_counts_white_cells_only_with_whole_ticks_and_numbers_on_bars():
+    from bcds_ui.results_table import differential_count_figure
+
+    results = [answer("LY")] * 2 + [answer("MO", "review"), answer("ERB"), answer("PLATELET")]
+    figure = differential_count_figure(results + [answer("SNE", "rejected")])
+    bars = {bar.name: dict(zip(bar.x, bar.y, strict=True)) for bar in figure.data}
+    assert list(bars["ok"]) == [name for name, _ in DIFFERENTIAL_ROWS]
+    assert bars["ok"]["Lymphocyte"] == 2 and bars["review"]["Monocyte"] == 1
+    assert sum(bars["ok"].values()) + sum(bars["review"].values()) == 3
+    assert "2" in figure.data[0].text and figure.layout.yaxis.dtick == 1
+    assert "3 white cells; 1 images rejected" in figure.layout.title.text
+
+
+def test_the_batch_table_shows_display_names_and_whole_percentages_and_no_none():
+    from bcds_ui.results_table import display_frame, results_frame
+
+    rejected = CellResult(file="x.png", ok=False, status="rejected", message="Not an image.")
+    ok = CellResult(
+        file="a.jpg",
+        ok=True,
+        group="ig",
+        label="MMY",
+        status="ok",
+        group_confidence=0.91,
+        label_confidence=0.8,
+    )
+    shown = display_frame(results_frame([ok, rejected]))
+    assert shown.loc[0, ["group", "label", "group_confidence"]].tolist() == [
+        "Immature granulocyte",
+        "Metamyelocyte",
+        "91%",
+    ]
+    assert shown.loc[1, ["group", "label", "label_confidence", "message"]].tolist() == [
+        "",
+        "",
+        "",
+        "Not an image.",
+    ]
+    assert not shown.isna().any().any() and "None" not in shown.to_string()

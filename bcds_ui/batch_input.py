@@ -1,0 +1,75 @@
+"""The classify page's input, kept for the session: the uploaded batch or one shipped sample.
+
+Streamlit drops a widget's value when its page is left, and a file uploader
+cannot be given its files back. So the uploads are copied, as (name, bytes),
+into ``BATCH_KEY``, which is not a widget key and survives a visit to another
+page; the uploader only replaces that copy when the user changes its files.
+The other inputs keep their values with ``persist_state="session"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from bcds_core.paths import SAMPLES_DIR
+from bcds_core.taxonomy import NORMAL_FINE_CLASSES, display_name
+
+#: Session-state key of the kept uploads: a list of (file name, bytes), in upload order.
+BATCH_KEY = "classify_batch"
+UPLOAD_KEY = "classify_upload"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The images to answer, and whether they are the user's own (not shipped PBC samples)."""
+
+    items: list[tuple[str, bytes]]
+    own: bool
+
+
+def keep_uploads() -> None:
+    """Copy the uploader's files into the session (called when the user changes them)."""
+    uploads = st.session_state.get(UPLOAD_KEY) or []
+    st.session_state[BATCH_KEY] = [(f.name, f.getvalue()) for f in uploads]
+
+
+def clear_batch() -> None:
+    st.session_state[BATCH_KEY] = []
+
+
+def sample_picker() -> list[tuple[str, bytes]]:
+    """One click on a class name loads a shipped sample of that class."""
+    samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))
+    by_label = {
+        label: [p for p in samples if p.name.startswith(label + "_")] for label in NORMAL_FINE_CLASSES
+    }
+    st.write("Or try a sample (PBC test-split images):")
+    chosen = st.pills(
+        "Sample",
+        [lab for lab in NORMAL_FINE_CLASSES if by_label[lab]],
+        format_func=display_name,
+        key="classify_sample",
+        label_visibility="collapsed",
+        persist_state="session",
+    )
+    return [(by_label[chosen][0].name, by_label[chosen][0].read_bytes())] if chosen else []
+
+
+def batch_input(fields_mode: bool) -> Batch:
+    """The uploader, and the batch it holds now or held when the user last left the page."""
+    uploads = st.file_uploader(
+        "Cell images (JPEG, PNG, BMP, TIFF)",
+        accept_multiple_files=True,
+        key=UPLOAD_KEY,
+        on_change=keep_uploads,
+    )
+    kept = st.session_state.get(BATCH_KEY) or []
+    if kept and not uploads:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption(f"Showing the {len(kept)} images you uploaded before; a new upload replaces them.")
+        right.button("Clear", key="classify_clear", on_click=clear_batch)
+    if kept:
+        return Batch(kept, own=True)
+    return Batch([] if fields_mode else sample_picker(), own=False)
