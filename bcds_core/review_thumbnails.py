@@ -10,9 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from bcds_core.explain import explain
+from bcds_core.explain import explain_cell, target_named
 from bcds_core.overlays import heat_overlay, outline, thumbnail
-from bcds_core.taxonomy import FINE_CLASSES
 
 THUMBNAIL_SIDE = 160
 
@@ -38,7 +37,7 @@ def write_error_thumbnails(analyzer, items, out_dir: Path) -> int:
         wrong = result.group != item.true_group or (item.true_label and result.label != item.true_label)
         if not wrong or result.cell is None or result.label is None:
             continue
-        heat = explain(analyzer, result.cell, "gradcam", FINE_CLASSES.index(result.label)).image_heat
+        heat = explain_cell(analyzer, result.cell, "gradcam", target_named(result.label)).image_heat
         mask_name, cam_name = thumbnail_names(item.path)
         for name, picture in (
             (mask_name, outline(result.rgb, result.mask)),

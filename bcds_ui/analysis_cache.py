@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 from bcds_core.analysis import CellAnalyzer, CellResult
-from bcds_core.explain import Explanation, explain
+from bcds_core.explain import CellExplanation, explain_cell, target_named
 from bcds_core.field.analysis import FieldResult, analyze_field
 from bcds_core.lab_profile import LabProfile
 
@@ -49,20 +49,23 @@ def analyze_field_one(
     return analyze_field(_analyzer, name, data, pixel_size_um, _profile)
 
 
-def has_explanation(key: str, method: str, target: int) -> bool:
+def has_explanation(key: str, method: str, target: str) -> bool:
     """Whether this session has already computed the explanation."""
     return (key, method, target) in st.session_state.get("explanations", {})
 
 
 def explain_one(
-    analyzer: CellAnalyzer, result: CellResult, key: str, method: str, target: int, progress=None
-) -> Explanation:
+    analyzer: CellAnalyzer, result: CellResult, key: str, method: str, target: str, progress=None
+) -> CellExplanation:
     """An explanation of one analysed image, kept per session by (content, method, target).
 
-    Kept in the session state rather than ``st.cache_data`` so that LIME can
-    drive a progress bar while it runs; ``progress`` gets the fraction done.
+    ``target`` names a fine class or a group (``explain.target_named``). Kept in
+    the session state rather than ``st.cache_data`` so that LIME can drive a
+    progress bar while it runs; ``progress`` gets the fraction done.
     """
     kept = st.session_state.setdefault("explanations", {})
     if (key, method, target) not in kept:
-        kept[(key, method, target)] = explain(analyzer, result.cell, method, target, progress=progress)
+        kept[(key, method, target)] = explain_cell(
+            analyzer, result.cell, method, target_named(target), progress=progress
+        )
     return kept[(key, method, target)]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bcds_core.explain import METHODS
-from bcds_core.explain.base import crop_to_image
-from bcds_core.taxonomy import FINE_CLASSES, display_name
+from bcds_core.taxonomy import FINE_CLASSES, GROUPS, display_name
 from bcds_ui.analysis_cache import explain_one, has_explanation
 from bcds_ui.figures import heatmap_figure, image_figure, top_classes_figure, with_mask_outline
 from bcds_ui.pixel_size_setting import pixel_size_caption
@@ -40,19 +39,26 @@ def show_one(analyzer, result, key: str) -> None:
         explain_panel(right, analyzer, result, key)
 
 
+def target_label(name: str) -> str:
+    """A fine class by its name, a group marked as one (Basophil is both)."""
+    return f"{display_name(name)} (group)" if name in GROUPS else display_name(name)
+
+
 def explain_panel(column, analyzer, result, key: str) -> None:
-    """Grad-CAM at once; the other methods (LIME with a progress note) on demand."""
+    """Grad-CAM at once; the other methods (LIME with a progress note) on demand.
+
+    Any fine class or group can be explained; the answered fine class is the default.
+    """
     method = column.selectbox(
         "Explanation", list(METHODS), format_func=METHODS.get, key=f"classify_method_{key}"
     )
-    target_label = column.selectbox(
-        "Explain class",
-        FINE_CLASSES,
+    target = column.selectbox(
+        "Explain class or group",
+        [*FINE_CLASSES, *GROUPS],
         index=FINE_CLASSES.index(result.label),
-        format_func=display_name,
+        format_func=target_label,
         key=f"classify_target_{key}",
     )
-    target = FINE_CLASSES.index(target_label)
     slow = method in ("lime", "scorecam") and not has_explanation(key, method, target)
     if slow and not column.button(f"Run {METHODS[method]}", key=f"classify_run_{key}_{method}"):
         column.info(f"{METHODS[method]} takes a few seconds per cell: press the button to run it.")
@@ -65,14 +71,12 @@ def explain_panel(column, analyzer, result, key: str) -> None:
     explanation = explain_one(analyzer, result, key, method, target, report if slow else None)
     if bar is not None:
         bar.empty()
-    signed = explanation.signed_crop is not None
-    heat = explanation.image_heat
-    if signed:
-        heat = crop_to_image(explanation.signed_crop, result.cell)
-    column.markdown(f"**{METHODS[method]}: {display_name(target_label)}**")
+    signed = explanation.signed_image_heat is not None
+    heat = explanation.signed_image_heat if signed else explanation.image_heat
+    column.markdown(f"**{METHODS[method]}: {target_label(target)}**")
     column.plotly_chart(
         heatmap_figure(result.rgb, heat, result.mask, signed=signed),
-        key=f"classify_heat_{key}_{method}_{target_label}",
+        key=f"classify_heat_{key}_{method}_{target}",
     )
     column.caption(
         f"{explanation.inside_mask_share:.0%} of the heat lies inside the cell mask; "

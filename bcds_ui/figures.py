@@ -1,4 +1,4 @@
-"""Plotly figures for the pages: images with masks and heat maps, probability bars.
+"""Plotly figures for the pages: images with masks and heat maps, probability bars, confusion matrices.
 
 No Streamlit here, so the figures can be built and checked in tests.
 """
@@ -6,6 +6,8 @@ No Streamlit here, so the figures can be built and checked in tests.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 from skimage.segmentation import find_boundaries
 
@@ -106,3 +108,18 @@ def for_a_column(figure: go.Figure) -> go.Figure:
         margin=dict(l=0, r=0, t=30, b=0),
     )
     return figure
+
+
+def confusion_figure(counts: pd.DataFrame) -> go.Figure:
+    """A confusion matrix of image counts: true classes down the rows, predicted along the columns.
+
+    Args:
+        counts: square table of counts, indexed and headed by the class names shown.
+    """
+    return px.imshow(
+        counts,
+        text_auto=True,
+        color_continuous_scale="Blues",
+        aspect="auto",
+        labels=dict(x="predicted", y="true", color="images"),
+    )

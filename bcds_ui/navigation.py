@@ -8,6 +8,16 @@ config. Each page calls ``use_app_navigation`` before drawing anything: in that
 case it makes the switch ``st.navigation`` would make and reruns, so that
 ``app.py`` serves the same URL with the app's menu. A page's identity depends
 only on its URL path in both modes, so the rerun lands on the same page.
+
+Why a private attribute: Streamlit 1.67 has no public way to leave the
+``pages/``-folder mode from a page. Its documented switch is ``st.navigation``,
+which may be called only once per run and only from the entry point, so a page
+cannot call it; ``client.showSidebarNavigation = false`` hides the automatic
+menu but still runs the page file without ``app.py``; and Streamlit's advice,
+a folder named other than ``pages/``, is what the design card's ``pages/``
+folder rules out. The flag set here, ``PagesManager.uses_pages_directory``, is
+the one ``st.navigation`` itself clears; the browser test of a cold deep link
+(``tests/test_browser.py``) fails if a Streamlit upgrade moves it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Loading the shipped evaluation artifacts for the review page (cached)."""
+"""The review page's data: the shipped evaluation artifacts (cached) and its rows of errors."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ import streamlit as st
 
 from bcds_core.dataset_index import IndexedImage, index_file
 from bcds_core.paths import REPORTS_DIR, SAMPLES_DIR, pbc_root
+from bcds_core.taxonomy import display_name
 
 EVALUATION_DIR = REPORTS_DIR / "evaluation"
 SOURCES_DIR = REPORTS_DIR / "sources"
+#: Per level ("11" fine classes, "8" groups): the (true, predicted) columns of ``misclassified.csv``.
+#: The predicted column's name is also the label column that ``example_images`` takes.
+LEVEL_COLUMNS: dict[str, tuple[str, str]] = {"11": ("true_label", "label"), "8": ("true_group", "group")}
 
 
 @st.cache_data(show_spinner=False)
@@ -75,3 +79,41 @@ def source_table(metrics: dict) -> pd.DataFrame:
             for name, m in metrics.items()
         ]
     )
+
+
+def level_errors(errors: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of ``misclassified.csv`` wrong at ``level`` (rows without a true label there are left out)."""
+    truth, predicted = LEVEL_COLUMNS[level]
+    return errors[(errors[truth] != "") & (errors[truth] != errors[predicted])]
+
+
+def error_pairs(errors: pd.DataFrame, level: str) -> pd.Series:
+    """Counts of the (true, predicted) pairs among ``level_errors``, most frequent first."""
+    return errors.groupby(list(LEVEL_COLUMNS[level])).size().sort_values(ascending=False)
+
+
+def pair_errors(errors: pd.DataFrame, level: str, pair: tuple[str, str]) -> pd.DataFrame:
+    """The errors of one (true, predicted) pair."""
+    truth, predicted = LEVEL_COLUMNS[level]
+    return errors[(errors[truth] == pair[0]) & (errors[predicted] == pair[1])]
+
+
+def error_facts(row: pd.Series, level: str) -> str:
+    """Markdown of one error: its path, true and predicted class, confidence and status."""
+    truth, predicted = LEVEL_COLUMNS[level]
+    return (
+        f"`{row['path']}`\n\ntrue **{display_name(row[truth])}**, predicted "
+        f"**{display_name(row[predicted] or 'none')}**\n\nconfidence {float(row['label_confidence'] or 0):.0%}, "
+        f"status {row['status']}"
+    )
+
+
+def error_top_classes(row: pd.Series) -> str:
+    """Markdown list of the error's top classes and their probabilities (the CSV keeps them as JSON)."""
+    top = json.loads(row["top"]) if row["top"] else []
+    return "\n".join(f"- {display_name(label)}: {p:.0%}" for label, p in top)
+
+
+def class_report(evaluation: dict, level: str) -> pd.DataFrame:
+    """The per-class report (precision, recall, f1-score, support) at ``level``, a row per class."""
+    return pd.DataFrame(evaluation["report"][level]).T.round(3)

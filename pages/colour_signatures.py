@@ -3,42 +3,30 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from bcds_core.explore.cell_centre import CellLocator
 from bcds_core.explore.colour_histograms import REGIONS
-from bcds_core.explore.compute import analyse_image
-from bcds_core.explore.radial_signatures import render_disc, signature_features
-from bcds_core.explore.stats_files import STATS_DIR, StatsMissingError, read_stats
-from bcds_core.explore.tables import distance_rows, histogram_rows, image_signature_rows, signature_rows
-from bcds_core.image_io import ImageDecodeError, decode_image, read_bytes
-from bcds_core.paths import SAMPLES_DIR, pbc_root
+from bcds_core.explore.radial_signatures import render_disc
+from bcds_core.explore.stats_files import STATS_DIR, StatsMissingError
+from bcds_core.explore.tables import histogram_rows, image_signature_rows, signature_rows
+from bcds_core.image_io import ImageDecodeError, read_bytes
+from bcds_core.paths import SAMPLES_DIR
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, display_name
 from bcds_ui.attribution import show_attribution
-from bcds_ui.figures import for_a_column
+from bcds_ui.figures import confusion_figure
 from bcds_ui.navigation import use_app_navigation
+from bcds_ui.signature_data import (
+    analyse_bytes,
+    load_stats,
+    nearest_signatures,
+    outlier_picture,
+    outlier_table,
+)
+from bcds_ui.signature_figures import distance_figure, histogram_figure, rings_figure, signature_figure
 
 use_app_navigation()
 
 KEY = "colour_signatures"
-
-
-@st.cache_data(show_spinner=False)
-def load_stats(stats_dir: str):
-    return read_stats(stats_dir)
-
-
-@st.cache_resource(show_spinner="Loading the cell masker...")
-def cell_locator() -> CellLocator:
-    return CellLocator()
-
-
-@st.cache_data(show_spinner="Finding the cell...", max_entries=32)
-def analyse_bytes(data: bytes):
-    rgb = decode_image(data).rgb
-    analysis = analyse_image(rgb, cell_locator())
-    return rgb, analysis.location.centre, analysis.location.found, analysis.signature
 
 
 def class_picker(bundle, name: str) -> list[str]:
@@ -54,11 +42,8 @@ def histograms_ui(bundle) -> None:
     space = st.radio("Colour space", ["RGB", "HSV"], horizontal=True, key=f"{KEY}_hist_space")
     regions = st.multiselect("Region", REGIONS, default=list(REGIONS), key=f"{KEY}_hist_regions")
     if classes and regions:
-        rows = pd.DataFrame(histogram_rows(bundle, classes, space, regions))
-        figure = px.line(
-            rows, x="level", y="fraction", color="class", line_dash="region", facet_col="channel"
-        )
-        st.plotly_chart(for_a_column(figure), key=f"{KEY}_hist_chart")
+        rows = histogram_rows(bundle, classes, space, regions)
+        st.plotly_chart(histogram_figure(rows), key=f"{KEY}_hist_chart")
     st.caption("Pixels inside the cell mask versus outside it (slide and red cells); H, S, V on 0-255.")
 
 
@@ -67,9 +52,7 @@ def signatures_ui(bundle) -> None:
     channel = st.selectbox("Channel", bundle.channels, key=f"{KEY}_radial_channel")
     if not classes:
         return
-    rows = pd.DataFrame(signature_rows(bundle, classes, channel))
-    figure = px.line(rows, x="radius", y="mean", color="class", labels={"radius": "distance to centre (px)"})
-    st.plotly_chart(for_a_column(figure), key=f"{KEY}_radial_chart")
+    st.plotly_chart(signature_figure(signature_rows(bundle, classes, channel)), key=f"{KEY}_radial_chart")
     st.caption("Each class's mean ring colour, painted back as a disc (the 'average cell'):")
     columns = st.columns(min(len(classes), 6))
     for i, name in enumerate(classes):
@@ -89,23 +72,12 @@ def single_image_ui(bundle) -> None:
     if data is None:
         return
     try:
-        rgb, (x, y), found, signature = analyse_bytes(data)
+        rgb, centre, found, signature = analyse_bytes(data)
     except ImageDecodeError as error:
         st.error(str(error))
         return
     left, right = st.columns(2)
-    figure = px.imshow(rgb)
-    for radius in range(20, 160, 20):
-        figure.add_shape(
-            type="circle",
-            x0=x - radius,
-            x1=x + radius,
-            y0=y - radius,
-            y1=y + radius,
-            line={"color": "white", "width": 1},
-        )
-    figure.add_scatter(x=[x], y=[y], mode="markers", marker={"color": "yellow", "size": 9}, name="centre")
-    left.plotly_chart(figure, key=f"{KEY}_single_image")
+    left.plotly_chart(rings_figure(rgb, centre), key=f"{KEY}_single_image")
     show_attribution(left)
     if not found:
         left.warning("No cell mask was found; the image centre was used.")
@@ -114,15 +86,11 @@ def single_image_ui(bundle) -> None:
     rows = signature_rows(bundle, groups, channel) + image_signature_rows(
         bundle, signature, channel, "this image"
     )
-    right.plotly_chart(
-        for_a_column(px.line(pd.DataFrame(rows), x="radius", y="mean", color="class")),
-        key=f"{KEY}_single_sig",
-    )
+    right.plotly_chart(signature_figure(rows), key=f"{KEY}_single_sig")
     if bundle.classifier is not None:
-        distances = bundle.classifier.distances(signature_features(signature))[0]
-        table = pd.DataFrame(distance_rows(bundle.classifier.classes, distances))
-        right.success(f"Nearest class signature: **{table['class'][0]}**")
-        right.plotly_chart(px.bar(table, x="class", y="distance"), key=f"{KEY}_single_dist")
+        distances = nearest_signatures(bundle, signature)
+        right.success(f"Nearest class signature: **{distances[0]['class']}**")
+        right.plotly_chart(distance_figure(distances), key=f"{KEY}_single_dist")
 
 
 def classifier_ui(bundle) -> None:
@@ -143,28 +111,18 @@ def classifier_ui(bundle) -> None:
         f"{result['accuracy_8']:.1%}",
     )
     names = [display_name(c) for c in evaluation["classes"]]
-    figure = px.imshow(
-        result["confusion"],
-        x=names,
-        y=names,
-        text_auto=True,
-        color_continuous_scale="Blues",
-        labels={"x": "predicted", "y": "true", "color": "images"},
-    )
-    st.plotly_chart(figure, key=f"{KEY}_clf_confusion")
+    counts = pd.DataFrame(result["confusion"], index=names, columns=names)
+    st.plotly_chart(confusion_figure(counts), key=f"{KEY}_clf_confusion")
 
 
 def outliers_ui(bundle) -> None:
     if not bundle.outliers:
         st.info("No outliers in these statistics.")
         return
-    st.dataframe(pd.DataFrame(bundle.outliers).drop(columns="thumbnail"), key=f"{KEY}_outlier_table")
-    full = pbc_root().is_dir()
+    st.dataframe(outlier_table(bundle), key=f"{KEY}_outlier_table")
     columns = st.columns(6)
     for i, row in enumerate(bundle.outliers):
-        path = pbc_root() / row["path"]
-        image = str(path) if full and path.exists() else bundle.thumbnails.get(row["thumbnail"])
-        caption = f"{row['path']}: {row['distance']:.1f} (median {row['class_median']:.1f})"
+        image, caption = outlier_picture(bundle, row)
         if image is not None:
             columns[i % 6].image(image, caption=caption, width="stretch")
     show_attribution(st)

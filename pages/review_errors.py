@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import json
-
-import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from bcds_core.review_thumbnails import thumbnail_names
 from bcds_core.taxonomy import display_name
 from bcds_ui.attribution import show_attribution
+from bcds_ui.figures import confusion_figure
 from bcds_ui.navigation import use_app_navigation
 from bcds_ui.review_data import (
     EVALUATION_DIR,
+    LEVEL_COLUMNS,
     SOURCES_DIR,
+    class_report,
+    error_facts,
+    error_pairs,
+    error_top_classes,
     example_images,
     full_image,
+    level_errors,
     load_evaluation,
     load_source_metrics,
+    pair_errors,
     source_table,
 )
 
@@ -44,22 +48,11 @@ if (sources := load_source_metrics()) is not None:
 level = st.radio(
     "Classes", ["11", "8"], format_func=lambda v: f"{v} classes", horizontal=True, key="review_level"
 )
-truth_col, predicted_col = ("true_label", "label") if level == "11" else ("true_group", "group")
-matrix = evaluation["confusion"][level]
-st.plotly_chart(
-    px.imshow(
-        matrix,
-        text_auto=True,
-        color_continuous_scale="Blues",
-        aspect="auto",
-        labels=dict(x="predicted", y="true", color="images"),
-    ),
-    key="review_matrix",
-)
+truth_col, predicted_col = LEVEL_COLUMNS[level]
+st.plotly_chart(confusion_figure(evaluation["confusion"][level]), key="review_matrix")
 
-errors = evaluation["errors"]
-errors = errors[(errors[truth_col] != "") & (errors[truth_col] != errors[predicted_col])]
-pairs = errors.groupby([truth_col, predicted_col]).size().sort_values(ascending=False)
+errors = level_errors(evaluation["errors"], level)
+pairs = error_pairs(errors, level)
 if pairs.empty:
     st.success("No errors at this level.")
     st.stop()
@@ -69,7 +62,7 @@ chosen = st.selectbox(
     format_func=lambda p: f"{display_name(p[0])} → {display_name(p[1] or 'none')} ({pairs[p]})",
     key="review_pair",
 )
-selected = errors[(errors[truth_col] == chosen[0]) & (errors[predicted_col] == chosen[1])]
+selected = pair_errors(errors, level, chosen)
 
 
 def show_examples(column, title: str, label_column: str, label: str) -> None:
@@ -87,23 +80,16 @@ for _, row in selected.head(10).iterrows():
         cam.image(str(EVALUATION_DIR / "thumbnails" / cam_name), caption="Grad-CAM (predicted class)")
     if (source := full_image(row["path"])) is not None:
         cell.caption(f"full size: `{source.name}`")
-    top = json.loads(row["top"]) if row["top"] else []
-    facts.markdown(
-        f"`{row['path']}`\n\ntrue **{display_name(row[truth_col])}**, predicted "
-        f"**{display_name(row[predicted_col] or 'none')}**\n\nconfidence {float(row['label_confidence'] or 0):.0%}, "
-        f"status {row['status']}"
-    )
-    facts.markdown("\n".join(f"- {display_name(label)}: {p:.0%}" for label, p in top))
-    show_examples(true_examples, "True class", "label" if level == "11" else "group", row[truth_col])
+    facts.markdown(error_facts(row, level))
+    facts.markdown(error_top_classes(row))
+    show_examples(true_examples, "True class", predicted_col, row[truth_col])
     if row[predicted_col]:
-        show_examples(
-            predicted_examples, "Predicted", "label" if level == "11" else "group", row[predicted_col]
-        )
+        show_examples(predicted_examples, "Predicted", predicted_col, row[predicted_col])
 if len(selected) > 10:
     st.caption(f"Showing 10 of {len(selected)}; the CSV below has all.")
 
 st.subheader("Per-class report")
-st.dataframe(pd.DataFrame(evaluation["report"][level]).T.round(3), key="review_report")
+st.dataframe(class_report(evaluation, level), key="review_report")
 st.download_button(
     "Download all errors (CSV)",
     evaluation["errors"].to_csv(index=False),

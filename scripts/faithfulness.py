@@ -17,13 +17,14 @@ import torch
 
 from bcds_core.analysis import CellAnalyzer
 from bcds_core.classifier.model import consistent_answer
+from bcds_core.explain import FineClassTarget
 from bcds_core.explain.faithfulness import RANDOM_MAP, score_cell, summarise
 from bcds_core.image_io import decode_image, read_bytes
 from bcds_core.paths import DATASET_DIR, REPO_ROOT, REPORTS_DIR, pbc_root
 from bcds_core.splits import read_split_csv
 
 #: The CAMs the app shows at once (Score-CAM, on demand only, is too slow for hundreds of cells).
-FAST_CAMS = ["gradcam", "gradcam++", "eigencam"]
+FAST_CAMS = ["gradcam", "gradcam++", "hirescam", "eigencam"]
 #: One single-threaded process per core: ROAD's imputation (scipy) runs on one core anyway.
 WORKERS = 2
 _analyzer: CellAnalyzer | None = None
@@ -39,8 +40,17 @@ def _score(job: tuple[int, str, list[str], bool]):
     """Score one test image (its index seeds the random map) for the class the model answers."""
     index, path, methods, road = job
     cell = _analyzer.prepare([decode_image(read_bytes(pbc_root() / path)).rgb])[0]
-    target = consistent_answer(_analyzer.fine_probabilities([cell])[0])[1]
-    return score_cell(_analyzer, cell, target, methods, seed=index, road=road)
+    target = FineClassTarget(consistent_answer(_analyzer.fine_probabilities([cell])[0])[1])
+    return score_cell(
+        _analyzer.classifier,
+        _analyzer.classifier_input([cell]),
+        _analyzer.crop_mask(cell),
+        target,
+        methods,
+        seed=index,
+        road=road,
+        temperature=_analyzer.temperature,
+    )
 
 
 def main(n_cells: int, n_lime: int, n_road: int) -> None:

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 
-from bcds_core.explain import METHODS, explain
+from bcds_core.explain import METHODS, FineClassTarget, GroupTarget, explain, explain_cell, target_named
 from bcds_core.explain.faithfulness import RANDOM_MAP, score_cell, summarise
-from bcds_core.taxonomy import FINE_CLASSES, NORMAL_FINE_CLASSES
+from bcds_core.explain.targets import ProbabilityOf
+from bcds_core.taxonomy import FINE_CLASSES, GROUPS, NORMAL_FINE_CLASSES, group_matrix
 
 
 @pytest.fixture(scope="module")
@@ -17,23 +19,56 @@ def prepared(analyzer, sample_paths):
     return cells, targets
 
 
-@pytest.mark.parametrize("method", ["gradcam", "gradcam++", "eigencam"])
+def model_inputs(analyzer, cell):
+    """What ``explain`` takes besides the method and target: the model, its input and the crop mask."""
+    return analyzer.classifier, analyzer.classifier_input([cell]), analyzer.crop_mask(cell)
+
+
+@pytest.mark.parametrize("method", ["gradcam", "gradcam++", "hirescam", "eigencam"])
 def test_cam_maps_fit_the_crop_and_the_image_and_name_their_target(analyzer, prepared, method):
     cells, targets = prepared
-    explanation = explain(analyzer, cells[0], method, targets[0])
+    explanation = explain_cell(analyzer, cells[0], method, FineClassTarget(targets[0]))
     side = analyzer.classifier_config["input_side"]
-    assert explanation.crop_heat.shape == (side, side)
+    assert explanation.crop_heat.shape == (side, side) and explanation.crop_heat.dtype == np.float32
     assert explanation.image_heat.shape == cells[0].image_shape
     assert explanation.crop_heat.min() >= 0 and explanation.crop_heat.max() == pytest.approx(1)
     assert explanation.target == FINE_CLASSES[targets[0]] and 0 <= explanation.inside_mask_share <= 1
+    assert explanation.signed_crop is None and explanation.signed_image_heat is None
 
 
 def test_a_different_target_gives_a_different_map(analyzer, prepared):
     cells, targets = prepared
     other = (targets[0] + 5) % len(NORMAL_FINE_CLASSES)
-    first = explain(analyzer, cells[0], "gradcam", targets[0]).crop_heat
-    second = explain(analyzer, cells[0], "gradcam", other).crop_heat
+    first = explain(*model_inputs(analyzer, cells[0]), "gradcam", FineClassTarget(targets[0])).crop_heat
+    second = explain(*model_inputs(analyzer, cells[0]), "gradcam", FineClassTarget(other)).crop_heat
     assert not np.allclose(first, second)
+
+
+def test_a_one_class_group_gets_the_map_of_its_class(analyzer, prepared):
+    inputs = model_inputs(analyzer, prepared[0][0])
+    group = explain(*inputs, "gradcam", target_named("basophil"))
+    fine = explain(*inputs, "gradcam", target_named("BA"))
+    assert group.target == "basophil" and fine.target == "BA"
+    assert np.allclose(group.crop_heat, fine.crop_heat, atol=1e-6)
+
+
+def test_a_group_target_scores_the_log_of_its_classes_probability_mass():
+    logits = torch.randn(3, len(FINE_CLASSES))
+    neutrophil = GroupTarget(GROUPS.index("neutrophil"))
+    members = [FINE_CLASSES.index("BNE"), FINE_CLASSES.index("SNE")]
+    assert torch.allclose(neutrophil(logits), torch.log(logits[:, members].exp().sum(1)))
+    groups = torch.softmax(logits / 1.5, 1) @ torch.from_numpy(group_matrix())
+    assert torch.allclose(ProbabilityOf(neutrophil, 1.5)(logits), groups[:, GROUPS.index("neutrophil")])
+    with pytest.raises(ValueError, match="neither"):
+        target_named("granulocyte")
+
+
+def test_lime_gives_a_signed_map_on_the_crop_and_the_image(analyzer, prepared):
+    cells, targets = prepared
+    explanation = explain_cell(analyzer, cells[0], "lime", FineClassTarget(targets[0]))
+    assert explanation.signed_crop.min() >= -1 and explanation.signed_crop.max() <= 1
+    assert explanation.signed_image_heat.shape == cells[0].image_shape
+    assert np.abs(explanation.signed_image_heat).max() == pytest.approx(1)
 
 
 def test_concurrent_explanations_give_the_maps_of_one_thread(analyzer, prepared):
@@ -41,25 +76,28 @@ def test_concurrent_explanations_give_the_maps_of_one_thread(analyzer, prepared)
     from concurrent.futures import ThreadPoolExecutor
 
     cells, targets = prepared
-    jobs = [
-        (cells[i % len(cells)], targets[i % len(cells)], method) for i in range(8) for method in ("gradcam",)
-    ]
-    alone = [explain(analyzer, cell, method, target).crop_heat for cell, target, method in jobs]
+    jobs = [(cells[i % len(cells)], FineClassTarget(targets[i % len(cells)])) for i in range(8)]
+    alone = [explain_cell(analyzer, cell, "gradcam", target).crop_heat for cell, target in jobs]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        together = list(pool.map(lambda job: explain(analyzer, job[0], job[2], job[1]).crop_heat, jobs))
+        together = list(
+            pool.map(lambda job: explain_cell(analyzer, job[0], "gradcam", job[1]).crop_heat, jobs)
+        )
     for one, other in zip(alone, together, strict=True):
         assert np.allclose(one, other, atol=1e-5)
 
 
 def test_unknown_method_is_refused_with_the_known_ones(analyzer, prepared):
     with pytest.raises(ValueError, match="gradcam"):
-        explain(analyzer, prepared[0][0], "saliency", 0)
-    assert "lime" in METHODS
+        explain_cell(analyzer, prepared[0][0], "saliency", FineClassTarget(0))
+    assert "lime" in METHODS and "hirescam" in METHODS
 
 
 def test_grad_cam_is_more_faithful_than_a_random_map(analyzer, prepared):
     cells, targets = prepared
-    scored = [score_cell(analyzer, cells[i], targets[i], ["gradcam"], seed=i) for i in range(3)]
+    scored = [
+        score_cell(*model_inputs(analyzer, cells[i]), FineClassTarget(targets[i]), ["gradcam"], seed=i)
+        for i in range(3)
+    ]
     grad_cam, random_map = summarise(scored, "gradcam"), summarise(scored, RANDOM_MAP)
     assert grad_cam.n == grad_cam.n_road == 3
     assert grad_cam.road_combined > random_map.road_combined + 0.05

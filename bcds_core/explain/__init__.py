@@ -1,16 +1,25 @@
-"""Why this class? Heat maps from the Grad-CAM family and LIME, behind one call.
+"""Why this class (or group)? Heat maps from the Grad-CAM family and LIME, behind one call.
 
-``explain(analyzer, cell, method, target)`` returns an ``Explanation`` for any
-registered method; ``METHODS`` lists them. The libraries (pytorch-grad-cam,
-lime) do the work; this package only chooses targets and layers, and maps the
-heat from the classifier's crop back onto the original image.
+``explain(model, input_tensor, crop_mask, method, target)`` returns an
+``Explanation`` over the classifier's input crop for any registered method,
+taking the model and its input as pytorch-grad-cam does; ``METHODS`` lists
+them, ``targets`` holds what they can explain (a fine class or a group).
+``explain_cell`` is the adapter for an analysed cell: it builds the input from
+the shared ``CellAnalyzer`` under its lock and maps the heat back onto the
+original image. The libraries (pytorch-grad-cam, lime) do the work.
 """
 
 from __future__ import annotations
 
-from bcds_core.explain.base import Explanation
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from bcds_core.explain.base import CellExplanation, Explanation
 from bcds_core.explain.cam import CAM_METHODS, explain_with_cam
 from bcds_core.explain.lime_method import explain_with_lime
+from bcds_core.explain.targets import FineClassTarget, GroupTarget, Target, target_named
 
 #: method name -> display name, in the order the UI offers them.
 METHODS: dict[str, str] = {
@@ -19,27 +28,64 @@ METHODS: dict[str, str] = {
 }
 
 
-def explain(analyzer, cell, method: str, target: int, progress=None) -> Explanation:
-    """Explain ``analyzer``'s answer for a prepared cell.
+def explain(
+    model: torch.nn.Module,
+    input_tensor: torch.Tensor,
+    crop_mask: np.ndarray,
+    method: str,
+    target: Target,
+    temperature: float = 1.0,
+    progress: Callable[[float], None] | None = None,
+) -> Explanation:
+    """Explain ``model``'s answer for one classifier input.
+
+    The caller serialises the use of a shared model: the CAMs hook it while they run.
 
     Args:
-        analyzer: a loaded ``CellAnalyzer``.
-        cell: the ``PreparedCell`` to explain.
+        model: the classifier (fine-class logits in ``FINE_CLASSES`` order).
+        input_tensor: 1 x 3 x C x C classifier input, on the model's device.
+        crop_mask: CxC float32 0/1 cell mask over the input.
         method: a key of ``METHODS``.
-        target: index into ``taxonomy.FINE_CLASSES`` of the class to explain.
+        target: the class or group to explain (``targets.FineClassTarget``, ``GroupTarget``).
+        temperature: the release's calibration (LIME fits calibrated probabilities).
         progress: optional callback with the fraction done (LIME only; the CAMs take < 0.3 s).
 
     Raises:
         ValueError: for an unknown method.
-
-    The analyzer's lock is held throughout: the CAMs hook the shared classifier.
     """
     if method not in METHODS:
         raise ValueError(f"Unknown explanation method '{method}'; choose one of {sorted(METHODS)}.")
+    if method == "lime":
+        return explain_with_lime(model, input_tensor, crop_mask, target, temperature, progress=progress)
+    return explain_with_cam(model, input_tensor, crop_mask, method, target)
+
+
+def explain_cell(analyzer, cell, method: str, target: Target, progress=None) -> CellExplanation:
+    """Explain a loaded ``CellAnalyzer``'s answer for one ``PreparedCell``, on the cell's image.
+
+    The analyzer's lock is held while the model runs: one classifier serves every
+    session, and another thread's forward pass would run through the CAM's hooks.
+    """
     with analyzer.lock:
-        if method == "lime":
-            return explain_with_lime(analyzer, cell, target, progress=progress)
-        return explain_with_cam(analyzer, cell, method, target)
+        explanation = explain(
+            analyzer.classifier,
+            analyzer.classifier_input([cell]),
+            analyzer.crop_mask(cell),
+            method,
+            target,
+            analyzer.temperature,
+            progress,
+        )
+    return CellExplanation.on_image(explanation, cell)
 
 
-__all__ = ["METHODS", "Explanation", "explain"]
+__all__ = [
+    "METHODS",
+    "CellExplanation",
+    "Explanation",
+    "FineClassTarget",
+    "GroupTarget",
+    "explain",
+    "explain_cell",
+    "target_named",
+]

@@ -9,21 +9,18 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from bcds_core.taxonomy import FINE_CLASSES
-
 if TYPE_CHECKING:
     from bcds_core.analysis import PreparedCell
 
 
 @dataclass
 class Explanation:
-    """A heat map of what drove the classifier towards ``target``.
+    """A heat map over the classifier's input crop of what drove the model towards ``target``.
 
     Attributes:
         method: registry name of the method.
-        target: fine class explained.
+        target: name of the fine class or group explained.
         crop_heat: CxC float32 in [0, 1] over the classifier's input crop.
-        image_heat: HxW float32 in [0, 1] over the original image (0 outside the crop).
         signed_crop: CxC float32 in [-1, 1] (LIME: for and against), else None.
         inside_mask_share: fraction of the heat that lies inside the cell mask.
         seconds: time the method took.
@@ -32,37 +29,56 @@ class Explanation:
     method: str
     target: str
     crop_heat: np.ndarray
-    image_heat: np.ndarray
     signed_crop: np.ndarray | None
     inside_mask_share: float
     seconds: float
 
 
+@dataclass
+class CellExplanation(Explanation):
+    """An ``Explanation`` placed back on the original image, as the pages show it.
+
+    Attributes:
+        image_heat: HxW float32 in [0, 1] over the original image (0 outside the crop).
+        signed_image_heat: HxW float32 in [-1, 1] where the method has a signed map, else None.
+    """
+
+    image_heat: np.ndarray
+    signed_image_heat: np.ndarray | None
+
+    @classmethod
+    def on_image(cls, explanation: Explanation, cell: PreparedCell) -> CellExplanation:
+        """Both maps of ``explanation`` mapped from the crop of ``cell`` onto its image."""
+        signed = explanation.signed_crop
+        return cls(
+            **vars(explanation),
+            image_heat=crop_to_image(explanation.crop_heat, cell),
+            signed_image_heat=None if signed is None else crop_to_image(signed, cell),
+        )
+
+
 def finished_explanation(
     method: str,
-    target: int,
+    target: str,
     crop_heat: np.ndarray,
-    cell,
     crop_mask: np.ndarray,
     started: float,
     signed_crop: np.ndarray | None = None,
 ) -> Explanation:
-    """The record of a method's crop heat: mapped onto the image, scored against the mask, timed.
+    """The record of a method's crop heat: scored against the mask, timed.
 
     Args:
         method: registry name.
-        target: index into ``FINE_CLASSES`` of the class explained.
+        target: name of the fine class or group explained.
         crop_heat: CxC map in [0, 1] over the classifier's input crop.
-        cell: the ``PreparedCell`` explained (its centre and image shape place the crop).
         crop_mask: CxC cell mask over the crop.
         started: ``time.perf_counter()`` when the method began.
         signed_crop: the signed map, for methods that have one.
     """
     return Explanation(
         method=method,
-        target=FINE_CLASSES[target],
+        target=target,
         crop_heat=crop_heat,
-        image_heat=crop_to_image(crop_heat, cell),
         signed_crop=signed_crop,
         inside_mask_share=inside_share(crop_heat, crop_mask),
         seconds=time.perf_counter() - started,

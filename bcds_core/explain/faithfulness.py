@@ -30,10 +30,10 @@ from pytorch_grad_cam.metrics.perturbation_confidence import (
     RemoveMostRelevantFirst,
 )
 from pytorch_grad_cam.metrics.road import ROADCombined
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
 
 from bcds_core.explain import explain
 from bcds_core.explain.base import inside_share
+from bcds_core.explain.targets import ProbabilityOf, Target
 
 #: Fractions of pixels removed (percentiles of the map) for ROAD.
 ROAD_PERCENTILES = [20, 40, 60, 80]
@@ -93,34 +93,41 @@ def blank_curves(inputs, maps: np.ndarray, targets, model) -> tuple[np.ndarray, 
 
 
 def score_cell(
-    analyzer, cell, target: int, methods: list[str], seed: int = 0, road: bool = True
+    model: torch.nn.Module,
+    input_tensor: torch.Tensor,
+    crop_mask: np.ndarray,
+    target: Target,
+    methods: list[str],
+    seed: int = 0,
+    road: bool = True,
+    temperature: float = 1.0,
 ) -> CellFaithfulness:
-    """Score each method's map for ``target`` on one cell, and a random map beside them.
+    """Score each method's map for ``target`` on one classifier input, and a random map beside them.
 
     Args:
-        analyzer: a loaded ``CellAnalyzer``.
-        cell: the ``PreparedCell``.
-        target: index of the fine class explained.
+        model: the classifier (the caller serialises the use of a shared one).
+        input_tensor: 1 x 3 x C x C classifier input, on the model's device.
+        crop_mask: CxC cell mask over the input.
+        target: the class or group explained; the metrics follow its uncalibrated probability.
         methods: explanation methods to score.
         seed: seed of the random map.
         road: also compute ROAD (about 4 s per map on one core).
+        temperature: the release's calibration, for LIME's fit.
     """
-    explanations = {method: explain(analyzer, cell, method, target) for method in methods}
-    inputs = analyzer.classifier_input([cell])
-    side = inputs.shape[-1]
+    explanations = {
+        method: explain(model, input_tensor, crop_mask, method, target, temperature) for method in methods
+    }
+    side = input_tensor.shape[-1]
     names = [*methods, RANDOM_MAP]
     maps = np.stack(
         [e.crop_heat for e in explanations.values()]
         + [np.random.default_rng(seed).random((side, side)).astype(np.float32)]
     )
-    batch = inputs.repeat(len(names), 1, 1, 1)
-    targets = [ClassifierOutputSoftmaxTarget(target)] * len(names)
-    crop_mask = analyzer.crop_mask(cell)
+    batch = input_tensor.repeat(len(names), 1, 1, 1)
+    targets = [ProbabilityOf(target)] * len(names)
     with torch.no_grad():
-        morf, lerf = blank_curves(batch, maps, targets, analyzer.classifier)
-        road_scores = (
-            ROADCombined(ROAD_PERCENTILES)(batch, maps, targets, analyzer.classifier) if road else []
-        )
+        morf, lerf = blank_curves(batch, maps, targets, model)
+        road_scores = ROADCombined(ROAD_PERCENTILES)(batch, maps, targets, model) if road else []
     return CellFaithfulness(
         road_combined={name: float(score) for name, score in zip(names, road_scores, strict=False)},
         deletion={name: curve.tolist() for name, curve in zip(names, morf, strict=True)},

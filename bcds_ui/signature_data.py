@@ -1,0 +1,60 @@
+"""The colour signatures page's data: cached statistics, one image's signature, the outliers.
+
+Streamlit's caches live here (statistics per folder, the cell locator once,
+one analysis per image's bytes), so the page only draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from bcds_core.explore.cell_centre import CellLocator
+from bcds_core.explore.compute import analyse_image
+from bcds_core.explore.radial_signatures import signature_features
+from bcds_core.explore.stats_files import StatsBundle, read_stats
+from bcds_core.explore.tables import distance_rows
+from bcds_core.image_io import decode_image
+from bcds_core.paths import pbc_root
+
+
+@st.cache_data(show_spinner=False)
+def load_stats(stats_dir: str) -> StatsBundle:
+    """The statistics folder written by ``write_stats`` (raises ``StatsMissingError`` when absent)."""
+    return read_stats(stats_dir)
+
+
+@st.cache_resource(show_spinner="Loading the cell masker...")
+def cell_locator() -> CellLocator:
+    return CellLocator()
+
+
+@st.cache_data(show_spinner="Finding the cell...", max_entries=32)
+def analyse_bytes(data: bytes) -> tuple[np.ndarray, tuple[float, float], bool, np.ndarray]:
+    """(RGB image, cell centre (x, y), whether a mask was found, radial signature) of an image file.
+
+    Raises:
+        ImageDecodeError: for bytes that are no readable image.
+    """
+    rgb = decode_image(data).rgb
+    analysis = analyse_image(rgb, cell_locator())
+    return rgb, analysis.location.centre, analysis.location.found, analysis.signature
+
+
+def nearest_signatures(bundle: StatsBundle, signature: np.ndarray) -> list[dict]:
+    """Rows (class, distance) of the image's distance to each class signature, nearest first."""
+    distances = bundle.classifier.distances(signature_features(signature))[0]
+    return distance_rows(bundle.classifier.classes, distances)
+
+
+def outlier_table(bundle: StatsBundle) -> pd.DataFrame:
+    """The outliers as a table, without the thumbnails' file names."""
+    return pd.DataFrame(bundle.outliers).drop(columns="thumbnail")
+
+
+def outlier_picture(bundle: StatsBundle, row: dict) -> tuple[str | bytes | None, str]:
+    """(the full image when the dataset is here else the shipped thumbnail, caption) of one outlier."""
+    path = pbc_root() / row["path"]
+    image = str(path) if pbc_root().is_dir() and path.exists() else bundle.thumbnails.get(row["thumbnail"])
+    return image, f"{row['path']}: {row['distance']:.1f} (median {row['class_median']:.1f})"
