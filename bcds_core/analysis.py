@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds
 from bcds_core.classifier.answer_checks import AnswerChecks
 from bcds_core.classifier.conformal import candidate_set
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import (
     GROUP_MATRIX,
-    consistent_answer,
     fine_and_group_probabilities,
+    likeliest_in_group,
     load_classifier,
 )
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
@@ -63,8 +64,6 @@ BATCH_SIZE = 16
 #: Slide area above which an image is a smear field: 1.5 times a CellaVision cell image (360 x 363
 #: pixels at the reference pixel size).
 FIELD_MIN_AREA_UM2 = 1.5 * 360 * 363 * REFERENCE_PIXEL_UM**2
-#: An abnormal group with at least this calibrated probability is flagged even when not the answer.
-FLAG_PROBABILITY = 0.2
 #: The fields of ``predict``'s JSON, in order: the command line's contract.
 CONTRACT_FIELDS = (
     "file",
@@ -206,6 +205,9 @@ class CellAnalyzer:
         self.review_threshold = float(self.classifier_config["review_threshold"])
         self.tta_views = int(self.classifier_config.get("tta_views", 1))
         self.answer_checks = AnswerChecks.load(weights_dir / "classifier", self.classifier_config)
+        self.abnormal_thresholds = (
+            self.answer_checks.abnormal if self.answer_checks else AbnormalThresholds.default()
+        )
         self.domain_check = DomainCheck.load(weights_dir / DOMAIN_CHECK_FILE)
 
     def prepare(self, images: list[np.ndarray]) -> list[PreparedCell]:
@@ -360,7 +362,7 @@ class CellAnalyzer:
             result.cell = cell
             result.features = cell.features
             result.single_cell = cell.features.single_cell
-            fill_answer(result, fine)
+            fill_answer(result, fine, self.abnormal_thresholds)
             result.candidates = self.candidates(fine)
             evidence = Evidence(
                 familiar=bool(known),
@@ -393,20 +395,19 @@ def upload_pixel_size(
     return estimate_pixel_size(image.rgb, pixel_size_um / image.scale if pixel_size_um else None)
 
 
-def fill_answer(result: CellResult, fine: np.ndarray) -> None:
-    """Set the group, its fine class and the top-3 from calibrated fine probabilities."""
-    group_index, best = consistent_answer(fine)
+def fill_answer(result: CellResult, fine: np.ndarray, abnormal: AbnormalThresholds | None = None) -> None:
+    """Set the group, its fine class, the top-3 and the abnormal flags from calibrated fine
+    probabilities; an abnormal group wins or flags only at its release's threshold."""
+    groups = fine @ GROUP_MATRIX
+    group_index, result.flags = (abnormal or AbnormalThresholds.default()).answer(groups)
+    best = likeliest_in_group(fine, group_index)
     result.fine_probabilities = fine
     result.group = GROUPS[group_index]
-    result.group_confidence = round(float((fine @ GROUP_MATRIX)[group_index]), 4)
+    result.group_confidence = round(float(groups[group_index]), 4)
     result.label = FINE_CLASSES[best]
     result.label_confidence = round(float(fine[best]), 4)
     order = np.argsort(fine)[::-1][:3]
     result.top = [[FINE_CLASSES[i], round(float(fine[i]), 4)] for i in order]
-    groups = fine @ GROUP_MATRIX
-    result.flags = tuple(
-        g for g in ABNORMAL_GROUPS if g != result.group and groups[GROUPS.index(g)] >= FLAG_PROBABILITY
-    )
 
 
 def clear_answer(result: CellResult) -> None:

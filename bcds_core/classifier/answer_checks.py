@@ -1,5 +1,6 @@
 """The checks an answer must pass to be ``ok``, fitted on a release's own data and shipped with it.
 
+``AbnormalThresholds`` (when does an abnormal group win or raise a flag?),
 ``Familiarity`` (is the image like the training images, in the network's
 feature space?) and the conformal quantile (which groups stay plausible?) are
 fitted after training, on the training and validation caches of the sources
@@ -10,19 +11,20 @@ refused at load like edited weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
 
+from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds
 from bcds_core.classifier.conformal import COVERAGE, conformal_quantile, mass_to_true
 from bcds_core.classifier.familiarity import Familiarity
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import fine_and_group_probabilities
 from bcds_core.segmentation.mask_features import mask_centre
-from bcds_core.taxonomy import GROUPS
+from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUPS
 from bcds_core.weights_io import CONFIG_FILE, WeightsError, read_sealed_json, sha256_of, write_sealed_json
 
 ANSWER_CHECKS_FILE = "answer_checks.safetensors"
@@ -32,11 +34,12 @@ FIT_IMAGES_PER_LABEL = 500
 
 @dataclass
 class AnswerChecks:
-    """A release's familiarity check and conformal quantile."""
+    """A release's familiarity check, conformal quantile and abnormal-group thresholds."""
 
     familiarity: Familiarity
     conformal_quantile: float
     coverage: float = COVERAGE
+    abnormal: AbnormalThresholds = field(default_factory=AbnormalThresholds.default)
 
     def save(self, directory: Path) -> None:
         """Write the arrays and add the thresholds and the file's sha256 to the sealed config."""
@@ -49,6 +52,7 @@ class AnswerChecks:
             "familiarity_threshold": self.familiarity.threshold,
             "conformal_quantile": self.conformal_quantile,
             "coverage": self.coverage,
+            "abnormal_thresholds": self.abnormal.thresholds,
         }
         write_sealed_json(directory / CONFIG_FILE, config)
 
@@ -65,7 +69,13 @@ class AnswerChecks:
         familiarity = Familiarity(
             arrays["centres"], arrays["precision"], float(entry["familiarity_threshold"])
         )
-        return cls(familiarity, float(entry["conformal_quantile"]), float(entry["coverage"]))
+        abnormal = entry.get("abnormal_thresholds")
+        return cls(
+            familiarity,
+            float(entry["conformal_quantile"]),
+            float(entry["coverage"]),
+            AbnormalThresholds(abnormal) if abnormal else AbnormalThresholds.default(),
+        )
 
 
 @torch.inference_mode()
@@ -83,7 +93,11 @@ def cached_features(model, cache, indices: np.ndarray, config: dict, batch_size:
 
 
 def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[AnswerChecks, dict]:
-    """Fit both checks on a cache's train and validation rows; also return what was measured."""
+    """Fit the checks on a cache's train and validation rows; also return what was measured there.
+
+    The abnormal thresholds are fitted on the validation rows of the sources that hold
+    abnormal cells, so that "normal" means the same patients' normal cells.
+    """
     rows = cache.rows
     split = np.array([r.split for r in rows])
     label = np.array([r.label or r.group for r in rows])
@@ -105,7 +119,15 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
     _, groups = fine_and_group_probabilities(val_logits, config["temperature"])
     truth = np.array([GROUPS.index(rows[i].group) for i in val])
     quantile = conformal_quantile(mass_to_true(groups.numpy(), truth))
-    return AnswerChecks(familiarity, quantile), {
+    val_groups = np.array([rows[i].group for i in val])
+    with_abnormal = np.isin(val_groups, ABNORMAL_GROUPS)
+    sources = cache.source[val] if cache.source is not None else np.zeros(len(val))
+    same_sources = np.isin(sources, sources[with_abnormal])
+    abnormal = AbnormalThresholds.fit(groups.numpy()[same_sources], val_groups[same_sources])
+    return AnswerChecks(familiarity, quantile, abnormal=abnormal), {
         "fit_images": int(len(train)),
         "validation_images": int(len(val)),
+        "abnormal_operating_point": abnormal.operating_point(
+            groups.numpy()[same_sources], val_groups[same_sources]
+        ),
     }

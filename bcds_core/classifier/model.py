@@ -129,8 +129,12 @@ def consistent_answer(fine: np.ndarray) -> tuple[int, int]:
     consistent even when, say, SNE 0.40 + BNE 0.35 outweigh MY 0.45.
     """
     group_index = int(np.argmax(fine @ GROUP_MATRIX))
-    in_group = np.where(GROUP_MATRIX[:, group_index] > 0, fine, -1.0)
-    return group_index, int(np.argmax(in_group))
+    return group_index, likeliest_in_group(fine, group_index)
+
+
+def likeliest_in_group(fine: np.ndarray, group_index: int) -> int:
+    """Index of the likeliest fine class of one group."""
+    return int(np.argmax(np.where(GROUP_MATRIX[:, group_index] > 0, fine, -1.0)))
 
 
 def allowed_set_nll(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,90 @@
+"""When does an abnormal group win, or raise a flag? Operating points chosen on validation patients.
+
+The softmax's argmax treats every class alike, but the errors do not cost the
+same: a blast answered "monocyte" is the worst error bcds can make, while a
+normal lymphocyte of a leukaemia patient answered "variant lymphocyte" is a
+false alarm that buries the real ones. Each abnormal group therefore gets its
+own probability threshold, fitted on the validation patients of the sources
+that have abnormal cells (never the test patients):
+
+- blast: the highest threshold that still catches ``BLAST_SENSITIVITY`` of the
+  validation blasts (answered or flagged);
+- the other abnormal groups: the lowest threshold at which at most
+  ``FALSE_FLAG_BUDGET`` of the same patients' normal cells reach it.
+
+An abnormal group is answered only when it is the likeliest group *and* at or
+above its threshold (otherwise the likeliest normal group is), and it is
+flagged on any answer when at or above its threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUPS
+
+#: Share of validation blasts the blast threshold keeps (answered or flagged).
+BLAST_SENSITIVITY = 0.92
+#: Share of validation normal cells each other abnormal group may flag.
+FALSE_FLAG_BUDGET = 0.01
+#: Threshold of a release fitted before thresholds existed, or of a group without validation cells.
+DEFAULT_THRESHOLD = 0.2
+ABNORMAL_INDICES = np.array([GROUPS.index(g) for g in ABNORMAL_GROUPS])
+
+
+@dataclass(frozen=True)
+class AbnormalThresholds:
+    """Probability thresholds of the abnormal groups, keyed by group name."""
+
+    thresholds: dict[str, float]
+
+    @classmethod
+    def default(cls) -> AbnormalThresholds:
+        return cls({g: DEFAULT_THRESHOLD for g in ABNORMAL_GROUPS})
+
+    @classmethod
+    def fit(cls, group_probabilities: np.ndarray, truth: np.ndarray) -> AbnormalThresholds:
+        """Fit on N x groups calibrated validation probabilities and N true group names."""
+        normal = ~np.isin(truth, ABNORMAL_GROUPS)
+        thresholds = {}
+        for group, column in zip(ABNORMAL_GROUPS, ABNORMAL_INDICES, strict=True):
+            scores = group_probabilities[:, column]
+            positives = scores[truth == group]
+            if group == "blast" and len(positives):
+                thresholds[group] = float(np.quantile(positives, 1 - BLAST_SENSITIVITY))
+            elif normal.any():
+                thresholds[group] = float(np.quantile(scores[normal], 1 - FALSE_FLAG_BUDGET))
+            else:
+                thresholds[group] = DEFAULT_THRESHOLD
+        return cls(thresholds)
+
+    def reached(self, group_probabilities: np.ndarray) -> np.ndarray:
+        """N x abnormal groups bool: each group's probability at or above its threshold."""
+        limits = np.array([self.thresholds[g] for g in ABNORMAL_GROUPS])
+        return np.atleast_2d(group_probabilities)[:, ABNORMAL_INDICES] >= limits
+
+    def answer(self, group_probabilities: np.ndarray) -> tuple[int, tuple[str, ...]]:
+        """(answered group index, flagged abnormal groups other than the answer) of one cell."""
+        reached = self.reached(group_probabilities)[0]
+        eligible = group_probabilities.astype(float).copy()
+        eligible[ABNORMAL_INDICES[~reached]] = -1.0
+        group_index = int(np.argmax(eligible))
+        flags = tuple(
+            g for g, hit in zip(ABNORMAL_GROUPS, reached, strict=True) if hit and GROUPS[group_index] != g
+        )
+        return group_index, flags
+
+    def operating_point(self, group_probabilities: np.ndarray, truth: np.ndarray) -> dict:
+        """Blasts caught and normal cells flagged (any abnormal group) at these thresholds."""
+        flagged = self.reached(group_probabilities).any(axis=1)
+        blasts = truth == "blast"
+        normal = ~np.isin(truth, ABNORMAL_GROUPS)
+        blast_hit = self.reached(group_probabilities)[:, 0]
+        return {
+            "blasts": int(blasts.sum()),
+            "blasts_caught": float(blast_hit[blasts].mean()) if blasts.any() else None,
+            "normal_cells": int(normal.sum()),
+            "normal_flagged": float(flagged[normal].mean()) if normal.any() else None,
+        }

@@ -1,0 +1,60 @@
+"""Abnormal groups win or flag only at thresholds fitted on validation patients."""
+
+import numpy as np
+
+from bcds_core.analysis import CellResult, fill_answer
+from bcds_core.classifier.abnormal_thresholds import BLAST_SENSITIVITY, FALSE_FLAG_BUDGET, AbnormalThresholds
+from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
+
+
+def _groups(**probabilities: float) -> np.ndarray:
+    """Group probabilities with the rest of the mass on lymphocyte."""
+    row = np.zeros(len(GROUPS))
+    for name, p in probabilities.items():
+        row[GROUPS.index(name)] = p
+    row[GROUPS.index("lymphocyte")] += 1 - row.sum()
+    return row
+
+
+def _validation(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Blasts with blast probability spread over 0.2-1, normal lymphocytes with some variant-lymphocyte mass."""
+    blasts = [_groups(blast=p) for p in rng.uniform(0.2, 1.0, 200)]
+    normal = [_groups(variant_lymphocyte=p) for p in rng.uniform(0.0, 0.6, 800)]
+    truth = np.array(["blast"] * 200 + ["lymphocyte"] * 800)
+    return np.stack(blasts + normal), truth
+
+
+def test_fitted_thresholds_meet_their_targets_on_the_fitting_data():
+    probabilities, truth = _validation(np.random.default_rng(0))
+    thresholds = AbnormalThresholds.fit(probabilities, truth)
+    point = thresholds.operating_point(probabilities, truth)
+    assert point["blasts_caught"] >= BLAST_SENSITIVITY - 0.01
+    normal_vly = probabilities[truth == "lymphocyte", GROUPS.index("variant_lymphocyte")]
+    assert np.mean(normal_vly >= thresholds.thresholds["variant_lymphocyte"]) <= FALSE_FLAG_BUDGET + 0.005
+    # the variant-lymphocyte threshold sits near the top of the normal cells' scores, not at 0.2
+    assert thresholds.thresholds["variant_lymphocyte"] > 0.5
+
+
+def test_an_abnormal_group_below_its_threshold_gives_way_to_the_likeliest_normal_group():
+    thresholds = AbnormalThresholds({g: 0.7 for g in ABNORMAL_GROUPS})
+    group, flags = thresholds.answer(_groups(variant_lymphocyte=0.6))
+    assert GROUPS[group] == "lymphocyte" and flags == ()
+    group, flags = thresholds.answer(_groups(variant_lymphocyte=0.75))
+    assert GROUPS[group] == "variant_lymphocyte" and flags == ()
+
+
+def test_a_blast_at_its_threshold_is_flagged_on_a_normal_answer():
+    thresholds = AbnormalThresholds({**{g: 0.9 for g in ABNORMAL_GROUPS}, "blast": 0.3})
+    group, flags = thresholds.answer(_groups(blast=0.35, monocyte=0.45))
+    assert GROUPS[group] == "monocyte" and flags == ("blast",)
+
+
+def test_fill_answer_uses_the_thresholds_for_group_label_and_flags():
+    fine = np.zeros(len(FINE_CLASSES))
+    fine[FINE_CLASSES.index("VLY")] = 0.55
+    fine[FINE_CLASSES.index("LY")] = 0.45
+    result = CellResult(file="cell.jpg", ok=True)
+    fill_answer(result, fine, AbnormalThresholds({g: 0.8 for g in ABNORMAL_GROUPS}))
+    assert (result.group, result.label, result.flags) == ("lymphocyte", "LY", ())
+    fill_answer(result, fine)
+    assert (result.group, result.label) == ("variant_lymphocyte", "VLY")
