@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from bcds_core.image_cache import StackedArrays
-from bcds_core.training.augment import random_blur, stain_jitter
+from bcds_core.training.augment import camera_degradation, random_blur, stain_jitter
 
 
 def test_stacked_arrays_read_rows_across_parts_in_any_order():
@@ -37,3 +37,13 @@ def test_random_blur_softens_only_the_chosen_samples():
     blurred = random_blur(images, probability=1.0)
     assert (blurred[:, :, 7, 7] < 1.0).all()
     assert torch.equal(random_blur(images, probability=0.0), images)
+
+
+def test_camera_degradation_loses_detail_and_contrast_only_in_the_chosen_samples():
+    torch.manual_seed(0)
+    images = torch.rand(4, 3, 64, 64)
+    degraded = camera_degradation(images, probability=1.0, max_factor=4.0, min_contrast=0.5)
+    assert degraded.shape == images.shape and 0.0 <= float(degraded.min()) <= float(degraded.max()) <= 1.0
+    # pixel noise is detail: losing resolution and contrast shrinks its spread in every sample
+    assert bool((degraded.std(dim=(1, 2, 3)) < images.std(dim=(1, 2, 3))).all())
+    assert torch.equal(camera_degradation(images, probability=0.0), images)

@@ -13,7 +13,14 @@ import torch
 import torch.nn.functional as F
 
 from bcds_core.preprocessing import WORKING_SCALE, scaled_pixels
-from bcds_core.training.augment import colour_jitter, crop_grid, random_blur, random_geometry, stain_jitter
+from bcds_core.training.augment import (
+    camera_degradation,
+    colour_jitter,
+    crop_grid,
+    random_blur,
+    random_geometry,
+    stain_jitter,
+)
 
 #: Mask dilation kernels (working pixels) drawn in training; inference uses the config's.
 TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9)
@@ -32,6 +39,7 @@ def classifier_batch(
     config: dict,
     augment: bool = False,
     stain: bool = False,
+    camera: bool = False,
 ) -> torch.Tensor:
     """Build a normalised, masked, cropped NCHW batch.
 
@@ -44,6 +52,7 @@ def classifier_batch(
         augment: random colour, rotation, flip, zoom, shift and mask dilation.
         stain: with ``augment``, also random stain densities and focus, and a wider zoom
             (training for other labs' stains, microscopes and pixel sizes).
+        camera: with ``augment``, also a coarser, washed-out camera for half the samples.
 
     Returns:
         Bx3xCxC float32 (channels_last), C = ``config["input_side"]``.
@@ -71,6 +80,8 @@ def classifier_batch(
     m = F.grid_sample(m, grid, align_corners=False, padding_mode="zeros")
     if stain:
         x = random_blur(stain_jitter(x))
+    if camera:
+        x = camera_degradation(x)
     x = (colour_jitter(x) - mean) / std * m
     return x.contiguous(memory_format=torch.channels_last)
 

@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also draw random stain densities, focus and a wider zoom (other labs, microscopes, pixel sizes)",
     )
+    parser.add_argument(
+        "--camera-augment",
+        action="store_true",
+        help="also a coarser, washed-out camera for half the samples (ordinary microscopes)",
+    )
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -12,6 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--per-label", type=int, default=100, help="derived masks per class")
+    parser.add_argument(
+        "--stain-augment", action="store_true", help="random stain densities and focus (other labs' slides)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "unet"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "unet"), help="release folder")

@@ -11,6 +11,9 @@ rescales and shifts the haematoxylin, eosin and residual stain densities of
 each sample independently (Tellez et al. 2019, "HED" augmentation; the stain
 vectors are scikit-image's), and ``random_blur`` imitates a softer focus, so a
 model learns the cell's shape and texture rather than one lab's colours.
+``camera_degradation`` imitates an ordinary microscope camera: fewer pixels
+per cell (resolution lost, then the image enlarged back) and a washed-out,
+lower-contrast picture, as in the BCCD images.
 """
 
 from __future__ import annotations
@@ -85,6 +88,30 @@ def random_blur(images: torch.Tensor, probability: float = 0.4, max_sigma: float
     blurred = images.clone()
     blurred[chosen] = gaussian_blur(images[chosen], [kernel, kernel], [sigma, sigma])
     return blurred
+
+
+def camera_degradation(
+    images: torch.Tensor, probability: float = 0.5, max_factor: float = 3.0, min_contrast: float = 0.6
+) -> torch.Tensor:
+    """A coarser, washed-out camera for a random share of the samples.
+
+    Each chosen sample loses resolution by a factor in [1, ``max_factor``] per side
+    (area-downsampled, then enlarged back bilinearly) and its contrast around the
+    sample's mean is scaled by a factor in [``min_contrast``, 1].
+    """
+    chosen = torch.nonzero(torch.rand(images.shape[0]) < probability).flatten()
+    if len(chosen) == 0:
+        return images
+    out = images.clone()
+    side = images.shape[-1]
+    for i in chosen.tolist():
+        small = max(8, round(side / float(1 + torch.rand(1) * (max_factor - 1))))
+        sample = F.interpolate(images[i : i + 1], size=(small, small), mode="area")
+        sample = F.interpolate(sample, size=(side, side), mode="bilinear", align_corners=False)
+        mean = sample.mean(dim=(1, 2, 3), keepdim=True)
+        contrast = min_contrast + float(torch.rand(1)) * (1 - min_contrast)
+        out[i] = (mean + (sample - mean) * contrast)[0]
+    return out.clamp(0.0, 1.0)
 
 
 def crop_grid(

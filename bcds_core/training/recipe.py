@@ -36,10 +36,11 @@ def read_recipe(path: Path) -> dict:
     return recipe
 
 
-def starting_release(start: dict | None, into: Path) -> Path | None:
-    """The recipe's starting release, extracted from its git commit into ``into`` and hash-checked."""
+def starting_release(start: dict | None, runs: Path) -> Path | None:
+    """The recipe's starting release, extracted from its git commit under ``runs`` and hash-checked."""
     if start is None:
         return None
+    into = runs / f"recipe_start_{start['git_commit'][:12]}"
     if not (into / "config.json").exists():
         archive = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", start["git_commit"], start["release"]],
@@ -82,7 +83,7 @@ def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUN
         The release folder, for the steps the recipe lists ``after`` training.
     """
     recipe = read_recipe(path)
-    previous = starting_release(recipe.get("start"), runs / "recipe_start")
+    previous = starting_release(recipe.get("start"), runs)
     for number, phase in enumerate(recipe["phases"], start=1):
         last = number == len(recipe["phases"])
         out = Path(defaults.out) if last else runs / phase["run"] / "release"

@@ -184,6 +184,8 @@ def train(args: argparse.Namespace) -> None:
         settings["sources"] = args.sources
     if args.stain_augment:
         settings["stain_augment"] = True
+    if args.camera_augment:
+        settings["camera_augment"] = True
     run.record_phase(
         {**settings, "average_weights": True} if args.average_weights else settings, args.init_from
     )
@@ -239,7 +241,13 @@ def train(args: argparse.Namespace) -> None:
             chosen = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
             centres = np.stack([train_centres[i] for i in chosen])
             x = classifier_batch(
-                cache.images[chosen], cache.masks[chosen], centres, config, True, args.stain_augment
+                cache.images[chosen],
+                cache.masks[chosen],
+                centres,
+                config,
+                augment=True,
+                stain=args.stain_augment,
+                camera=args.camera_augment,
             )
             sample_weights = torch.stack([weight_of[i] for i in chosen])
             loss = batch_loss(model, x, allowed[chosen], sample_weights, args.bf16, args.group_weight)

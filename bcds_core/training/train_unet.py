@@ -4,7 +4,10 @@ Targets: GrabCut masks of the central cell (``derived_masks``) for a
 class-balanced sample of the training split, screened by ``mask_is_plausible``,
 plus the 35 expert masks not held out, oversampled. Augmentation as in classic
 few-label U-Net work: any rotation, flips, zoom, elastic deformation, colour
-jitter. Resumable: rerun the same command after a stop.
+jitter; with ``stain_augment``, also random stain densities and focus
+(``augment.stain_jitter``, ``augment.random_blur``), so that the pale cytoplasm
+of other labs' stains and a softer microscope still count as cell.
+Resumable: rerun the same command after a stop.
 """
 
 from __future__ import annotations
@@ -28,13 +31,24 @@ from bcds_core.segmentation.derived_masks import mask_is_plausible
 from bcds_core.segmentation.expert_masks import held_out_names, read_mask_folder
 from bcds_core.segmentation.unet import DEFAULT_UNET_CONFIG, build_unet
 from bcds_core.splits import read_split_csv
-from bcds_core.training.augment import colour_jitter, crop_grid, elastic_offsets, random_geometry
+from bcds_core.training.augment import (
+    colour_jitter,
+    crop_grid,
+    elastic_offsets,
+    random_blur,
+    random_geometry,
+    stain_jitter,
+)
 from bcds_core.training.run_state import RunState
 from bcds_core.weights_io import save_released
 
 #: Side of the working-scale canvases the U-Net trains on (the cache's at the working scale).
 CANVAS_SIDE = canvas_side(WORKING_SCALE)
 EXPERT_REPEATS = 10
+#: Stain augmentation of the U-Net: each stain's density 1 +- this, ...
+STAIN_SCALE_SIGMA = 0.35
+#: ... and blur up to this sigma, canvas pixels at the working scale (about 2x in the original).
+MAX_BLUR_SIGMA = 1.5
 
 
 def _balanced_indices(cache, split: str, per_label: int, seed: int) -> np.ndarray:
@@ -61,14 +75,19 @@ def _expert_arrays(names_filter) -> tuple[np.ndarray, np.ndarray]:
     return images, masks
 
 
-def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool):
-    """Normalised NCHW images and N1HW targets at the U-Net's input side."""
+def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool, stain: bool = False):
+    """Normalised NCHW images and N1HW targets at the U-Net's input side.
+
+    ``stain`` (with ``augment``): random stain densities and focus before the colour jitter.
+    """
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
     y = torch.from_numpy(np.ascontiguousarray(masks)).float().unsqueeze(1)
     batch = x.shape[0]
     centres = torch.full((batch, 2), CANVAS_SIDE / 2 - 0.5)
     geometry = {}
     if augment:
+        if stain:
+            x = random_blur(stain_jitter(x, scale_sigma=STAIN_SCALE_SIGMA), max_sigma=MAX_BLUR_SIGMA)
         x = colour_jitter(x)
         centres = centres + (torch.rand(batch, 2) * 2 - 1) * 12
         geometry = random_geometry(batch, (0.75, 1.3))
@@ -152,7 +171,7 @@ def train(args: argparse.Namespace) -> None:
         started, losses = time.time(), []
         for step in range(steps_per_epoch):
             chosen = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
-            x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True)
+            x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True, stain=args.stain_augment)
             logits = model(x)
             loss = dice(logits, y) + bce(logits, y)
             optimiser.zero_grad(set_to_none=True)
@@ -200,6 +219,7 @@ def train(args: argparse.Namespace) -> None:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "lr": args.lr,
+        "stain_augment": args.stain_augment,
         "derived_masks": len(train_idx),
         "expert_trained_on": sorted(n for n in expert_all if n not in held_out),
         "expert_held_out": sorted(held_out),
