@@ -25,6 +25,7 @@ from bcds_core.analysis import CellAnalyzer
 from bcds_core.explain import FineClassTarget, explain_cell
 from bcds_core.image_io import decode_image
 from bcds_core.preprocessing import to_working_scale
+from bcds_core.result_cache import APP_RESULT_BYTES, ResultCache
 
 
 def median_seconds(work: Callable[[], object], repeats: int) -> float:
@@ -107,6 +108,32 @@ def size_figures(analyzer: CellAnalyzer, rgb: np.ndarray, repeats: int) -> dict:
     return figures
 
 
+def resident_mb() -> float:
+    """Resident memory of this process now, MB (Linux; 0 where /proc is absent)."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return 0.0
+    line = next(x for x in status.read_text().splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def cache_figures(analyzer: CellAnalyzer, rgb: np.ndarray, uploads: int = 100) -> dict:
+    """Resident memory after ``uploads`` distinct 3000-px photos pass through the app's result cache."""
+    cache = ResultCache(APP_RESULT_BYTES)
+    photo = photo_of(rgb, 3000)
+    before = resident_mb()
+    for i in range(uploads):
+        distinct = photo + i.to_bytes(4, "little")  # trailing bytes: same picture, another upload
+        cache.get_or_compute(i, lambda data=distinct: analyzer.analyze_bytes([("x", data)])[0])
+    return {
+        "cache_uploads": uploads,
+        "cache_kept": len(cache),
+        "cache_mb": cache.nbytes / 2**20,
+        "rss_before_uploads_mb": before,
+        "rss_after_uploads_mb": resident_mb(),
+    }
+
+
 def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int = 10) -> dict:
     """Figures for one sample image per stage, a batch of 100, and peak memory."""
     data = sample_paths[0].read_bytes()
@@ -137,6 +164,7 @@ def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int
     figures["plain_torchvision_single_image_ms"] = plain_ms
     figures["ratio_single_image_vs_plain"] = figures["single_image_ms"] / plain_ms
     figures["ratio_batch_per_image_vs_plain"] = (batch_seconds * 1e3 / 100) / plain_ms
+    figures |= cache_figures(analyzer, rgb)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures["torch_threads"] = torch.get_num_threads()
     return {key: round(value, 3) if isinstance(value, float) else value for key, value in figures.items()}

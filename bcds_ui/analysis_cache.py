@@ -10,43 +10,55 @@ from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.explain import CellExplanation, explain_cell, target_named
 from bcds_core.field.analysis import FieldResult, analyze_field
 from bcds_core.lab_profile import LabProfile
+from bcds_core.result_cache import APP_FIELD_BYTES, APP_RESULT_BYTES, ResultCache
 
 
 def content_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-#: Results kept for all sessions. Each holds the image at the models' pixel size (decoding caps
-#: the side at 2048 pixels), so the cache stays within a few hundred MB.
-MAX_CACHED_RESULTS = 128
+@st.cache_resource
+def _cell_results() -> ResultCache[CellResult]:
+    return ResultCache(APP_RESULT_BYTES)
 
 
-@st.cache_data(max_entries=MAX_CACHED_RESULTS, show_spinner=False)
+@st.cache_resource
+def _field_results() -> ResultCache[FieldResult]:
+    return ResultCache(APP_FIELD_BYTES)
+
+
 def analyze_one(
-    _analyzer: CellAnalyzer,
+    analyzer: CellAnalyzer,
     name: str,
     key: str,
     data: bytes,
     pixel_size_um: float | None = None,
-    _profile: LabProfile | None = None,
+    profile: LabProfile | None = None,
     profile_key: str | None = None,
 ) -> CellResult:
     """The analysis of one upload (``key`` is its content hash, ``profile_key`` the lab profile's)."""
-    return _analyzer.analyze_bytes([(name, data)], pixel_size_um, _profile)[0]
+    return _cell_results().get_or_compute(
+        (name, key, pixel_size_um, profile_key),
+        lambda: analyzer.analyze_bytes([(name, data)], pixel_size_um, profile)[0],
+    )
 
 
-@st.cache_data(max_entries=MAX_CACHED_RESULTS // 4, show_spinner="Finding the white cells...")
 def analyze_field_one(
-    _analyzer: CellAnalyzer,
+    analyzer: CellAnalyzer,
     name: str,
     key: str,
     data: bytes,
     pixel_size_um: float | None = None,
-    _profile: LabProfile | None = None,
+    profile: LabProfile | None = None,
     profile_key: str | None = None,
 ) -> FieldResult:
     """The analysis of one uploaded smear field (``key`` is its content hash, ``profile_key`` the profile's)."""
-    return analyze_field(_analyzer, name, data, pixel_size_um, _profile)
+
+    def find_and_classify() -> FieldResult:
+        with st.spinner("Finding the white cells..."):
+            return analyze_field(analyzer, name, data, pixel_size_um, profile)
+
+    return _field_results().get_or_compute((name, key, pixel_size_um, profile_key), find_and_classify)
 
 
 def has_explanation(key: str, method: str, target: str) -> bool:
