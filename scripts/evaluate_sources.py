@@ -6,11 +6,13 @@ microscope, zero-shot); the 50 CellaVision-blog cells of the expert-mask set
 (another lab, zero-shot). For each: group accuracy, how many answers are
 ``ok`` and how many of those are right, and the risk-coverage curve (accuracy
 of the answers kept as the confidence threshold rises). For DeepAPL also the
-abnormal-cell detection and the patient-level screen; for PBC, the screen of
-healthy batches of 100 test cells.
+abnormal-cell detection (with the ROC of the blast probability, blasts
+against the same patients' normal cells, and the release's operating point)
+and the patient-level screen; for PBC, the screen of healthy batches of 100
+test cells.
 
 Usage: .venv/bin/python -m scripts.evaluate_sources [--limit N]
-  -> reports/sources/metrics.json and reports/sources/risk_coverage.png
+  -> reports/sources/metrics.json, risk_coverage.png and blast_roc.png
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_auc_score, roc_curve
 
 from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.deepapl import read_manifest
@@ -30,7 +32,7 @@ from bcds_core.evaluation import LabelledResult, summarise
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, data_root, expert_masks_root, pbc_root
 from bcds_core.screening import screen
 from bcds_core.splits import read_split_csv
-from bcds_core.taxonomy import ABNORMAL_GROUPS
+from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUP_MATRIX, GROUPS
 from bcds_core.training_sources import training_source
 
 OUT_DIR = REPORTS_DIR / "sources"
@@ -88,6 +90,27 @@ def abnormal_detection(items: list[LabelledResult]) -> dict:
         "normal_flagged": float(np.mean([flagged(i.result, ABNORMAL_GROUPS) for i in normal]))
         if normal
         else None,
+        "normal_flagged_as_blast": float(np.mean([flagged(i.result, ("blast",)) for i in normal]))
+        if normal
+        else None,
+        "blast_roc": blast_roc(blasts, normal),
+    }
+
+
+def blast_roc(blasts: list[LabelledResult], normal: list[LabelledResult]) -> dict | None:
+    """ROC of the calibrated blast probability: blasts against normal cells (answered cells only)."""
+    scored = [i for i in blasts + normal if i.result.fine_probabilities is not None]
+    truth = np.array([i.true_group == "blast" for i in scored])
+    if len(set(truth)) < 2:
+        return None
+    column = GROUPS.index("blast")
+    score = np.array([(i.result.fine_probabilities @ GROUP_MATRIX)[column] for i in scored])
+    false_positive, true_positive, _ = roc_curve(truth, score)
+    keep = np.unique(np.linspace(0, len(false_positive) - 1, 60).round().astype(int))
+    return {
+        "auroc": float(roc_auc_score(truth, score)),
+        "fpr": [round(float(v), 4) for v in false_positive[keep]],
+        "tpr": [round(float(v), 4) for v in true_positive[keep]],
     }
 
 
@@ -181,6 +204,7 @@ def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     plot_risk_coverage(metrics, OUT_DIR / "risk_coverage.png")
+    plot_blast_roc(metrics["deepapl_test_patients"]["abnormal"], OUT_DIR / "blast_roc.png")
 
 
 def plot_risk_coverage(metrics: dict, path: Path) -> None:
@@ -199,6 +223,33 @@ def plot_risk_coverage(metrics: dict, path: Path) -> None:
     axis.set_ylabel("group accuracy of those answers")
     axis.set_title("Risk-coverage per source (dots: answers with status ok)")
     axis.legend(fontsize=8)
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def plot_blast_roc(abnormal: dict, path: Path) -> None:
+    """ROC of the blast probability on the test patients, with the release's operating point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    roc = abnormal["blast_roc"]
+    if roc is None:
+        return
+    figure, axis = plt.subplots(figsize=(4.5, 4))
+    axis.plot(roc["fpr"], roc["tpr"], label=f"blast probability (AUROC {roc['auroc']:.3f})")
+    axis.scatter(
+        [abnormal["normal_flagged_as_blast"]],
+        [abnormal["blasts_caught"]],
+        color="C3",
+        label="operating point",
+    )
+    axis.set_xlabel("normal cells flagged as blast")
+    axis.set_ylabel("blasts caught")
+    axis.set_title("DeepAPL test patients: blasts vs normal cells")
+    axis.legend(fontsize=8, loc="lower right")
     axis.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
