@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
                 "coverage": checks.coverage,
                 "fit_images": measured["fit_images"],
                 "validation_images": measured["validation_images"],
+                "abnormal_thresholds": checks.abnormal.thresholds,
+                "abnormal_operating_point": measured["abnormal_operating_point"],
             }
         )
     )

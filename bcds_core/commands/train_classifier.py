@@ -112,10 +112,12 @@ def run(args: argparse.Namespace) -> int:
         except RecipeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        if "fit-answer-checks" in read_recipe(args.recipe).get("after", []):
+        recipe = read_recipe(args.recipe)
+        if "fit-answer-checks" in recipe.get("after", []):
             from bcds_core.commands import fit_answer_checks
 
-            return fit_answer_checks.run(argparse.Namespace(release=str(release), sources=args.sources))
+            sources = recipe["phases"][-1]["args"].get("sources", args.sources)
+            return fit_answer_checks.run(argparse.Namespace(release=str(release), sources=sources))
         return 0
     train(args)
     return 0
