@@ -27,12 +27,13 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from bcds_core.analysis import CellAnalyzer, CellResult
+from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.deepapl import read_manifest
 from bcds_core.evaluation import LabelledResult, summarise
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, data_root, expert_masks_root, pbc_root
 from bcds_core.screening import screen
 from bcds_core.splits import read_split_csv
-from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUP_MATRIX, GROUPS
+from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUPS
 from bcds_core.training_sources import training_source
 
 OUT_DIR = REPORTS_DIR / "sources"
