@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,8 +103,11 @@ def fit_head(
     x = np.hstack([embeddings, head_log_probabilities(group_probabilities)])
     y = np.array(labels)
     _, counts = np.unique(y, return_counts=True)
-    components = int(min(MAX_COMPONENTS, len(y) - len(counts), embeddings.shape[1]))
-    folds = StratifiedKFold(n_splits=int(max(2, min(5, counts.min()))), shuffle=True, random_state=0)
+    splits = int(max(2, min(5, counts.min())))
+    # PCA needs fewer components than the cells of the smallest cross-validation training fold.
+    smallest_fold = len(y) - math.ceil(len(y) / splits)
+    components = int(max(1, min(MAX_COMPONENTS, smallest_fold - 1, embeddings.shape[1])))
+    folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=0)
     held_out = cross_val_predict(head_pipeline(components), x, y, cv=folds, method="predict_proba")
     pipeline = head_pipeline(components).fit(x, y)
     pca = pipeline[0].named_transformers_["pca"]

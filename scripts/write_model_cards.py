@@ -188,7 +188,16 @@ def _answer_checks_lines(config: dict) -> list[str]:
         "distance of the pooled features to the nearest class centre, shared Ledoit-Wolf covariance; 99th percentile "
         f"of validation); conformal quantile {checks['conformal_quantile']:.4f} for {checks['coverage']:.0%} group "
         "coverage (split conformal, adaptive prediction sets without random tie-breaking, on validation).",
-    ]
+    ] + (
+        [
+            "- Abnormal-group thresholds (answer or flag only at or above; fitted on the validation patients: "
+            "blast keeps 92 % of their blasts, the others let at most 1 % of their normal cells through): "
+            + ", ".join(f"{group} {value:.3f}" for group, value in checks["abnormal_thresholds"].items())
+            + ". ROC of the blast probability on the test patients: `reports/sources/blast_roc.png`."
+        ]
+        if "abnormal_thresholds" in checks
+        else []
+    )
 
 
 def _source_counts() -> list[str]:

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bcds_core.lab_profile import PROFILE_FILE, GroupHead, LabProfile, ProfileError, adjust_groups
+from bcds_core.lab_profile import PROFILE_FILE, GroupHead, LabProfile, ProfileError, adjust_groups, fit_head
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS
 
 
@@ -20,6 +20,18 @@ def test_the_head_shares_the_normal_groups_and_never_moves_a_blast():
     assert adjusted[0, GROUPS.index("platelet")] == 0
     assert adjusted[0, GROUPS.index("neutrophil")] == pytest.approx(0.7 * 0.75)
     assert adjusted.sum() == pytest.approx(1.0)
+
+
+def test_a_head_fits_on_a_few_cells_per_group_with_a_single_cell_of_a_rare_one():
+    # 10 + 10 + 5 + 5 + 1 cells, as a lab labels them: cross-validation folds then hold fewer
+    # cells than the head's usual number of principal components.
+    labels = ["neutrophil"] * 10 + ["eosinophil"] * 10 + ["lymphocyte"] * 5 + ["monocyte"] * 5 + ["basophil"]
+    rng = np.random.default_rng(0)
+    embeddings = rng.normal(size=(len(labels), 512)).astype(np.float32)
+    groups = np.full((len(labels), len(GROUPS)), 1.0 / len(GROUPS))
+    head, held_out = fit_head(embeddings, groups, labels)
+    assert sorted(head.groups) == sorted(set(labels))
+    assert held_out.shape == groups.shape and np.allclose(held_out.sum(1), 1.0, atol=1e-5)
 
 
 def test_adjusting_keeps_fine_classes_consistent_with_their_groups():
