@@ -78,10 +78,10 @@ class AbnormalThresholds:
 
     def operating_point(self, group_probabilities: np.ndarray, truth: np.ndarray) -> dict:
         """Blasts caught and normal cells flagged (any abnormal group) at these thresholds."""
-        flagged = self.reached(group_probabilities).any(axis=1)
+        reached = self.reached(group_probabilities)
+        flagged, blast_hit = reached.any(axis=1), reached[:, ABNORMAL_GROUPS.index("blast")]
         blasts = truth == "blast"
         normal = ~np.isin(truth, ABNORMAL_GROUPS)
-        blast_hit = self.reached(group_probabilities)[:, 0]
         return {
             "blasts": int(blasts.sum()),
             "blasts_caught": float(blast_hit[blasts].mean()) if blasts.any() else None,

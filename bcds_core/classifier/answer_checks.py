@@ -117,17 +117,14 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
     familiarity = Familiarity.fit(train_features, label[np.sort(train)])
     familiarity.set_threshold(val_features)
     _, groups = fine_and_group_probabilities(val_logits, config["temperature"])
-    truth = np.array([GROUPS.index(rows[i].group) for i in val])
-    quantile = conformal_quantile(mass_to_true(groups.numpy(), truth))
+    groups = groups.numpy()
     val_groups = np.array([rows[i].group for i in val])
-    with_abnormal = np.isin(val_groups, ABNORMAL_GROUPS)
+    quantile = conformal_quantile(mass_to_true(groups, np.array([GROUPS.index(g) for g in val_groups])))
     sources = cache.source[val] if cache.source is not None else np.zeros(len(val))
-    same_sources = np.isin(sources, sources[with_abnormal])
-    abnormal = AbnormalThresholds.fit(groups.numpy()[same_sources], val_groups[same_sources])
+    same_sources = np.isin(sources, sources[np.isin(val_groups, ABNORMAL_GROUPS)])
+    abnormal = AbnormalThresholds.fit(groups[same_sources], val_groups[same_sources])
     return AnswerChecks(familiarity, quantile, abnormal=abnormal), {
         "fit_images": int(len(train)),
         "validation_images": int(len(val)),
-        "abnormal_operating_point": abnormal.operating_point(
-            groups.numpy()[same_sources], val_groups[same_sources]
-        ),
+        "abnormal_operating_point": abnormal.operating_point(groups[same_sources], val_groups[same_sources]),
     }
