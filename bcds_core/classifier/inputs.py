@@ -24,6 +24,10 @@ from bcds_core.training.augment import (
 
 #: Mask dilation kernels (working pixels) drawn in training; inference uses the config's.
 TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9)
+#: Wider kernels drawn with ``wide_masks``: on other microscopes the U-Net's mask can stop at the
+#: nucleus or inside the cytoplasm, and a classifier trained on such wide margins can be read
+#: through a dilation that restores the rest of the cell (``mask_dilation`` chosen on validation).
+WIDE_TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9, 13, 19, 25, 31)
 #: Largest random shift of the crop centre in training, working pixels.
 TRAIN_CENTRE_SHIFT = 4
 #: Zoom range drawn in training; a wider one (``stain=True``) covers the error of a pixel size
@@ -40,6 +44,7 @@ def classifier_batch(
     augment: bool = False,
     stain: bool = False,
     camera: bool = False,
+    wide_masks: bool = False,
 ) -> torch.Tensor:
     """Build a normalised, masked, cropped NCHW batch.
 
@@ -53,6 +58,7 @@ def classifier_batch(
         stain: with ``augment``, also random stain densities and focus, and a wider zoom
             (training for other labs' stains, microscopes and pixel sizes).
         camera: with ``augment``, also a coarser, washed-out camera for half the samples.
+        wide_masks: with ``augment``, draw the mask dilation from ``WIDE_TRAIN_DILATION_KERNELS``.
 
     Returns:
         Bx3xCxC float32 (channels_last), C = ``config["input_side"]``.
@@ -71,7 +77,8 @@ def classifier_batch(
         x = F.grid_sample((x - mean) / std * m, grid, align_corners=False, padding_mode="zeros")
         return x.contiguous(memory_format=torch.channels_last)
     # Training crops first and changes colours on the crop alone: half the pixels of the canvas.
-    m = dilated(m, scaled_pixels(int(np.random.choice(TRAIN_DILATION_KERNELS)), config["scale"]))
+    kernels = WIDE_TRAIN_DILATION_KERNELS if wide_masks else TRAIN_DILATION_KERNELS
+    m = dilated(m, scaled_pixels(int(np.random.choice(kernels)), config["scale"]))
     shift = TRAIN_CENTRE_SHIFT * config["scale"] / WORKING_SCALE
     centres_t = centres_t + (torch.rand(batch, 2) * 2 - 1) * shift
     geometry = random_geometry(batch, WIDE_TRAIN_ZOOM if stain else TRAIN_ZOOM)
@@ -87,5 +94,12 @@ def classifier_batch(
 
 
 def dilated(masks: torch.Tensor, kernel: int) -> torch.Tensor:
-    """Bx1xSxS masks grown by a square ``kernel`` (odd pixels; 1 keeps them)."""
-    return F.max_pool2d(masks, kernel, stride=1, padding=kernel // 2) if kernel > 1 else masks
+    """Bx1xSxS masks grown by a square ``kernel`` (odd pixels; 1 keeps them).
+
+    A square maximum is separable: a row pass then a column pass costs 2k per pixel, not k^2
+    (the wide kernels of ``wide_masks`` reach 61 pixels at full scale).
+    """
+    if kernel <= 1:
+        return masks
+    rows = F.max_pool2d(masks, (1, kernel), stride=1, padding=(0, kernel // 2))
+    return F.max_pool2d(rows, (kernel, 1), stride=1, padding=(kernel // 2, 0))

@@ -42,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also a coarser, washed-out camera for half the samples (ordinary microscopes)",
     )
+    parser.add_argument(
+        "--mask-augment",
+        action="store_true",
+        help="also draw mask dilations up to 31 working pixels, and let the release choose the widest "
+        "inference dilation that validation allows (masks that stop at the nucleus on other microscopes)",
+    )
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -49,6 +49,10 @@ PIXEL_MEAN = [0.80, 0.70, 0.72]
 PIXEL_STD = [0.13, 0.17, 0.10]
 #: Dilation of the cell mask at inference, working pixels (training draws several).
 RELEASE_MASK_DILATION = 5
+#: Inference dilations (working pixels) a release trained with wide masks compares on validation.
+MASK_DILATION_CHOICES = (5, 13, 21, 31)
+#: How far below the best validation group accuracy a wider dilation may fall and still be chosen.
+MASK_DILATION_TOLERANCE = 0.001
 #: Training images used to recompute BatchNorm statistics before release.
 BN_CALIBRATION_IMAGES = 2048
 #: Fine-class accuracy that answers above the review threshold must reach on validation.
@@ -186,6 +190,8 @@ def train(args: argparse.Namespace) -> None:
         settings["stain_augment"] = True
     if args.camera_augment:
         settings["camera_augment"] = True
+    if args.mask_augment:
+        settings["mask_augment"] = True
     run.record_phase(
         {**settings, "average_weights": True} if args.average_weights else settings, args.init_from
     )
@@ -248,6 +254,7 @@ def train(args: argparse.Namespace) -> None:
                 augment=True,
                 stain=args.stain_augment,
                 camera=args.camera_augment,
+                wide_masks=args.mask_augment,
             )
             sample_weights = torch.stack([weight_of[i] for i in chosen])
             loss = batch_loss(model, x, allowed[chosen], sample_weights, args.bf16, args.group_weight)
@@ -353,6 +360,39 @@ def choose_views(
     return views, candidates[views][1], {str(v): acc for v, (acc, _) in candidates.items()}
 
 
+def choose_mask_dilation(
+    model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+) -> tuple[dict, torch.Tensor, dict]:
+    """The widest inference dilation of ``MASK_DILATION_CHOICES`` that validation allows.
+
+    Validation masks are CellaVision masks, nearly always whole, so the most accurate
+    dilation there is not the one to ship: elsewhere the mask can stop short of the
+    cell's edge, and only a wide margin gives the rest back. The widest dilation whose
+    validation group accuracy is within ``MASK_DILATION_TOLERANCE`` of the best is kept.
+
+    Returns:
+        (config with that ``mask_dilation``, its validation logits, validation accuracies per choice).
+    """
+    candidates = {}
+    for working_pixels in MASK_DILATION_CHOICES:
+        kernel = scaled_pixels(working_pixels, config["scale"])
+        trial = {**config, "mask_dilation": kernel}
+        logits = (
+            plain_logits
+            if kernel == config["mask_dilation"]
+            else predict_logits(model, cache, val_idx, val_centres, trial)
+        )
+        candidates[kernel] = (accuracies(logits, val_rows), logits)
+        run.log(f"validation with mask dilation {kernel}: {candidates[kernel][0]}")
+    best = max(acc["acc8"] for acc, _ in candidates.values())
+    kernel = max(k for k, (acc, _) in candidates.items() if acc["acc8"] >= best - MASK_DILATION_TOLERANCE)
+    return (
+        {**config, "mask_dilation": kernel},
+        candidates[kernel][1],
+        {str(k): acc for k, (acc, _) in candidates.items()},
+    )
+
+
 def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None:
     """Final weights -> BatchNorm statistics, flip views, temperature and review threshold, all chosen on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
@@ -373,6 +413,11 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
     )
     if bn_recalibrated:
         model, plain_logits = recalibrated, recalibrated_logits
+    dilation_validation = None
+    if args.mask_augment:
+        config, plain_logits, dilation_validation = choose_mask_dilation(
+            model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+        )
     views, logits, view_accuracies = choose_views(
         model, plain_logits, cache, val_idx, val_centres, val_rows, config, run, args.view_choices
     )
@@ -388,6 +433,7 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
         "review_threshold": threshold,
         "tta_views": views,
         "tta_validation": view_accuracies,
+        **({"mask_dilation_validation": dilation_validation} if dilation_validation else {}),
         "training": {
             "batch_size": args.batch_size,
             "weight_decay": args.weight_decay,
