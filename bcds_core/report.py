@@ -7,6 +7,7 @@ report. No patient identifiers: the sample is named by the ID the user gives.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -55,8 +56,14 @@ def model_versions(analyzer) -> dict[str, str]:
     }
 
 
-def sample_report(results: list[CellResult], sample_id: str, model_versions: dict[str, str]) -> bytes:
-    """The PDF of one sample's answers (``results`` in upload order)."""
+def sample_report(
+    results: list[CellResult], sample_id: str, model_versions: dict[str, str], review: Sequence[str] = ()
+) -> bytes:
+    """The PDF of one sample's answers (``results`` in upload order).
+
+    ``review`` is the person's sign-off record as sentences (``SampleReview.sign_off_lines``),
+    so a sign-off that later changes outdated is printed with the note saying so.
+    """
     pdf = FPDF()
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
@@ -87,6 +94,10 @@ def sample_report(results: list[CellResult], sample_id: str, model_versions: dic
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    if review:
+        _heading(pdf, "Review")
+        for line in review:
+            pdf.multi_cell(0, 5, latin1(line), new_x="LMARGIN", new_y="NEXT")
     _gallery(pdf, [r for r in results if r.label and r.status != "rejected" and r.rgb is not None])
     unusable = [r for r in results if r.status == "rejected"]
     _heading(pdf, f"Unusable files ({len(unusable)})")

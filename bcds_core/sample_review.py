@@ -6,6 +6,12 @@ and the report count. A cell can also be moved out of the count as
 unidentified or as an artefact (smudge cells are a class of their own). The
 sample is named by an ID, never by a patient's name. CSV exports escape cells
 that a spreadsheet would run as a formula.
+
+A sign-off vouches for the sample as it was then. A change made afterwards is
+kept as an ``Amendment`` and makes the sign-off stale: the sign-off stays on
+record (and in every export) beside a note asking for a new one, and signing
+again files the old sign-off, with the changes that outdated it, under
+``earlier_sign_offs``.
 """
 
 from __future__ import annotations
@@ -17,12 +23,18 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from bcds_core.analysis import CellResult
-from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP
+from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, display_name
 
 #: Labels a person may move a cell to beyond the classes: out of the differential.
 OUT_OF_COUNT = {"UNIDENTIFIED": "unidentified", "ARTEFACT": "artefact"}
 RECLASSIFY_CHOICES: tuple[str, ...] = (*FINE_CLASSES, *OUT_OF_COUNT)
-EXPORT_VERSION = 1
+#: Version 2 added the amendments after a sign-off and the earlier sign-offs; version 1 still loads.
+EXPORT_VERSION = 2
+READABLE_VERSIONS = (1, EXPORT_VERSION)
+#: The free-text fields of a review, by how a change to them is named in an amendment.
+TEXT_FIELDS = {"sample_id": "sample ID", "comments": "comments"}
+#: Changes a stale sign-off's note names one by one; the rest are counted (the export lists them all).
+NOTE_CHANGES = 5
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,28 +48,94 @@ class Correction:
     at: str
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """A change made after the sample was signed off: what changed, who changed it and when."""
+
+    what: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A sign-off that a later one replaced, with the changes made between the two."""
+
+    by: str
+    at: str
+    amended: tuple[Amendment, ...]
+
+
 @dataclass
 class SampleReview:
-    """Everything a person adds to a sample's answers."""
+    """Everything a person adds to a sample's answers.
+
+    ``signed_by``/``signed_at`` are the latest sign-off; ``amendments`` the changes
+    made since (none: the sign-off holds).
+    """
 
     sample_id: str = "sample"
     comments: str = ""
     signed_by: str | None = None
     signed_at: str | None = None
     corrections: dict[str, Correction] = field(default_factory=dict)
+    amendments: list[Amendment] = field(default_factory=list)
+    earlier_sign_offs: list[SignOff] = field(default_factory=list)
 
     def correct(self, file: str, label: str, by: str) -> None:
-        """Move ``file``'s cell to ``label``.
+        """Move ``file``'s cell to ``label`` (choosing the label it already has changes nothing).
 
         Raises:
             ValueError: for a label that is neither a class nor out of the count.
         """
         if label not in RECLASSIFY_CHOICES:
             raise ValueError(f"Unknown label '{label}'; choose one of {', '.join(RECLASSIFY_CHOICES)}.")
+        if (kept := self.corrections.get(file)) and kept.label == label:
+            return
         self.corrections[file] = Correction(label, by or "unnamed reviewer", now())
+        self._amended(f"{file} moved to {choice_name(label)}", by)
+
+    def edit(self, name: str, text: str, by: str) -> None:
+        """Set the sample ID or the comments (``name`` is a key of ``TEXT_FIELDS``)."""
+        if getattr(self, name) == text:
+            return
+        setattr(self, name, text)
+        self._amended(f"{TEXT_FIELDS[name]} edited", by)
 
     def sign(self, by: str) -> None:
-        self.signed_by, self.signed_at = by, now()
+        """Sign the sample as it is now; an earlier sign-off is kept with the changes made since it."""
+        if self.signed_by:
+            self.earlier_sign_offs.append(SignOff(self.signed_by, self.signed_at, tuple(self.amendments)))
+        self.signed_by, self.signed_at, self.amendments = by, now(), []
+
+    def _amended(self, what: str, by: str) -> None:
+        if self.signed_by:
+            self.amendments.append(Amendment(what, by or "unnamed reviewer", now()))
+
+    def stale_note(self) -> str | None:
+        """What changed since the sign-off, by whom and when, and that it needs signing again; None if current."""
+        if not self.amendments:
+            return None
+        names = ", ".join(dict.fromkeys(a.by for a in self.amendments))
+        changes = "; ".join(a.what for a in self.amendments[:NOTE_CHANGES])
+        if (more := len(self.amendments) - NOTE_CHANGES) > 0:
+            changes += f"; {more} more"
+        return (
+            f"Changed after sign-off by {names} at {self.amendments[-1].at}: {changes}. "
+            f"Sign again (the sign-off by {self.signed_by} at {self.signed_at} no longer covers it)."
+        )
+
+    def sign_off_lines(self) -> list[str]:
+        """The sign-off record as sentences for a report: the latest, any note, the earlier ones, comments."""
+        lines = [
+            f"Signed off by {self.signed_by} at {self.signed_at}." if self.signed_by else "Not signed off."
+        ]
+        lines += [note] if (note := self.stale_note()) else []
+        lines += [
+            f"Earlier sign-off by {s.by} at {s.at}, then changed: {'; '.join(a.what for a in s.amended) or '-'}."
+            for s in self.earlier_sign_offs
+        ]
+        return lines + ([f"Comments: {self.comments}"] if self.comments else [])
 
     def reviewed(self, results: list[CellResult]) -> list[CellResult]:
         """The answers as corrected (copies; the model's answers stay as they were)."""
@@ -82,15 +160,18 @@ class SampleReview:
             for result in results
         ]
         header = {k: v for k, v in asdict(self).items() if k != "corrections"}
+        header["sign_off_note"] = self.stale_note()
         return json.dumps({"version": EXPORT_VERSION, **header, "cells": rows}, indent=1)
 
     def to_csv(self, results: list[CellResult]) -> str:
-        """One row per cell: the answer and the correction, safe to open in a spreadsheet."""
+        """One row per cell: the answer, the correction and the sample's sign-off, safe in a spreadsheet."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(
             ["sample_id", "file", "status", "group", "label", "label_confidence", "corrected_to", "by", "at"]
+            + ["signed_by", "signed_at", "sign_off_note"]
         )
+        sign_off = [self.signed_by, self.signed_at, self.stale_note()]
         for result in results:
             c = self.corrections.get(result.file)
             row = [
@@ -102,7 +183,7 @@ class SampleReview:
                 result.label_confidence,
             ]
             writer.writerow(
-                [spreadsheet_safe(v) for v in row + ([c.label, c.by, c.at] if c else ["", "", ""])]
+                [spreadsheet_safe(v) for v in row + ([c.label, c.by, c.at] if c else ["", "", ""]) + sign_off]
             )
         return buffer.getvalue()
 
@@ -111,29 +192,38 @@ class SampleReview:
         """A review exported by ``to_json`` (the answers themselves are recomputed from the images).
 
         Raises:
-            ValueError: not an export of this version.
+            ValueError: not an export of a version this code reads, or a correction to an unknown label.
         """
         try:
             data = json.loads(text)
-            if data.get("version") != EXPORT_VERSION:
+            if data.get("version") not in READABLE_VERSIONS:
                 raise ValueError(f"export version {data.get('version')}")
             corrections = {
                 cell["file"]: Correction(**cell["correction"])
                 for cell in data["cells"]
                 if cell.get("correction")
             }
-            review = cls(
+            if unknown := {c.label for c in corrections.values()} - set(RECLASSIFY_CHOICES):
+                raise ValueError(f"unknown labels {', '.join(sorted(unknown))}")
+            return cls(
                 str(data["sample_id"]),
                 str(data.get("comments", "")),
                 data.get("signed_by"),
                 data.get("signed_at"),
+                corrections,
+                [Amendment(**a) for a in data.get("amendments", [])],
+                [
+                    SignOff(s["by"], s["at"], tuple(Amendment(**a) for a in s["amended"]))
+                    for s in data.get("earlier_sign_offs", [])
+                ],
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"Not a bcds sample export: {error}") from error
-        for file, correction in corrections.items():
-            review.correct(file, correction.label, correction.by)
-            review.corrections[file] = correction
-        return review
+
+
+def choice_name(label: str) -> str:
+    """How a person reads a label they may move a cell to ("Blast", "Unidentified")."""
+    return OUT_OF_COUNT[label].capitalize() if label in OUT_OF_COUNT else display_name(label)
 
 
 def now() -> str:

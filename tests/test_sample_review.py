@@ -2,6 +2,9 @@
 
 import csv
 import io
+import json
+import re
+import zlib
 
 import pytest
 
@@ -41,3 +44,60 @@ def test_export_and_import_round_trip_and_csv_cells_cannot_run_as_formulas():
     assert rows[2][1].startswith("'=")
     with pytest.raises(ValueError, match="Not a bcds sample export"):
         SampleReview.from_json('{"version": 99}')
+
+
+def test_a_change_after_sign_off_makes_it_stale_and_every_export_carries_the_note():
+    results, review = answers(), SampleReview("S-1")
+    review.correct("a.jpg", "MO", "dr. a")
+    review.sign("dr. a")
+    assert review.stale_note() is None
+    review.correct("a.jpg", "MO", "dr. b")  # the label it already has: no change
+    review.edit("comments", "", "dr. b")
+    assert review.stale_note() is None
+    review.correct("c.jpg", "BLAST", "dr. b")
+    review.edit("comments", "blasts?", "dr. b")
+    note = review.stale_note()
+    assert (
+        note.startswith("Changed after sign-off by dr. b at ")
+        and "c.jpg moved to Blast; comments edited" in note
+    )
+    assert "Sign again" in note and review.signed_by == "dr. a"  # the old sign-off stays on record
+    exported = json.loads(review.to_json(results))
+    assert exported["sign_off_note"] == note and exported["signed_by"] == "dr. a"
+    assert [a["what"] for a in exported["amendments"]] == ["c.jpg moved to Blast", "comments edited"]
+    rows = list(csv.DictReader(io.StringIO(review.to_csv(results))))
+    assert {row["sign_off_note"] for row in rows} == {note} and rows[0]["signed_by"] == "dr. a"
+    assert note in review.sign_off_lines()
+    again = SampleReview.from_json(review.to_json(results))
+    assert again.stale_note() == note and again.corrections == review.corrections
+
+    review.sign("dr. b")
+    assert review.stale_note() is None and review.signed_by == "dr. b"
+    assert review.earlier_sign_offs[0].by == "dr. a" and len(review.earlier_sign_offs[0].amended) == 2
+    assert any(line.startswith("Earlier sign-off by dr. a") for line in review.sign_off_lines())
+    assert SampleReview.from_json(review.to_json(results)).earlier_sign_offs == review.earlier_sign_offs
+
+
+def test_a_version_1_export_still_loads():
+    old = {
+        "version": 1,
+        "sample_id": "S-0",
+        "comments": "",
+        "signed_by": "dr. a",
+        "signed_at": "t",
+        "cells": [],
+    }
+    review = SampleReview.from_json(json.dumps(old))
+    assert review.signed_by == "dr. a" and review.stale_note() is None and review.amendments == []
+
+
+def test_the_pdf_report_prints_the_sign_off_and_the_note_of_a_later_change():
+    from bcds_core.report import sample_report
+
+    results, review = answers(), SampleReview("S-1")
+    review.sign("dr. a")
+    review.correct("a.jpg", "BLAST", "dr. b")
+    pdf = sample_report(review.reviewed(results), "S-1", {}, review.sign_off_lines())
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    text = b"".join(zlib.decompress(s) for s in streams if s.startswith(b"x"))
+    assert b"Signed off by dr. a" in text and b"Changed after sign-off by dr. b" in text
