@@ -15,7 +15,7 @@ from bcds_core.paths import DATASET_DIR, WEIGHTS_DIR
 from bcds_core.preprocessing import WORKING_SCALE
 from bcds_core.segmentation.unet import load_unet
 from bcds_core.splits import read_split_csv
-from bcds_core.training.train_unet import choose_views, validation_indices
+from bcds_core.training.train_unet import choose_mask_views, validation_indices
 from bcds_core.weights_io import CONFIG_FILE
 
 
@@ -23,7 +23,7 @@ def main() -> None:
     model, config = load_unet(WEIGHTS_DIR / "unet")
     cache = open_cache(cache_dir(WORKING_SCALE), read_split_csv(DATASET_DIR / "pbc_split.csv"))
     val_idx = validation_indices(cache)
-    views, scores = choose_views(model, config, cache.images[val_idx], cache.masks[val_idx])
+    views, scores = choose_mask_views(model, config, cache.images[val_idx], cache.masks[val_idx])
     config.update({"tta_views": views, "tta_validation_iou": scores})
     (WEIGHTS_DIR / "unet" / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     print(json.dumps({"views": views, "derived_validation_iou": scores, "masks": len(val_idx)}))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,15 +38,14 @@ from bcds_core.classifier.model import (
 )
 from bcds_core.flip_tta import VIEW_CHOICES, averaged_logits
 from bcds_core.image_cache import open_sources
-from bcds_core.preprocessing import scaled_pixels
+from bcds_core.preprocessing import PIXEL_MEAN, PIXEL_STD, scaled_pixels
 from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
+from bcds_core.training.epoch_loop import EpochLoop
 from bcds_core.training.run_state import RunState, is_release
+from bcds_core.training.settings import ClassifierPhase, phase_settings
 from bcds_core.weights_io import load_released, save_released
 
-#: Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree.
-PIXEL_MEAN = [0.80, 0.70, 0.72]
-PIXEL_STD = [0.13, 0.17, 0.10]
 #: Dilation of the cell mask at inference, working pixels (training draws several).
 RELEASE_MASK_DILATION = 5
 #: Inference dilations (working pixels) a release trained with wide masks compares on validation.
@@ -130,14 +129,14 @@ def batch_loss(
     return (per_sample * sample_weights).sum() / sample_weights.sum()
 
 
-def learning_rate_schedule(args, optimiser, steps_per_epoch: int):
+def learning_rate_schedule(settings, optimiser, steps_per_epoch: int):
     """One-cycle for a phase that learns; for weight averaging, a one-epoch warm-up to a constant rate."""
-    if args.average_weights:
+    if settings.average_weights:
         return torch.optim.lr_scheduler.LambdaLR(
             optimiser, lambda step: min(1.0, (step + 1) / steps_per_epoch)
         )
     return torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15
+        optimiser, max_lr=settings.lr, total_steps=settings.epochs * steps_per_epoch, pct_start=0.15
     )
 
 
@@ -172,128 +171,105 @@ def per_source_accuracies(logits: torch.Tensor, rows, sources: np.ndarray) -> di
     return metrics
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """The cached images a phase trains and validates on, and what each label allows."""
+
+    cache: object
+    rows: list
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    allowed: torch.Tensor
+
+
+def training_data(settings: ClassifierPhase, run: RunState) -> TrainingData:
+    """Open the phase's caches; images without a mask of its source are left out (and counted in the log)."""
+    cache = open_sources(list(settings.sources), settings.scale, settings.mask_source)
+    usable = cache.mask_found
+    split = np.array([r.split for r in cache.rows])
+    data = TrainingData(
+        cache=cache,
+        rows=cache.rows,
+        train_idx=np.flatnonzero((split == "train") & usable),
+        val_idx=np.flatnonzero((split == "val") & usable),
+        allowed=torch.from_numpy(allowed_matrix(cache.rows)),
+    )
+    run.log(
+        f"{settings.arch} at {settings.input_side}px, scale {cache.scale}, sources {list(settings.sources)}: "
+        f"train {len(data.train_idx)}, val {len(data.val_idx)}; "
+        f"{int((~usable & (split != 'test')).sum())} train/val images without a {settings.mask_source} mask skipped"
+    )
+    return data
+
+
 def train(args: argparse.Namespace) -> None:
-    torch.set_num_threads(args.threads)
+    """Train one phase as the command line or a recipe phase gives it, then release it."""
+    settings = phase_settings(ClassifierPhase, args)
+    torch.set_num_threads(settings.threads)
     torch.manual_seed(0)
     np.random.seed(0)
-    run = RunState(Path(args.run_dir))
-    settings = {"epochs": args.epochs, "lr": args.lr}
-    if args.bf16:
-        settings["bf16"] = True
-    if args.group_weight:
-        settings["group_weight"] = args.group_weight
-    if args.mask_source != "derived":
-        settings["mask_source"] = args.mask_source
-    if args.sources != ["pbc"]:
-        settings["sources"] = args.sources
-    if args.stain_augment:
-        settings["stain_augment"] = True
-    if args.camera_augment:
-        settings["camera_augment"] = True
-    if args.mask_augment:
-        settings["mask_augment"] = True
-    run.record_phase(
-        {**settings, "average_weights": True} if args.average_weights else settings, args.init_from
-    )
-    cache = open_sources(args.sources, args.scale, args.mask_source)
-    rows = cache.rows
+    run = RunState(Path(settings.run_dir))
+    run.record_phase(settings.recorded(), settings.init_from)
+    data = training_data(settings, run)
+    cache = data.cache
     config = {
-        "arch": args.arch,
+        "arch": settings.arch,
         "classes": list(FINE_CLASSES),
-        "input_side": args.input_side,
+        "input_side": settings.input_side,
         "scale": cache.scale,
         "mask_dilation": scaled_pixels(RELEASE_MASK_DILATION, cache.scale),
         "mean": PIXEL_MEAN,
         "std": PIXEL_STD,
     }
-    usable = cache.mask_found
-    split = np.array([r.split for r in rows])
-    train_idx = np.flatnonzero((split == "train") & usable)
-    val_idx = np.flatnonzero((split == "val") & usable)
-    run.log(
-        f"{args.arch} at {args.input_side}px, scale {cache.scale}, sources {args.sources}: "
-        f"train {len(train_idx)}, val {len(val_idx)}; "
-        f"{int((~usable & (split != 'test')).sum())} train/val images without a {args.mask_source} mask skipped"
+    weight_of = dict(
+        zip(data.train_idx.tolist(), torch.from_numpy(class_weights(data.rows, data.train_idx)), strict=True)
     )
-    allowed = torch.from_numpy(allowed_matrix(rows))
-    weights = torch.from_numpy(class_weights(rows, train_idx))
-    weight_of = dict(zip(train_idx.tolist(), weights, strict=True))
-    train_centres = dict(zip(train_idx.tolist(), centres_of(cache, train_idx), strict=True))
-    val_centres = centres_of(cache, val_idx)
-    model = build_classifier(args.arch).to(memory_format=torch.channels_last)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    steps_per_epoch = len(train_idx) // args.batch_size
-    scheduler = learning_rate_schedule(args, optimiser, steps_per_epoch)
-    start_epoch = 0
-    if (state := run.load()) is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch = int(state["epoch"]) + 1
-        run.log(f"resumed after epoch {start_epoch - 1}")
-    elif args.init_from:
-        model.load_state_dict(starting_weights(Path(args.init_from), model))
-        run.log(f"fine-tuning the final weights of {args.init_from}")
-    averaged = AveragedModel(model, use_buffers=True) if args.average_weights else None
-    if averaged is not None and state is not None:
-        averaged.load_state_dict(state["averaged"])
-    if args.release_only:
-        start_epoch = args.epochs
-    for epoch in range(start_epoch, args.epochs):
-        model.train()
-        order = np.random.default_rng(1000 + epoch).permutation(train_idx)
-        started, losses = time.time(), []
-        for step in range(steps_per_epoch):
-            chosen = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
-            centres = np.stack([train_centres[i] for i in chosen])
-            x = classifier_batch(
-                cache.images[chosen],
-                cache.masks[chosen],
-                centres,
-                config,
-                augment=True,
-                stain=args.stain_augment,
-                camera=args.camera_augment,
-                wide_masks=args.mask_augment,
-            )
-            sample_weights = torch.stack([weight_of[i] for i in chosen])
-            loss = batch_loss(model, x, allowed[chosen], sample_weights, args.bf16, args.group_weight)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            scheduler.step()
-            losses.append(loss.item())
-            if step % 50 == 0:
-                rate = (step + 1) * args.batch_size / (time.time() - started)
-                run.log(
-                    f"epoch {epoch} step {step}/{steps_per_epoch} loss {np.mean(losses[-50:]):.4f} {rate:.1f} img/s"
-                )
+    train_centres = dict(zip(data.train_idx.tolist(), centres_of(cache, data.train_idx), strict=True))
+    val_centres = centres_of(cache, data.val_idx)
+    model = build_classifier(settings.arch).to(memory_format=torch.channels_last)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    scheduler = learning_rate_schedule(settings, optimiser, len(data.train_idx) // settings.batch_size)
+    loop = EpochLoop(run, model, optimiser, scheduler, settings.batch_size, shuffle_seed=1000)
+    start_epoch, kept = loop.resume()
+    if start_epoch == 0 and settings.init_from:
+        model.load_state_dict(starting_weights(Path(settings.init_from), model))
+        run.log(f"fine-tuning the final weights of {settings.init_from}")
+    averaged = AveragedModel(model, use_buffers=True) if settings.average_weights else None
+    if averaged is not None and "averaged" in kept:
+        averaged.load_state_dict(kept["averaged"])
+
+    def loss_of(chosen: np.ndarray) -> torch.Tensor:
+        x = classifier_batch(
+            cache.images[chosen],
+            cache.masks[chosen],
+            np.stack([train_centres[i] for i in chosen]),
+            config,
+            augment=True,
+            stain=settings.stain_augment,
+            camera=settings.camera_augment,
+            wide_masks=settings.mask_augment,
+        )
+        sample_weights = torch.stack([weight_of[i] for i in chosen])
+        return batch_loss(
+            model, x, data.allowed[chosen], sample_weights, settings.bf16, settings.group_weight
+        )
+
+    for epoch in range(settings.epochs if settings.release_only else start_epoch, settings.epochs):
+        trained = loop.train_epoch(epoch, data.train_idx, loss_of)
         if averaged is not None:
             averaged.update_parameters(model)
-        logits = predict_logits(averaged.module if averaged else model, cache, val_idx, val_centres, config)
-        metrics = {
-            "epoch": epoch,
-            "loss": float(np.mean(losses)),
-            "seconds": time.time() - started,
-            **{
-                f"val_{k}": v
-                for k, v in per_source_accuracies(
-                    logits, [rows[i] for i in val_idx], cache.source[val_idx]
-                ).items()
-            },
-        }
-        run.record(metrics)
-        run.log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
-        run.save(
-            {
-                "model": model.state_dict(),
-                "optimiser": optimiser.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "epoch": epoch,
-                **({"averaged": averaged.state_dict()} if averaged else {}),
-            }
+        logits = predict_logits(
+            averaged.module if averaged else model, cache, data.val_idx, val_centres, config
         )
-    release(args, config, run, cache, rows, train_idx, val_idx, allowed)
+        validation = per_source_accuracies(
+            logits, [data.rows[i] for i in data.val_idx], cache.source[data.val_idx]
+        )
+        loop.end_epoch(
+            trained,
+            {f"val_{k}": v for k, v in validation.items()},
+            **({"averaged": averaged.state_dict()} if averaged else {}),
+        )
+    release(settings, config, run, data)
 
 
 def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64) -> None:
@@ -334,8 +310,21 @@ def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TAR
     return 0.95
 
 
-def choose_views(
-    model, plain_logits, cache, val_idx, val_centres, val_rows, config, run, choices=VIEW_CHOICES
+@dataclass(frozen=True)
+class ValidationSplit:
+    """The validation images with their cell centres and rows: what the release step measures on."""
+
+    cache: object
+    indices: np.ndarray
+    centres: np.ndarray
+    rows: list
+
+    def logits(self, model, config: dict, views: int = 1) -> torch.Tensor:
+        return predict_logits(model, self.cache, self.indices, self.centres, config, views=views)
+
+
+def choose_classifier_views(
+    model, plain_logits, validation: ValidationSplit, config: dict, run: RunState, choices=VIEW_CHOICES
 ) -> tuple[int, torch.Tensor, dict]:
     """How many flip views to average: the most accurate of ``choices`` on validation, fewest on a tie.
 
@@ -349,19 +338,15 @@ def choose_views(
     """
     candidates = {}
     for views in choices:
-        logits = (
-            plain_logits
-            if views == 1
-            else predict_logits(model, cache, val_idx, val_centres, config, views=views)
-        )
-        candidates[views] = (accuracies(logits, val_rows), logits)
+        logits = plain_logits if views == 1 else validation.logits(model, config, views)
+        candidates[views] = (accuracies(logits, validation.rows), logits)
         run.log(f"validation with {views} view(s): {candidates[views][0]}")
     views = max(candidates, key=lambda v: (candidates[v][0]["acc11"], candidates[v][0]["acc8"], -v))
     return views, candidates[views][1], {str(v): acc for v, (acc, _) in candidates.items()}
 
 
 def choose_mask_dilation(
-    model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+    model, plain_logits, validation: ValidationSplit, config: dict, run: RunState
 ) -> tuple[dict, torch.Tensor, dict]:
     """The widest inference dilation of ``MASK_DILATION_CHOICES`` that validation allows.
 
@@ -377,12 +362,8 @@ def choose_mask_dilation(
     for working_pixels in MASK_DILATION_CHOICES:
         kernel = scaled_pixels(working_pixels, config["scale"])
         trial = {**config, "mask_dilation": kernel}
-        logits = (
-            plain_logits
-            if kernel == config["mask_dilation"]
-            else predict_logits(model, cache, val_idx, val_centres, trial)
-        )
-        candidates[kernel] = (accuracies(logits, val_rows), logits)
+        logits = plain_logits if kernel == config["mask_dilation"] else validation.logits(model, trial)
+        candidates[kernel] = (accuracies(logits, validation.rows), logits)
         run.log(f"validation with mask dilation {kernel}: {candidates[kernel][0]}")
     best = max(acc["acc8"] for acc, _ in candidates.values())
     kernel = max(k for k, (acc, _) in candidates.items() if acc["acc8"] >= best - MASK_DILATION_TOLERANCE)
@@ -393,20 +374,25 @@ def choose_mask_dilation(
     )
 
 
-def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None:
-    """Final weights -> BatchNorm statistics, flip views, temperature and review threshold, all chosen on validation -> release."""
+def release(settings: ClassifierPhase, config: dict, run: RunState, data: TrainingData) -> None:
+    """Final weights -> BatchNorm statistics, mask dilation, flip views, temperature and review
+    threshold, all chosen on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
     model.load_state_dict(released_weights(run.load()))
-    val_rows = [rows[i] for i in val_idx]
-    val_centres = centres_of(cache, val_idx)
-    plain_logits = predict_logits(model, cache, val_idx, val_centres, config)
+    validation = ValidationSplit(
+        data.cache, data.val_idx, centres_of(data.cache, data.val_idx), [data.rows[i] for i in data.val_idx]
+    )
+    plain_logits = validation.logits(model, config)
     recalibrated = copy.deepcopy(model)
     calibration_idx = np.sort(
-        np.random.default_rng(7).choice(train_idx, BN_CALIBRATION_IMAGES, replace=False)
+        np.random.default_rng(7).choice(data.train_idx, BN_CALIBRATION_IMAGES, replace=False)
     )
-    recalibrate_batchnorm(recalibrated, cache, calibration_idx, centres_of(cache, calibration_idx), config)
-    recalibrated_logits = predict_logits(recalibrated, cache, val_idx, val_centres, config)
-    as_trained, after = accuracies(plain_logits, val_rows), accuracies(recalibrated_logits, val_rows)
+    recalibrate_batchnorm(
+        recalibrated, data.cache, calibration_idx, centres_of(data.cache, calibration_idx), config
+    )
+    recalibrated_logits = validation.logits(recalibrated, config)
+    as_trained = accuracies(plain_logits, validation.rows)
+    after = accuracies(recalibrated_logits, validation.rows)
     bn_recalibrated = (after["acc11"], after["acc8"]) > (as_trained["acc11"], as_trained["acc8"])
     run.log(
         f"validation, BatchNorm as trained: {as_trained}; recalibrated: {after}; keep recalibrated: {bn_recalibrated}"
@@ -414,18 +400,18 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
     if bn_recalibrated:
         model, plain_logits = recalibrated, recalibrated_logits
     dilation_validation = None
-    if args.mask_augment:
+    if settings.mask_augment:
         config, plain_logits, dilation_validation = choose_mask_dilation(
-            model, plain_logits, cache, val_idx, val_centres, val_rows, config, run
+            model, plain_logits, validation, config, run
         )
-    views, logits, view_accuracies = choose_views(
-        model, plain_logits, cache, val_idx, val_centres, val_rows, config, run, args.view_choices
+    views, logits, view_accuracies = choose_classifier_views(
+        model, plain_logits, validation, config, run, settings.view_choices
     )
-    temperature = fit_temperature(logits, allowed[val_idx])
+    temperature = fit_temperature(logits, data.allowed[data.val_idx])
     fine = torch.softmax(logits / temperature, 1).numpy()
-    threshold = review_threshold(fine, val_rows)
+    threshold = review_threshold(fine, validation.rows)
     run.log(
-        f"temperature {temperature:.3f}, review threshold {threshold:.2f} (validation, {len(val_idx)} images)"
+        f"temperature {temperature:.3f}, review threshold {threshold:.2f} (validation, {len(data.val_idx)} images)"
     )
     config = {
         **config,
@@ -435,12 +421,12 @@ def release(args, config, run, cache, rows, train_idx, val_idx, allowed) -> None
         "tta_validation": view_accuracies,
         **({"mask_dilation_validation": dilation_validation} if dilation_validation else {}),
         "training": {
-            "batch_size": args.batch_size,
-            "weight_decay": args.weight_decay,
+            "batch_size": settings.batch_size,
+            "weight_decay": settings.weight_decay,
             "bn_recalibrated": bn_recalibrated,
             "bn_validation": {"as_trained": as_trained, "recalibrated": after},
             "phases": run.phases(),
         },
     }
-    digest = save_released(model.state_dict(), Path(args.out), config)
-    run.log(f"released to {args.out} sha256={digest}")
+    digest = save_released(model.state_dict(), Path(settings.out), config)
+    run.log(f"released to {settings.out} sha256={digest}")

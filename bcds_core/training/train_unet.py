@@ -13,7 +13,6 @@ Resumable: rerun the same command after a stop.
 from __future__ import annotations
 
 import argparse
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,23 +22,20 @@ import torch
 import torch.nn.functional as F
 from segmentation_models_pytorch.losses import DiceLoss, SoftBCEWithLogitsLoss
 
+from bcds_core.augment import colour_jitter, elastic_offsets, random_blur, random_geometry, stain_jitter
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_cache import cache_dir, open_cache
+from bcds_core.input_tensors import crop_grid
 from bcds_core.paths import DATASET_DIR, expert_masks_root
 from bcds_core.preprocessing import WORKING_SCALE, canvas_side
 from bcds_core.segmentation.derived_masks import mask_is_plausible
 from bcds_core.segmentation.expert_masks import held_out_names, read_mask_folder
+from bcds_core.segmentation.mask_overlap import mask_overlap
 from bcds_core.segmentation.unet import DEFAULT_UNET_CONFIG, build_unet
 from bcds_core.splits import read_split_csv
-from bcds_core.training.augment import (
-    colour_jitter,
-    crop_grid,
-    elastic_offsets,
-    random_blur,
-    random_geometry,
-    stain_jitter,
-)
+from bcds_core.training.epoch_loop import EpochLoop
 from bcds_core.training.run_state import RunState
+from bcds_core.training.settings import UNetPhase, phase_settings
 from bcds_core.weights_io import save_released
 
 #: Side of the working-scale canvases the U-Net trains on (the cache's at the working scale).
@@ -102,14 +98,13 @@ def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool, s
 
 
 def _iou(logits: torch.Tensor, target: torch.Tensor) -> float:
-    predicted = logits > 0
-    truth = target > 0.5
-    inter = (predicted & truth).sum(dim=(1, 2, 3)).float()
-    union = (predicted | truth).sum(dim=(1, 2, 3)).float().clamp(min=1)
-    return float((inter / union).mean())
+    """Mean IoU of the masks the logits give (an image with neither mask scores 0)."""
+    return float(mask_overlap(logits > 0, target > 0.5, empty=0.0)[0].mean())
 
 
-def choose_views(model, config: dict, images: np.ndarray, masks: np.ndarray) -> tuple[int, dict[str, float]]:
+def choose_mask_views(
+    model, config: dict, images: np.ndarray, masks: np.ndarray
+) -> tuple[int, dict[str, float]]:
     """How many flip views to average (1, 2 or 4): the fewest with the best IoU on ``images``.
 
     Args:
@@ -133,12 +128,14 @@ def validation_indices(cache) -> np.ndarray:
 
 
 def train(args: argparse.Namespace) -> None:
-    torch.set_num_threads(args.threads)
+    """Train the U-Net as the command line gives it; release the epoch best on derived validation masks."""
+    settings = phase_settings(UNetPhase, args)
+    torch.set_num_threads(settings.threads)
     torch.manual_seed(0)
-    run = RunState(Path(args.run_dir))
+    run = RunState(Path(settings.run_dir))
     config = dict(DEFAULT_UNET_CONFIG)
     cache = open_cache(cache_dir(WORKING_SCALE), read_split_csv(DATASET_DIR / "pbc_split.csv"))
-    train_idx = _balanced_indices(cache, "train", args.per_label, seed=0)
+    train_idx = _balanced_indices(cache, "train", settings.per_label, seed=0)
     val_idx = validation_indices(cache)
     expert_all = [p.name for p in read_mask_folder(expert_masks_root())]
     held_out = held_out_names(expert_all)
@@ -149,80 +146,55 @@ def train(args: argparse.Namespace) -> None:
         f"val {len(val_idx)} derived + {len(val_expert_x)} held-out expert ({sorted(held_out)})"
     )
     model = build_unet(config).to(memory_format=torch.channels_last)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    n_samples = len(train_idx) + EXPERT_REPEATS * len(expert_x)
-    steps_per_epoch = n_samples // args.batch_size
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.1
-    )
-    dice, bce = DiceLoss("binary"), SoftBCEWithLogitsLoss()
-    start_epoch, best = 0, -1.0
-    if (state := run.load()) is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, best = int(state["epoch"]) + 1, float(state["best"])
-        run.log(f"resumed after epoch {start_epoch - 1}")
+    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=1e-4)
     pool_x = np.concatenate([cache.images[train_idx], np.repeat(expert_x, EXPERT_REPEATS, 0)])
     pool_y = np.concatenate([cache.masks[train_idx], np.repeat(expert_y, EXPERT_REPEATS, 0)])
-    for epoch in range(start_epoch, args.epochs):
-        model.train()
-        order = np.random.default_rng(100 + epoch).permutation(len(pool_x))
-        started, losses = time.time(), []
-        for step in range(steps_per_epoch):
-            chosen = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
-            x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True, stain=args.stain_augment)
-            logits = model(x)
-            loss = dice(logits, y) + bce(logits, y)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            scheduler.step()
-            losses.append(loss.item())
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser,
+        max_lr=settings.lr,
+        total_steps=settings.epochs * (len(pool_x) // settings.batch_size),
+        pct_start=0.1,
+    )
+    loop = EpochLoop(run, model, optimiser, scheduler, settings.batch_size, shuffle_seed=100)
+    start_epoch, kept = loop.resume()
+    best = float(kept.get("best", -1.0))
+    dice, bce = DiceLoss("binary"), SoftBCEWithLogitsLoss()
+
+    def loss_of(chosen: np.ndarray) -> torch.Tensor:
+        x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True, stain=settings.stain_augment)
+        logits = model(x)
+        return dice(logits, y) + bce(logits, y)
+
+    for epoch in range(start_epoch, settings.epochs):
+        trained = loop.train_epoch(epoch, np.arange(len(pool_x)), loss_of)
         model.eval()
         with torch.inference_mode():
             xv, yv = _batch(cache.images[val_idx], cache.masks[val_idx], config, augment=False)
             val_pbc = _iou(model(xv), yv)
             xe, ye = _batch(val_expert_x, val_expert_y, config, augment=False)
             val_expert = _iou(model(xe), ye)
-        score = val_pbc  # held-out expert masks are reported, never used to choose
-        metrics = {
-            "epoch": epoch,
-            "loss": float(np.mean(losses)),
-            "val_iou_derived": val_pbc,
-            "val_iou_expert_held_out": val_expert,
-            "seconds": time.time() - started,
-        }
-        run.record(metrics)
-        run.log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
-        if score > best:
-            best = score
+        if val_pbc > best:  # held-out expert masks are reported, never used to choose
+            best = val_pbc
             torch.save(model.state_dict(), run.directory / "best.pt")
-        run.save(
-            {
-                "model": model.state_dict(),
-                "optimiser": optimiser.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "epoch": epoch,
-                "best": best,
-            }
+        loop.end_epoch(
+            trained, {"val_iou_derived": val_pbc, "val_iou_expert_held_out": val_expert}, best=best
         )
     best_state = torch.load(run.directory / "best.pt", weights_only=True)
     model.load_state_dict(best_state)
-    config["tta_views"], config["tta_validation_iou"] = choose_views(
+    config["tta_views"], config["tta_validation_iou"] = choose_mask_views(
         model.eval(), config, cache.images[val_idx], cache.masks[val_idx]
     )
     run.log(
         f"flip views {config['tta_views']} (derived validation IoU by views: {config['tta_validation_iou']})"
     )
     config["training"] = {
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "stain_augment": args.stain_augment,
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "lr": settings.lr,
+        "stain_augment": settings.stain_augment,
         "derived_masks": len(train_idx),
         "expert_trained_on": sorted(n for n in expert_all if n not in held_out),
         "expert_held_out": sorted(held_out),
     }
-    digest = save_released(best_state, Path(args.out), config)
-    run.log(f"released to {args.out} sha256={digest}")
+    digest = save_released(best_state, Path(settings.out), config)
+    run.log(f"released to {settings.out} sha256={digest}")
