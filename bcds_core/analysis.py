@@ -44,9 +44,9 @@ from bcds_core.pixel_size import (
 from bcds_core.preprocessing import (
     CANVAS_ORIGINAL_SIDE,
     WORKING_SCALE,
-    background_colour,
     canvas_side,
     cell_at_scale,
+    cell_canvas,
     pad_or_crop_centre,
     resize_mask,
     slide_colour,
@@ -161,29 +161,6 @@ class PreparedCell:
     centre: tuple[int, int]
     scale: float
     image_shape: tuple[int, int]
-
-
-def cell_canvas(
-    image: np.ndarray,
-    mask: np.ndarray,
-    centre: tuple[int, int],
-    side: int,
-    fill: tuple[int, int, int] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """A ``side`` square of ``image`` and ``mask`` centred on ``centre`` (x, y), padded with ``fill``
-    (default: the slide colour of the image's border)."""
-    half = side // 2
-    top, left = centre[1] - half, centre[0] - half
-    canvas = np.empty((side, side, 3), np.uint8)
-    canvas[...] = background_colour(image) if fill is None else fill
-    canvas_mask = np.zeros((side, side), np.uint8)
-    src_t, src_l = max(top, 0), max(left, 0)
-    src_b = min(top + side, image.shape[0])
-    src_r = min(left + side, image.shape[1])
-    if src_b > src_t and src_r > src_l:
-        canvas[src_t - top : src_b - top, src_l - left : src_r - left] = image[src_t:src_b, src_l:src_r]
-        canvas_mask[src_t - top : src_b - top, src_l - left : src_r - left] = mask[src_t:src_b, src_l:src_r]
-    return canvas, canvas_mask
 
 
 class CellAnalyzer:

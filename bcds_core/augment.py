@@ -1,10 +1,11 @@
 """Batch augmentations in torch, cheap enough for CPU training.
 
 Cells have no orientation, so every sample gets a free rotation, a flip and a
-small scale change; the sampling grid also does the crop (``crop_grid``), so
-geometry costs one ``grid_sample``. Colour jitter (brightness, contrast,
-saturation, per-channel gain) stops the models from learning the JPEG
-pipeline that saved a subset of the classes with another colour balance.
+small scale change; the sampling grid also does the crop
+(``input_tensors.crop_grid``), so geometry costs one ``grid_sample``. Colour
+jitter (brightness, contrast, saturation, per-channel gain) stops the models
+from learning the JPEG pipeline that saved a subset of the classes with
+another colour balance.
 
 Other labs' stains and microscopes differ far more than that. ``stain_jitter``
 rescales and shifts the haematoxylin, eosin and residual stain densities of
@@ -114,46 +115,6 @@ def camera_degradation(
     return out.clamp(0.0, 1.0)
 
 
-def crop_grid(
-    centres: torch.Tensor,
-    source_side: int,
-    window: int,
-    out_side: int,
-    angles: torch.Tensor | None = None,
-    scales: torch.Tensor | None = None,
-    flips: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Sampling grid for ``grid_sample`` that crops ``out_side`` pixels around centres.
-
-    Args:
-        centres: Bx2 (x, y) in source pixels.
-        source_side: side of the square source images.
-        window: side of the cropped window, in source pixels at scale 1.
-        out_side: side of the output, in pixels.
-        angles: B rotations in radians (None: no rotation).
-        scales: B zoom factors (>1 zooms in; None: 1).
-        flips: B booleans, mirror horizontally (None: no flip).
-
-    Returns:
-        B x out_side x out_side x 2 grid in normalised coordinates (align_corners=False).
-    """
-    batch = centres.shape[0]
-    angles = torch.zeros(batch) if angles is None else angles
-    scales = torch.ones(batch) if scales is None else scales
-    half_extent = window / source_side / scales
-    cos, sin = torch.cos(angles) * half_extent, torch.sin(angles) * half_extent
-    mirror = torch.ones(batch) if flips is None else 1.0 - 2.0 * flips.float()
-    centre_norm = (centres + 0.5) / source_side * 2.0 - 1.0
-    theta = torch.stack(
-        [
-            torch.stack([cos * mirror, -sin, centre_norm[:, 0]], dim=1),
-            torch.stack([sin * mirror, cos, centre_norm[:, 1]], dim=1),
-        ],
-        dim=1,
-    )
-    return F.affine_grid(theta, [batch, 1, out_side, out_side], align_corners=False)
-
-
 def elastic_offsets(grid: torch.Tensor, magnitude: float = 0.03, coarse: int = 4) -> torch.Tensor:
     """Add a smooth random displacement field to a sampling grid (elastic deformation)."""
     batch, height, width, _ = grid.shape
@@ -163,7 +124,7 @@ def elastic_offsets(grid: torch.Tensor, magnitude: float = 0.03, coarse: int = 4
 
 
 def random_geometry(batch: int, scale_range: tuple[float, float]) -> dict[str, torch.Tensor]:
-    """Random rotation (any angle), flip and zoom for ``crop_grid``."""
+    """Random rotation (any angle), flip and zoom for ``input_tensors.crop_grid``."""
     low, high = scale_range
     return {
         "angles": torch.rand(batch) * 2 * math.pi,

@@ -1,4 +1,4 @@
-"""Geometry shared by training and inference: scales and the cell canvas.
+"""Geometry shared by training and inference: scales, the cell canvas and the pixel statistics.
 
 The U-Net masks at half the CellaVision pixel size (``WORKING_SCALE``): a
 360x363 image becomes 180x182. The classifier reads the cell at the scale its
@@ -7,6 +7,10 @@ release names (its config's ``scale``), from a square canvas of
 covers 256 original pixels whatever the scale, so a finer scale shows more
 detail, not more neighbours. Using these functions in training and inference
 keeps what the model learned on and what it is shown identical.
+
+Every crop of an array goes through ``window`` and every placing back through
+its inverse ``paste``; ``input_tensors.crop_grid`` is the same crop for a torch
+batch, with rotation and zoom.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ import numpy as np
 WORKING_SCALE = 0.5
 #: Side of the cell canvas in original pixels: the 256 px input window plus room for shifts.
 CANVAS_ORIGINAL_SIDE = 368
+#: Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree. Training writes
+#: them into each release's config, which is what inference reads.
+PIXEL_MEAN = [0.80, 0.70, 0.72]
+PIXEL_STD = [0.13, 0.17, 0.10]
 
 
 def scaled_shape(height: int, width: int, scale: float) -> tuple[int, int]:
@@ -67,19 +75,53 @@ def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     return resized.astype(bool)
 
 
+def window(
+    array: np.ndarray, top: int, left: int, height: int, width: int, fill: int | tuple = 0
+) -> np.ndarray:
+    """The ``height`` x ``width`` window of ``array`` whose top-left corner is at (``top``, ``left``).
+
+    The corner may lie outside the array (negative or beyond its size): what the
+    window covers outside the array is ``fill`` (a value, or one per channel).
+    Trailing dimensions and the dtype are kept.
+    """
+    out = np.empty((height, width, *array.shape[2:]), dtype=array.dtype)
+    out[...] = fill
+    src_t, src_l = max(top, 0), max(left, 0)
+    src_b, src_r = min(top + height, array.shape[0]), min(left + width, array.shape[1])
+    if src_b > src_t and src_r > src_l:
+        out[src_t - top : src_b - top, src_l - left : src_r - left] = array[src_t:src_b, src_l:src_r]
+    return out
+
+
+def paste(
+    array: np.ndarray, top: int, left: int, height: int, width: int, fill: int | tuple = 0
+) -> np.ndarray:
+    """The inverse of ``window``: ``array`` placed with its top-left corner at (``top``, ``left``)
+    of a ``height`` x ``width`` canvas of ``fill``; what falls outside the canvas is cut."""
+    return window(array, -top, -left, height, width, fill)
+
+
 def pad_or_crop_centre(array: np.ndarray, side: int, fill: int | tuple = 0) -> np.ndarray:
     """Centre an array in a ``side`` x ``side`` canvas, cropping what does not fit."""
     height, width = array.shape[:2]
-    canvas = np.empty((side, side, *array.shape[2:]), dtype=array.dtype)
-    canvas[...] = fill
-    top, left = (side - height) // 2, (side - width) // 2
-    src_top, src_left = max(0, -top), max(0, -left)
-    dst_top, dst_left = max(0, top), max(0, left)
-    rows, cols = min(height - src_top, side - dst_top), min(width - src_left, side - dst_left)
-    canvas[dst_top : dst_top + rows, dst_left : dst_left + cols] = array[
-        src_top : src_top + rows, src_left : src_left + cols
-    ]
-    return canvas
+    return paste(array, (side - height) // 2, (side - width) // 2, side, side, fill)
+
+
+def cell_canvas(
+    image: np.ndarray,
+    mask: np.ndarray,
+    centre: tuple[int, int],
+    side: int,
+    fill: tuple[int, int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A ``side`` square of ``image`` and of ``mask`` (as uint8) centred on ``centre`` (x, y).
+
+    The image is padded with ``fill`` (default: the slide colour of the image's
+    border), the mask with 0.
+    """
+    top, left = centre[1] - side // 2, centre[0] - side // 2
+    canvas = window(image, top, left, side, side, background_colour(image) if fill is None else fill)
+    return canvas, window(mask.astype(np.uint8, copy=False), top, left, side, side)
 
 
 def slide_colour(rgb: np.ndarray) -> tuple[int, int, int]:

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
+from bcds_core.augment import camera_degradation, random_blur, stain_jitter
 from bcds_core.image_cache import StackedArrays
-from bcds_core.training.augment import camera_degradation, random_blur, stain_jitter
 
 
 def test_stacked_arrays_read_rows_across_parts_in_any_order():

@@ -12,15 +12,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bcds_core.augment import camera_degradation, colour_jitter, random_blur, random_geometry, stain_jitter
+from bcds_core.input_tensors import crop_grid, normalise_pixels
 from bcds_core.preprocessing import WORKING_SCALE, scaled_pixels
-from bcds_core.training.augment import (
-    camera_degradation,
-    colour_jitter,
-    crop_grid,
-    random_blur,
-    random_geometry,
-    stain_jitter,
-)
 
 #: Mask dilation kernels (working pixels) drawn in training; inference uses the config's.
 TRAIN_DILATION_KERNELS = (1, 3, 5, 7, 9)
@@ -68,13 +62,11 @@ def classifier_batch(
     m = torch.from_numpy(np.require(masks, requirements="CW")).float().unsqueeze(1)
     centres_t = torch.from_numpy(np.asarray(centres, dtype=np.float32))
     batch, side = x.shape[0], x.shape[-1]
-    mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(config["std"]).view(1, 3, 1, 1)
     out = config["input_side"]
     if not augment:
         m = dilated(m, config["mask_dilation"])
         grid = crop_grid(centres_t, side, out, out)
-        x = F.grid_sample((x - mean) / std * m, grid, align_corners=False, padding_mode="zeros")
+        x = F.grid_sample(normalise_pixels(x, config) * m, grid, align_corners=False, padding_mode="zeros")
         return x.contiguous(memory_format=torch.channels_last)
     # Training crops first and changes colours on the crop alone: half the pixels of the canvas.
     kernels = WIDE_TRAIN_DILATION_KERNELS if wide_masks else TRAIN_DILATION_KERNELS
@@ -89,7 +81,7 @@ def classifier_batch(
         x = random_blur(stain_jitter(x))
     if camera:
         x = camera_degradation(x)
-    x = (colour_jitter(x) - mean) / std * m
+    x = normalise_pixels(colour_jitter(x), config) * m
     return x.contiguous(memory_format=torch.channels_last)
 
 

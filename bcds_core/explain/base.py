@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from bcds_core.preprocessing import paste
+
 if TYPE_CHECKING:
     from bcds_core.analysis import PreparedCell
 
@@ -108,14 +110,6 @@ def crop_to_image(crop_heat: np.ndarray, cell: PreparedCell) -> np.ndarray:
     side = crop_heat.shape[0]
     scale = 1.0 / cell.scale
     big = cv2.resize(crop_heat, (round(side * scale), round(side * scale)), interpolation=cv2.INTER_LINEAR)
-    height, width = cell.image_shape
-    out = np.zeros((height, width), np.float32)
     top = round((cell.centre[1] - side / 2) * scale)
     left = round((cell.centre[0] - side / 2) * scale)
-    src_t, src_l = max(0, -top), max(0, -left)
-    dst_t, dst_l = max(0, top), max(0, left)
-    rows = min(big.shape[0] - src_t, height - dst_t)
-    cols = min(big.shape[1] - src_l, width - dst_l)
-    if rows > 0 and cols > 0:
-        out[dst_t : dst_t + rows, dst_l : dst_l + cols] = big[src_t : src_t + rows, src_l : src_l + cols]
-    return out
+    return paste(big.astype(np.float32, copy=False), top, left, *cell.image_shape)

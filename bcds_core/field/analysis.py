@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bcds_core.analysis import CellAnalyzer, CellResult, cell_canvas, upload_pixel_size
+from bcds_core.analysis import CellAnalyzer, CellResult, upload_pixel_size
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize
-from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, to_scale
+from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, cell_canvas, slide_colour, to_scale
 
 #: Fields of ``analyze-field``'s JSON (the command line's contract) and of each cell in it.
 FIELD_CONTRACT_FIELDS = ("file", "ok", "error", "pixel_size_um", "cells", "counts", "message")

@@ -17,6 +17,8 @@ import segmentation_models_pytorch as smp
 import torch
 
 from bcds_core.flip_tta import averaged_logits
+from bcds_core.input_tensors import normalise_pixels
+from bcds_core.preprocessing import PIXEL_MEAN, PIXEL_STD
 from bcds_core.weights_io import WeightsError, load_into, load_released
 
 #: Architecture of the shipped U-Net; training writes it into config.json.
@@ -26,9 +28,8 @@ DEFAULT_UNET_CONFIG = {
     "encoder_depth": 4,
     "decoder_channels": [128, 64, 32, 16],
     "input_side": 128,
-    # Mean and std of PBC pixels (RGB, 0-1); fixed so training and inference agree.
-    "mean": [0.80, 0.70, 0.72],
-    "std": [0.13, 0.17, 0.10],
+    "mean": PIXEL_MEAN,
+    "std": PIXEL_STD,
     "threshold": 0.5,
 }
 
@@ -75,9 +76,7 @@ def to_unet_input(rgb_images: list[np.ndarray], config: dict) -> torch.Tensor:
     side = config["input_side"]
     resized = np.stack([cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA) for rgb in rgb_images])
     batch = torch.from_numpy(resized).permute(0, 3, 1, 2).float() / 255.0
-    mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(config["std"]).view(1, 3, 1, 1)
-    return ((batch - mean) / std).contiguous(memory_format=torch.channels_last)
+    return normalise_pixels(batch, config).contiguous(memory_format=torch.channels_last)
 
 
 @torch.inference_mode()
