@@ -36,7 +36,10 @@ def _scores(pairs) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from bcds_core.segmentation.expert_masks import read_mask_folder
+    from bcds_core.segmentation.mask_overlap import mask_overlap
     from bcds_core.segmentation.masker import CellMasker
     from bcds_core.weights_io import WeightsError
 
@@ -52,11 +55,9 @@ def run(args: argparse.Namespace) -> int:
     trained_on = set(masker.config.get("training", {}).get("expert_trained_on", []))
     scored = []
     for pair in pairs:
-        predicted = masker.cell_mask(pair.rgb)
-        inter = float((predicted & pair.mask).sum())
-        union = float((predicted | pair.mask).sum())
-        total = float(predicted.sum() + pair.mask.sum())
-        scored.append((pair.name, inter / union if union else 1.0, 2 * inter / total if total else 1.0))
+        predicted = torch.from_numpy(masker.cell_mask(pair.rgb))[None]
+        iou, dice = mask_overlap(predicted, torch.from_numpy(pair.mask)[None])
+        scored.append((pair.name, float(iou[0]), float(dice[0])))
     summary = _scores([s[1:] for s in scored])
     summary["not_trained_on"] = _scores([s[1:] for s in scored if s[0] not in trained_on])
     summary["per_image"] = {name: round(iou, 4) for name, iou, _ in scored}
