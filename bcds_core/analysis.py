@@ -239,9 +239,8 @@ class CellAnalyzer:
         """(calibrated N x fine-class probabilities, N x D pooled features) of prepared cells."""
         inputs = self.classifier_input(cells)
         with self.lock:
-            features, logits = self.classifier.features_and_logits(inputs)
-            if self.tta_views > 1:
-                logits = averaged_logits(self.classifier, inputs, self.tta_views)
+            features, plain = self.classifier.features_and_logits(inputs)
+            logits = averaged_logits(self.classifier, inputs, self.tta_views, plain=plain)
         fine, _ = fine_and_group_probabilities(logits, self.temperature)
         return fine.cpu().numpy(), features.cpu().numpy()
 

@@ -67,3 +67,19 @@ def test_dense_maps_are_flipped_back_onto_the_input_before_averaging(views, side
     identity = torch.nn.Identity()
     torch.testing.assert_close(averaged_logits(identity, inputs, views, dense=True), inputs)
     assert not torch.allclose(averaged_logits(identity, inputs, views), inputs)
+
+
+@pytest.mark.parametrize("views", [1, 4, 8])
+def test_a_plain_look_given_is_not_run_again_and_the_mean_is_the_same(model, views):
+    inputs = torch.randn(2, 3, 64, 64)
+    seen = []
+
+    def counted(batch):
+        seen.append(len(batch))
+        return model(batch)
+
+    with torch.inference_mode():
+        plain = model(inputs)
+        given = averaged_logits(counted, inputs, views, plain=plain)
+        torch.testing.assert_close(given, averaged_logits(model, inputs, views), rtol=1e-5, atol=1e-5)
+    assert sum(seen) == len(inputs) * (views - 1)
