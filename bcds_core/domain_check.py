@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from bcds_core.weights_io import WeightsError, read_sealed_json, write_sealed_json
 
@@ -42,20 +43,21 @@ class DomainCheck:
     inverse_covariance: np.ndarray
     threshold: float
 
-    def distance(self, features: np.ndarray) -> float:
-        delta = features - self.mean
-        return float(np.sqrt(delta @ self.inverse_covariance @ delta))
+    def distances(self, features: np.ndarray) -> np.ndarray:
+        """N Mahalanobis distances of N x 6 colour features to the training mean."""
+        return cdist(features, self.mean[None], "mahalanobis", VI=self.inverse_covariance)[:, 0]
 
     def looks_like_smear(self, rgb: np.ndarray, mask: np.ndarray) -> bool:
-        return self.distance(colour_features(rgb, mask)) <= self.threshold
+        return bool(self.distances(colour_features(rgb, mask)[None])[0] <= self.threshold)
 
     @classmethod
     def fit(cls, features: np.ndarray) -> DomainCheck:
         mean = features.mean(0)
         inverse = np.linalg.inv(np.cov(features, rowvar=False) + 1e-3 * np.eye(features.shape[1]))
         check = cls(mean, inverse, 0.0)
-        distances = np.array([check.distance(f) for f in features])
-        check.threshold = float(np.percentile(distances, THRESHOLD_PERCENTILE) * THRESHOLD_MARGIN)
+        check.threshold = float(
+            np.percentile(check.distances(features), THRESHOLD_PERCENTILE) * THRESHOLD_MARGIN
+        )
         return check
 
     def save(self, path: Path, provenance: dict) -> None:

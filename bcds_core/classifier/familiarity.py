@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.distance import cdist
 from sklearn.covariance import LedoitWolf
 
 #: Share of validation images whose distance stays below the threshold.
@@ -46,9 +47,7 @@ class Familiarity:
 
     def distances(self, features: np.ndarray) -> np.ndarray:
         """N Mahalanobis distances to the nearest class centre."""
-        delta = features[:, None, :] - self.centres[None]
-        squared = np.einsum("nkd,de,nke->nk", delta, self.precision, delta)
-        return np.sqrt(np.maximum(squared.min(1), 0.0))
+        return cdist(features, self.centres, "mahalanobis", VI=self.precision).min(1)
 
     def set_threshold(self, validation_features: np.ndarray, quantile: float = FAMILIAR_QUANTILE) -> None:
         self.threshold = float(np.quantile(self.distances(validation_features), quantile))
