@@ -7,28 +7,11 @@ import sys
 
 import pytest
 
+from bcds_core.analysis import CONTRACT_FIELDS
 from bcds_core.bad_inputs import bad_corpus
 from bcds_core.cli import COMMANDS
+from bcds_core.field.analysis import CELL_FIELDS, FIELD_CONTRACT_FIELDS
 from bcds_core.paths import REPO_ROOT, SAMPLES_DIR, WEIGHTS_DIR, expert_masks_root
-
-#: The fields every earlier release promised, and the ones added since: none may go missing.
-PREDICT_FIELDS = {
-    "file",
-    "ok",
-    "error",
-    "group",
-    "label",
-    "group_confidence",
-    "label_confidence",
-    "top",
-    "single_cell",
-    "status",
-    "message",
-    "pixel_size_um",
-    "pixel_size_source",
-    "flags",
-    "candidates",
-}
 
 
 def bcds(*args, env=None, check=True):
@@ -51,6 +34,14 @@ def test_help_lists_every_command():
         assert name in out
 
 
+def test_the_readme_states_the_json_fields_the_commands_write():
+    """A field dropped from the contract constants must be dropped from the promise too, on purpose."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"one JSON object per line per file: `{', '.join(CONTRACT_FIELDS)}`" in readme
+    assert f"smear fields: `{', '.join(FIELD_CONTRACT_FIELDS)}`" in readme
+    assert f"pixels of the file), `{', '.join(CELL_FIELDS[1:])}`" in readme
+
+
 def test_predict_answers_every_file_in_order_whatever_it_holds(tmp_path):
     samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))[:3]
     corpus = bad_corpus()
@@ -62,7 +53,7 @@ def test_predict_answers_every_file_in_order_whatever_it_holds(tmp_path):
     answers = [json.loads(line) for line in lines]
     assert [a["file"] for a in answers] == [str(f) for f in files]
     for answer in answers:
-        assert set(answer) == PREDICT_FIELDS
+        assert tuple(answer) == CONTRACT_FIELDS
         assert answer["status"] in ("ok", "review", "rejected") and answer["message"]
     for answer in answers[:3]:
         assert answer["ok"] and answer["label"] and answer["group"]
@@ -173,7 +164,6 @@ def test_screen_of_healthy_samples_suspects_no_leukaemia_and_states_its_rule():
 
 def test_a_field_gets_boxes_from_analyze_field_and_no_ok_from_predict(tmp_path):
     from bcds_core.benchmark import field_of
-    from bcds_core.field.analysis import CELL_FIELDS, FIELD_CONTRACT_FIELDS
     from bcds_core.image_io import decode_image
 
     sample = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[0]

@@ -62,15 +62,9 @@ class FieldResult:
         )
 
     def to_json(self) -> dict:
-        return {
-            "file": self.file,
-            "ok": self.ok,
-            "error": self.error,
-            "pixel_size_um": self.pixel_size_um,
-            "cells": [c.to_json() for c in self.cells],
-            "counts": self.counts,
-            "message": self.message,
-        }
+        answer = {key: getattr(self, key) for key in FIELD_CONTRACT_FIELDS}
+        answer["cells"] = [c.to_json() for c in self.cells]
+        return answer
 
 
 def centre_of(cell: FoundCell) -> tuple[int, int]:
