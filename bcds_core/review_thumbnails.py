@@ -13,7 +13,8 @@ from PIL import Image
 from bcds_core.explain import explain_cell, target_named
 from bcds_core.overlays import heat_overlay, outline, thumbnail
 
-THUMBNAIL_SIDE = 160
+#: Longer side of each error thumbnail on the review page, pixels.
+ERROR_THUMBNAIL_SIDE = 160
 
 
 def thumbnail_names(path: str) -> tuple[str, str]:
@@ -43,6 +44,6 @@ def write_error_thumbnails(analyzer, items, out_dir: Path) -> int:
             (mask_name, outline(result.rgb, result.mask)),
             (cam_name, heat_overlay(result.rgb, heat, result.mask)),
         ):
-            Image.fromarray(thumbnail(picture, THUMBNAIL_SIDE)).save(out_dir / name, quality=85)
+            Image.fromarray(thumbnail(picture, ERROR_THUMBNAIL_SIDE)).save(out_dir / name, quality=85)
         written += 1
     return written

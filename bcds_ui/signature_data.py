@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from bcds_core.explore.cell_centre import CellLocator
-from bcds_core.explore.compute import analyse_image
+from bcds_core.explore.compute import analyze_image
 from bcds_core.explore.radial_signatures import signature_features
 from bcds_core.explore.stats_files import StatsBundle, read_stats
 from bcds_core.explore.tables import distance_rows
@@ -31,14 +31,14 @@ def cell_locator() -> CellLocator:
 
 
 @st.cache_data(show_spinner="Finding the cell...", max_entries=32)
-def analyse_bytes(data: bytes) -> tuple[np.ndarray, tuple[float, float], bool, np.ndarray]:
+def analyze_upload(data: bytes) -> tuple[np.ndarray, tuple[float, float], bool, np.ndarray]:
     """(RGB image, cell centre (x, y), whether a mask was found, radial signature) of an image file.
 
     Raises:
         ImageDecodeError: for bytes that are no readable image.
     """
     rgb = decode_image(data).rgb
-    analysis = analyse_image(rgb, cell_locator())
+    analysis = analyze_image(rgb, cell_locator())
     return rgb, analysis.location.centre, analysis.location.found, analysis.signature
 
 

@@ -16,7 +16,7 @@ from bcds_ui.attribution import show_attribution
 from bcds_ui.figures import confusion_figure
 from bcds_ui.navigation import use_app_navigation
 from bcds_ui.signature_data import (
-    analyse_bytes,
+    analyze_upload,
     load_stats,
     nearest_signatures,
     outlier_picture,
@@ -72,7 +72,7 @@ def single_image_ui(bundle) -> None:
     if data is None:
         return
     try:
-        rgb, centre, found, signature = analyse_bytes(data)
+        rgb, centre, found, signature = analyze_upload(data)
     except ImageDecodeError as error:
         st.error(str(error))
         return

@@ -23,7 +23,7 @@ from bcds_core.weights_io import CONFIG_FILE
 OUT = WEIGHTS_DIR / "classifier" / "architecture_comparison.json"
 
 
-def summarise(run_dir: Path) -> dict:
+def run_summary(run_dir: Path) -> dict:
     """One run: settings, CPU time and validation accuracy at release (BatchNorm and flip views as chosen)."""
     phases = RunState(run_dir).phases()
     phase, history = phases[-1], phases[-1]["history"]
@@ -44,6 +44,6 @@ def summarise(run_dir: Path) -> dict:
 
 
 if __name__ == "__main__":
-    runs = [summarise(Path(arg)) for arg in sys.argv[1:]]
+    runs = [run_summary(Path(arg)) for arg in sys.argv[1:]]
     OUT.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
     print(OUT.read_text())

@@ -41,7 +41,7 @@ CHUNK = 32
 HEALTHY_BATCH = 100
 
 
-def analysed(
+def analyzed(
     analyzer: CellAnalyzer, root: Path, rows: list[tuple[str, str, str | None]]
 ) -> list[LabelledResult]:
     """(path under root, true group, true fine label) -> labelled results, in order."""
@@ -186,7 +186,7 @@ def main() -> None:
     analyzer = CellAnalyzer()
     metrics = {}
     for name, (root, rows) in source_rows(args).items():
-        items = analysed(analyzer, root, rows)
+        items = analyzed(analyzer, root, rows)
         summary = summarise(items, analyzer.temperature)
         metrics[name] = {
             **{

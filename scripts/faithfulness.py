@@ -18,7 +18,7 @@ import torch
 from bcds_core.analysis import CellAnalyzer
 from bcds_core.classifier.model import consistent_answer
 from bcds_core.explain import FineClassTarget
-from bcds_core.explain.faithfulness import RANDOM_MAP, score_cell, summarise
+from bcds_core.explain.faithfulness import RANDOM_MAP, method_scores, score_cell
 from bcds_core.image_io import decode_image, read_bytes
 from bcds_core.paths import DATASET_DIR, REPO_ROOT, REPORTS_DIR, pbc_root
 from bcds_core.splits import read_split_csv
@@ -65,7 +65,7 @@ def main(n_cells: int, n_lime: int, n_road: int) -> None:
             cells.append(cell)
             if done % 20 == 0:
                 print(f"{done}/{len(jobs)} cells scored", flush=True)
-    scores = [summarise(cells, method) for method in [*FAST_CAMS, "lime", RANDOM_MAP]]
+    scores = [method_scores(cells, method) for method in [*FAST_CAMS, "lime", RANDOM_MAP]]
     REPORTS_DIR.mkdir(exist_ok=True)
     (REPORTS_DIR / "faithfulness.json").write_text(json.dumps([asdict(s) for s in scores], indent=2) + "\n")
     plot(scores)

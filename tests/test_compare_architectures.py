@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bcds_core.training.run_state import RunState
-from scripts.compare_architectures import summarise
+from scripts.compare_architectures import run_summary
 
 
 def _run(folder, epochs_done: int, init_from=None):
@@ -21,7 +21,7 @@ def _run(folder, epochs_done: int, init_from=None):
 
 def test_summary_reports_cpu_minutes_and_the_released_validation_accuracy(tmp_path):
     _run(tmp_path / "compare_resnet34", epochs_done=2)
-    summary = summarise(tmp_path / "compare_resnet34")
+    summary = run_summary(tmp_path / "compare_resnet34")
     assert summary["training_minutes"] == 20.0
     assert summary["validation_release"] == {"acc8": 0.93, "acc11": 0.85}
     assert summary["validation_last_epoch"]["acc8"] == pytest.approx(0.91)
@@ -31,4 +31,4 @@ def test_summary_reports_cpu_minutes_and_the_released_validation_accuracy(tmp_pa
 def test_unfinished_or_fine_tuned_runs_are_refused(tmp_path, epochs_done, init_from):
     _run(tmp_path / "run", epochs_done, init_from)
     with pytest.raises(SystemExit):
-        summarise(tmp_path / "run")
+        run_summary(tmp_path / "run")

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from bcds_core.explain import METHODS, FineClassTarget, GroupTarget, explain, explain_cell, target_named
-from bcds_core.explain.faithfulness import RANDOM_MAP, score_cell, summarise
+from bcds_core.explain.faithfulness import RANDOM_MAP, method_scores, score_cell
 from bcds_core.explain.targets import ProbabilityOf
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, NORMAL_FINE_CLASSES, group_matrix
 
@@ -98,7 +98,7 @@ def test_grad_cam_is_more_faithful_than_a_random_map(analyzer, prepared):
         score_cell(*model_inputs(analyzer, cells[i]), FineClassTarget(targets[i]), ["gradcam"], seed=i)
         for i in range(3)
     ]
-    grad_cam, random_map = summarise(scored, "gradcam"), summarise(scored, RANDOM_MAP)
+    grad_cam, random_map = method_scores(scored, "gradcam"), method_scores(scored, RANDOM_MAP)
     assert grad_cam.n == grad_cam.n_road == 3
     assert grad_cam.road_combined > random_map.road_combined + 0.05
     assert grad_cam.blank_combined > random_map.blank_combined + 0.05

@@ -61,7 +61,7 @@ def test_histograms_split_cell_and_background_pixels():
     red = hist.CHANNELS.index("R")
     assert counts[0, red].sum() == mask.sum() and counts[1, red].sum() == (~mask).sum()
     assert counts[0, red, 90 // 8] == mask.sum()
-    fractions = hist.normalise(counts)
+    fractions = hist.to_fractions(counts)
     assert fractions[1, red].sum() == pytest.approx(1)
 
 

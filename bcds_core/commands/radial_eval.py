@@ -28,12 +28,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from bcds_core.explore.cell_centre import CellLocator
-    from bcds_core.explore.compute import analyse_images
+    from bcds_core.explore.compute import analyze_images
     from bcds_core.explore.radial_signatures import signature_features
-    from bcds_core.explore.stats_files import StatsMissingError, load_classifier
+    from bcds_core.explore.stats_files import StatsMissingError, load_signature_classifier
 
     try:
-        classifier = load_classifier(args.stats)
+        classifier = load_signature_classifier(args.stats)
         images, skipped = selected_images(args)
     except (StatsMissingError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: no labelled images found in {args.dir}", file=sys.stderr)
         return 2
     locator = CellLocator()
-    analysed = analyse_images(Path(args.dir), images, locator)
-    signatures = [analysis.signature for _, analysis in analysed]
-    groups = [image.group for image, _ in analysed]
+    analyzed = analyze_images(Path(args.dir), images, locator)
+    signatures = [analysis.signature for _, analysis in analyzed]
+    groups = [image.group for image, _ in analyzed]
     predicted = classifier.predict(signature_features(np.stack(signatures)))
     correct = sum(p == g for p, g in zip(predicted, groups, strict=True))
     result = {
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         "correct": correct,
         "metric": classifier.metric,
         "mask_source": locator.source,
-        "undecodable": len(images) - len(analysed),
+        "undecodable": len(images) - len(analyzed),
         "skipped_files": len(skipped),
     }
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))

@@ -87,7 +87,7 @@ def finished_explanation(
     )
 
 
-def normalise(heat: np.ndarray) -> np.ndarray:
+def scaled_to_unit(heat: np.ndarray) -> np.ndarray:
     """Scale a non-negative map to [0, 1] (all-zero stays zero)."""
     heat = np.maximum(np.asarray(heat, np.float32), 0.0)
     top = float(heat.max())

@@ -19,7 +19,7 @@ import torch
 from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM, ScoreCAM
 from pytorch_grad_cam.base_cam import BaseCAM
 
-from bcds_core.explain.base import Explanation, finished_explanation, normalise
+from bcds_core.explain.base import Explanation, finished_explanation, scaled_to_unit
 from bcds_core.explain.targets import Target
 
 
@@ -64,5 +64,5 @@ def explain_with_cam(
     with CAM_METHODS[method].cam_class(model=model, target_layers=target_layers(model)) as cam:
         if hasattr(cam, "batch_size"):
             cam.batch_size = 32
-        crop_heat = normalise(cam(input_tensor=input_tensor, targets=[target])[0])
+        crop_heat = scaled_to_unit(cam(input_tensor=input_tensor, targets=[target])[0])
     return finished_explanation(method, target.name, crop_heat, crop_mask, started)

@@ -140,7 +140,7 @@ def score_cell(
     )
 
 
-def summarise(cells: list[CellFaithfulness], method: str) -> FaithfulnessScores:
+def method_scores(cells: list[CellFaithfulness], method: str) -> FaithfulnessScores:
     """Mean scores of ``method`` over the cells that scored it."""
     scored = [c for c in cells if method in c.deletion]
     with_road = [c.road_combined[method] for c in scored if method in c.road_combined]

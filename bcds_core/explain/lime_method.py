@@ -25,7 +25,7 @@ import torch
 from lime import lime_image
 from skimage.segmentation import slic
 
-from bcds_core.explain.base import Explanation, finished_explanation, normalise
+from bcds_core.explain.base import Explanation, finished_explanation, scaled_to_unit
 from bcds_core.explain.targets import ProbabilityOf, Target
 
 #: Input pixels all perturbed samples of one explanation may cost together: 160 samples at 192 px.
@@ -105,4 +105,4 @@ def explain_with_lime(
     signed *= crop_mask > 0
     scale = float(np.abs(signed).max())
     signed = signed / scale if scale > 0 else signed
-    return finished_explanation("lime", target.name, normalise(signed), crop_mask, started, signed)
+    return finished_explanation("lime", target.name, scaled_to_unit(signed), crop_mask, started, signed)

@@ -2,7 +2,7 @@
 
 Histograms are kept as raw pixel counts per image so that a class's histogram
 is simply the sum over its images (each pixel counts once, whatever the image
-size); ``normalise`` turns the sums into fractions for display.
+size); ``to_fractions`` turns the sums into fractions for display.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def colour_histograms(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return counts
 
 
-def normalise(counts: np.ndarray) -> np.ndarray:
+def to_fractions(counts: np.ndarray) -> np.ndarray:
     """Counts (... x N_BINS) to fractions summing to 1 over the bins (zeros stay zeros)."""
     total = counts.sum(axis=-1, keepdims=True)
     return np.divide(counts, total, out=np.zeros_like(counts, dtype=np.float64), where=total > 0)

@@ -43,7 +43,7 @@ class ImageAnalysis:
     histograms: np.ndarray | None = None
 
 
-def analyse_image(rgb: np.ndarray, locator: CellLocator, histograms: bool = False) -> ImageAnalysis:
+def analyze_image(rgb: np.ndarray, locator: CellLocator, histograms: bool = False) -> ImageAnalysis:
     """Locate the cell of an HxWx3 uint8 RGB image and take its radial signature."""
     location = locator.locate(rgb)
     signature = radial.radial_signature(rgb, location.centre)
@@ -85,7 +85,7 @@ def class_signatures(signatures: np.ndarray, names: list[str | None]) -> dict[st
     return result
 
 
-def analyse_images(
+def analyze_images(
     root: Path,
     images: list[IndexedImage],
     locator: CellLocator,
@@ -98,7 +98,7 @@ def analyse_images(
     for n, image in enumerate(images, 1):
         try:
             rgb = decode_image(read_bytes(root / image.path)).rgb
-            results.append((image, analyse_image(rgb, locator, histograms)))
+            results.append((image, analyze_image(rgb, locator, histograms)))
         except ImageDecodeError:
             progress(f"skipped {image.path}: cannot be decoded")
         if n % 250 == 0 or n == len(images):
@@ -121,17 +121,17 @@ def _evaluation(classifiers: dict, features: np.ndarray, groups: list[str]) -> d
     }
 
 
-def _fitted_statistics(analysed: list[tuple[IndexedImage, ImageAnalysis]]) -> dict:
+def _fitted_statistics(analyzed: list[tuple[IndexedImage, ImageAnalysis]]) -> dict:
     """Histograms and signatures per group and per fine class of the fitted images."""
-    signatures = np.stack([r.signature for _, r in analysed])
-    groups = [i.group for i, _ in analysed]
-    fine = [i.label for i, _ in analysed]
-    counts = np.stack([r.histograms for _, r in analysed])
+    signatures = np.stack([r.signature for _, r in analyzed])
+    groups = [i.group for i, _ in analyzed]
+    fine = [i.label for i, _ in analyzed]
+    counts = np.stack([r.histograms for _, r in analyzed])
     histograms, histogram_images = {}, {}
     for names in (groups, fine):
         for name in sorted({n for n in names if n is not None}):
             members = [n == name for n in names]
-            histograms[name] = hist.normalise(counts[members].sum(axis=0))
+            histograms[name] = hist.to_fractions(counts[members].sum(axis=0))
             histogram_images[name] = int(sum(members))
     return {
         "histograms": histograms,
@@ -140,10 +140,10 @@ def _fitted_statistics(analysed: list[tuple[IndexedImage, ImageAnalysis]]) -> di
     }
 
 
-def _outliers(root: Path, analysed, split_of, classifier, per_class: int) -> tuple[list[dict], dict]:
+def _outliers(root: Path, analyzed, split_of, classifier, per_class: int) -> tuple[list[dict], dict]:
     """Outlier rows and their thumbnails: the images farthest from their own group signature."""
-    images = [i for i, _ in analysed]
-    features = radial.signature_features(np.stack([r.signature for _, r in analysed]))
+    images = [i for i, _ in analyzed]
+    features = radial.signature_features(np.stack([r.signature for _, r in analyzed]))
     distances = classifier.distances(features)
     own = distances[np.arange(len(images)), [classifier.classes.index(i.group) for i in images]]
     groups = [i.group for i in images]
@@ -219,8 +219,8 @@ def compute_stats(
     locator = locator or CellLocator()
     fit, evaluate, fit_split = select_images(images, split_of, per_class, seed)
     progress(f"{len(images)} images; fitting on {len(fit)} ({fit_split}), evaluating on {len(evaluate)}")
-    fitted = analyse_images(root, fit, locator, True, progress)
-    evaluated = analyse_images(root, evaluate, locator, False, progress)
+    fitted = analyze_images(root, fit, locator, True, progress)
+    evaluated = analyze_images(root, evaluate, locator, False, progress)
     if not fitted:
         raise ValueError(f"None of the images under {root} could be decoded.")
     bundle = StatsBundle(
@@ -230,7 +230,7 @@ def compute_stats(
         **_fitted_statistics(fitted),
     )
     _classify(bundle, root, fitted, evaluated, split_of, outliers_per_class)
-    analysed = fitted + evaluated
+    analyzed = fitted + evaluated
     bundle.summary["settings"] = {
         "source": root.name,
         "mask_source": locator.source,
@@ -239,8 +239,8 @@ def compute_stats(
         "seed": seed,
         "n_fit": len(fitted),
         "n_evaluated": len(evaluated),
-        "cells_found": sum(r.location.found for _, r in analysed),
-        "undecodable": len(fit) + len(evaluate) - len(analysed),
+        "cells_found": sum(r.location.found for _, r in analyzed),
+        "undecodable": len(fit) + len(evaluate) - len(analyzed),
         "ring_px": radial.BIN_PX,
         "max_radius_px": radial.MAX_RADIUS,
         "seconds": round(time.monotonic() - started, 1),

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 #: Side of the shipped outlier thumbnails, pixels.
-THUMBNAIL_SIDE = 96
+OUTLIER_THUMBNAIL_SIDE = 96
 
 
 def farthest_per_class(distances: np.ndarray, classes: list[str], per_class: int) -> list[int]:
@@ -35,7 +35,7 @@ def farthest_per_class(distances: np.ndarray, classes: list[str], per_class: int
     return sorted(chosen, key=lambda i: -distances[i])
 
 
-def thumbnail_jpeg(rgb: np.ndarray, side: int = THUMBNAIL_SIDE, quality: int = 85) -> bytes:
+def thumbnail_jpeg(rgb: np.ndarray, side: int = OUTLIER_THUMBNAIL_SIDE, quality: int = 85) -> bytes:
     """A small JPEG of an HxWx3 uint8 RGB image, longer side ``side`` pixels."""
     image = Image.fromarray(rgb)
     image.thumbnail((side, side), Image.Resampling.LANCZOS)

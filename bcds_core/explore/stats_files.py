@@ -169,7 +169,7 @@ def read_stats(stats_dir: str | Path = STATS_DIR) -> StatsBundle:
     )
 
 
-def load_classifier(stats_dir: str | Path = STATS_DIR) -> NearestSignatureClassifier:
+def load_signature_classifier(stats_dir: str | Path = STATS_DIR) -> NearestSignatureClassifier:
     """The shipped nearest-signature classifier.
 
     Raises:
