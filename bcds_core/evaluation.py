@@ -32,6 +32,27 @@ class LabelledResult:
     true_label: str | None
     result: CellResult
 
+    @property
+    def wrong(self) -> bool:
+        """The answer misses the true group, or the true fine label where the folder gives one.
+
+        An image without an answer is wrong.
+        """
+        result = self.result
+        return result.group != self.true_group or bool(self.true_label and result.label != self.true_label)
+
+
+def ok_answers(results: list[CellResult], true_groups: list[str]) -> dict:
+    """How the ``ok`` answers fare: ``n_ok``, their ``ok_share`` of all the answers, and
+    ``ok_right``, the share of them in the true group (None without any ``ok`` answer)."""
+    ok = np.array([r.status == "ok" for r in results])
+    right = np.array([r.group == truth for r, truth in zip(results, true_groups, strict=True)])
+    return {
+        "n_ok": int(ok.sum()),
+        "ok_share": float(ok.mean()),
+        "ok_right": float(right[ok].mean()) if ok.any() else None,
+    }
+
 
 def uncalibrated_confidences(items: list[LabelledResult], temperature: float) -> tuple[list, list]:
     """Group and fine confidences of each answer before temperature scaling.
@@ -166,6 +187,5 @@ def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -
                 "message": r.message,
             }
             writers[0].writerow(row)
-            wrong = r.group != item.true_group or (item.true_label and r.label != item.true_label)
-            if wrong:
+            if item.wrong:
                 writers[1].writerow(row)

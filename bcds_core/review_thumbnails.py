@@ -35,8 +35,7 @@ def write_error_thumbnails(analyzer, items, out_dir: Path) -> int:
     written = 0
     for item in items:
         result = item.result
-        wrong = result.group != item.true_group or (item.true_label and result.label != item.true_label)
-        if not wrong or result.cell is None or result.label is None:
+        if not item.wrong or result.cell is None or result.label is None:
             continue
         heat = explain_cell(analyzer, result.cell, "gradcam", target_named(result.label)).image_heat
         mask_name, cam_name = thumbnail_names(item.path)

@@ -29,7 +29,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.deepapl import read_manifest
-from bcds_core.evaluation import LabelledResult, summarise
+from bcds_core.evaluation import LabelledResult, ok_answers, summarise
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, data_root, expert_masks_root, pbc_root
 from bcds_core.screening import screen
 from bcds_core.splits import read_split_csv
@@ -68,12 +68,6 @@ def risk_coverage(items: list[LabelledResult]) -> list[dict]:
             }
         )
     return curve
-
-
-def ok_precision(items: list[LabelledResult]) -> dict:
-    ok = [i for i in items if i.result.status == "ok"]
-    right = sum(i.result.group == i.true_group for i in ok)
-    return {"n_ok": len(ok), "ok_share": len(ok) / len(items), "ok_right": right / len(ok) if ok else None}
 
 
 def abnormal_detection(items: list[LabelledResult]) -> dict:
@@ -193,7 +187,7 @@ def main() -> None:
                 k: summary[k]
                 for k in ("n", "accuracy_8", "accuracy_11", "macro_f1_8", "n_review", "n_rejected")
             },
-            **ok_precision(items),
+            **ok_answers([i.result for i in items], [i.true_group for i in items]),
             "risk_coverage": risk_coverage(items),
         }
         if name == "deepapl_test_patients":

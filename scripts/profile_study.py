@@ -19,6 +19,7 @@ import numpy as np
 
 from bcds_core.adapt import fit_profile
 from bcds_core.analysis import CellAnalyzer
+from bcds_core.evaluation import ok_answers
 from bcds_core.paths import REPORTS_DIR, data_root
 
 #: Labelled cells per group, and for a group with fewer than ``RARE_BELOW`` crops.
@@ -36,14 +37,9 @@ def drawn(groups: list[str], rng: np.random.Generator) -> np.ndarray:
 
 
 def scores(results, truth: list[str]) -> dict:
-    """Group accuracy, and the share and accuracy of the ``ok`` answers."""
-    right = np.array([r.group == t for r, t in zip(results, truth, strict=True)])
-    ok = np.array([r.status == "ok" for r in results])
-    return {
-        "accuracy": float(right.mean()),
-        "ok_share": float(ok.mean()),
-        "ok_right": float(right[ok].mean()) if ok.any() else None,
-    }
+    """Group accuracy, and how the ``ok`` answers fare (``evaluation.ok_answers``)."""
+    accuracy = float(np.mean([r.group == t for r, t in zip(results, truth, strict=True)]))
+    return {"accuracy": accuracy, **ok_answers(results, truth)}
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bcds_core.analysis import CellResult, fill_answer
-from bcds_core.evaluation import LabelledResult, summarise, uncalibrated_confidences
+from bcds_core.evaluation import LabelledResult, ok_answers, summarise, uncalibrated_confidences
 from bcds_core.taxonomy import FINE_CLASSES
 
 
@@ -34,6 +34,28 @@ def test_a_rejected_image_counts_as_wrong_and_has_zero_confidence():
     assert summary["accuracy_8"] == 0.5 and summary["accuracy_11"] == 0.5
     assert summary["n_rejected"] == 1 and summary["n"] == 2
     assert summary["ece_11"] == pytest.approx(summary["ece_11_uncalibrated"], abs=1e-3)  # T = 1
+
+
+def test_an_answer_is_wrong_in_the_group_in_the_fine_label_where_known_or_when_missing():
+    logits = np.zeros(len(FINE_CLASSES))
+    logits[FINE_CLASSES.index("LY")] = 5
+    assert not _answered("right.jpg", logits, 1.0, "LY").wrong
+    assert _answered("fine.jpg", logits, 1.0, "VLY").wrong
+    group_only = _answered("group.jpg", logits, 1.0, "LY")
+    group_only.true_label = None
+    assert not group_only.wrong
+    assert LabelledResult("none.jpg", "lymphocyte", None, CellResult(file="none.jpg", ok=False)).wrong
+
+
+def test_ok_answers_count_only_ok_answers_and_their_share_in_the_true_group():
+    results = [
+        CellResult(file="a", ok=True, status="ok", group="lymphocyte"),
+        CellResult(file="b", ok=True, status="ok", group="monocyte"),
+        CellResult(file="c", ok=True, status="review", group="lymphocyte"),
+        CellResult(file="d", ok=False),
+    ]
+    assert ok_answers(results, ["lymphocyte"] * 4) == {"n_ok": 2, "ok_share": 0.5, "ok_right": 0.5}
+    assert ok_answers(results[2:], ["lymphocyte"] * 2)["ok_right"] is None
 
 
 def test_thumbnails_of_an_earlier_evaluation_are_removed(tmp_path):
