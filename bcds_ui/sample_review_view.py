@@ -1,4 +1,4 @@
-"""The review of a batch: a gallery per answered class, reclassification, comments, sign-off, export and import.
+"""The review of a batch: its gallery, sample ID, comments, sign-off, export and import.
 
 The ``SampleReview`` in session state (under ``REVIEWS_KEY``, not a widget
 key) is what counts: every widget here is seeded from it on each run and
@@ -9,24 +9,18 @@ which drops widget values, loses nothing, and an imported review shows at once.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import streamlit as st
 
 from bcds_core.analysis import CellResult
-from bcds_core.report import thumbnail
-from bcds_core.sample_review import OUT_OF_COUNT, RECLASSIFY_CHOICES, SampleReview
-from bcds_core.taxonomy import GROUPS, display_name
+from bcds_core.sample_review import SampleReview
+from bcds_ui.review_gallery import gallery_by_class
 
-COLUMNS = 6
 #: Session-state key of this session's reviews, one per batch (keyed by the batch's file names).
 REVIEWS_KEY = "sample_reviews"
 #: Session-state key of the last import's outcome: (ok, message), shown once.
 IMPORT_NOTE_KEY = "review_import_note"
-BIN_NAMES = {"review": "To review", "rejected": "Rejected (not counted)"}
-
-
-def choice_name(label: str) -> str:
-    return OUT_OF_COUNT[label].capitalize() if label in OUT_OF_COUNT else display_name(label)
 
 
 def batch_review(results: list[CellResult]) -> SampleReview:
@@ -36,54 +30,17 @@ def batch_review(results: list[CellResult]) -> SampleReview:
     return reviews.setdefault(key, SampleReview())
 
 
-def gallery_by_class(results: list[CellResult], review: SampleReview) -> None:
-    """Thumbnails in one bin per answered group (review and rejected in their own), each reclassifiable."""
-    bins = {g: [r for r in results if r.group == g and r.status == "ok"] for g in GROUPS}
-    bins["review"] = [r for r in results if r.status == "review"]
-    bins["rejected"] = [r for r in results if r.status == "rejected"]
-    for name, members in bins.items():
-        if not members:
-            continue
-        title = f"{BIN_NAMES.get(name) or display_name(name)} ({len(members)})"
-        with st.expander(title, expanded=name == "review"):
-            columns = st.columns(COLUMNS)
-            for i, result in enumerate(members):
-                column = columns[i % COLUMNS]
-                if result.rgb is not None and result.status != "rejected":
-                    column.image(thumbnail(result), width=96)
-                    reclassify(column, result, review)
-                column.caption(f"{result.file}: {result.message}" if result.status != "ok" else result.file)
-
-
-def reclassify(column, result: CellResult, review: SampleReview) -> None:
-    """A select box showing the cell's label as reviewed; a change is recorded with who and when."""
-    key = f"review_label_{hashlib.sha256(result.file.encode()).hexdigest()[:12]}"
-    current = review.corrections.get(result.file)
-    label = current.label if current else result.label
-    st.session_state[key] = label if label in RECLASSIFY_CHOICES else None
-
-    def record() -> None:
-        if st.session_state[key] is not None:
-            review.correct(result.file, st.session_state[key], st.session_state.get("review_reviewer", ""))
-
-    column.selectbox(
-        f"Class of {result.file}",
-        RECLASSIFY_CHOICES,
-        format_func=choice_name,
-        key=key,
-        on_change=record,
-        placeholder="Choose a class",
-        label_visibility="collapsed",
-    )
-    if current:
-        column.caption(f"model: {display_name(result.label or '-')}; {current.by}, {current.at}")
-
-
 def review_text(widget, label: str, review: SampleReview, field: str) -> None:
-    """A text widget that shows and edits ``review.<field>``."""
+    """A text widget that shows and edits ``review.<field>`` (an edit after sign-off is an amendment)."""
     key = f"review_{field}"
     st.session_state[key] = getattr(review, field)
-    widget(label, key=key, on_change=lambda: setattr(review, field, st.session_state[key]))
+    widget(
+        label,
+        key=key,
+        on_change=lambda: review.edit(
+            field, st.session_state[key], st.session_state.get("review_reviewer", "")
+        ),
+    )
 
 
 def import_review(review: SampleReview) -> None:
@@ -108,11 +65,15 @@ def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None
     review_text(st.text_input, "Sample ID (not a patient's name)", review, "sample_id")
     review_text(st.text_area, "Comments", review, "comments")
     reviewer = st.session_state.get("review_reviewer", "")
-    if review.signed_by:
+    if review.signed_by and not review.stale_note():
         st.success(f"Signed off by {review.signed_by} at {review.signed_at}.")
     else:
         st.button(
-            "Sign off", key="review_sign", disabled=not reviewer, on_click=review.sign, args=(reviewer,)
+            "Sign again" if review.signed_by else "Sign off",
+            key="review_sign",
+            disabled=not reviewer,
+            on_click=review.sign,
+            args=(reviewer,),
         )
     left, right = st.columns(2)
     left.download_button(
@@ -130,11 +91,18 @@ def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None
         (st.success if note[0] else st.error)(note[1])
 
 
-def review_panel(results: list[CellResult]) -> SampleReview:
-    """The review section of a batch; returns its review (``review.reviewed(results)`` is what counts)."""
+def review_panel(results: list[CellResult], show_cell: Callable[[int], None]) -> SampleReview:
+    """The review section of a batch; returns its review (``review.reviewed(results)`` is what counts).
+
+    ``show_cell(i)`` draws the view of ``results[i]`` when it is opened in the gallery. A
+    sign-off that a later change outdated is announced above the gallery, where changes are made.
+    """
     st.subheader("Review")
     review = batch_review(results)
     st.text_input("Your name (kept with each change)", key="review_reviewer", persist_state="session")
-    gallery_by_class(results, review)
+    if note := review.stale_note():
+        st.warning(note, icon=":material/history:")
+    st.caption("Open a cell with the button under its thumbnail; its view opens under its row.")
+    gallery_by_class(results, review, show_cell)
     sign_off_and_export(results, review)
     return review

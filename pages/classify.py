@@ -80,18 +80,17 @@ def show_screen(results) -> None:
 def show_cells(items: list[tuple[str, bytes]]) -> None:
     """One answer per image; a batch also gets its differential, screening summary and CSV."""
     progress = st.progress(0.0, text="Analysing...") if len(items) > 1 else None
+    keys = [content_key(data) for _, data in items]
     results = []
     for i, (name, data) in enumerate(items):
-        results.append(
-            analyze_one(analyzer, name, content_key(data), data, pixel_size_um, profile, profile_key)
-        )
+        results.append(analyze_one(analyzer, name, keys[i], data, pixel_size_um, profile, profile_key))
         if progress:
             progress.progress((i + 1) / len(items), text=f"Analysed {i + 1} of {len(items)}")
     if len(results) == 1:
-        show_one(analyzer, results[0], content_key(items[0][1]))
+        show_one(analyzer, results[0], keys[0])
         return
     summary = st.container()  # drawn above the review, from the answers as reviewed
-    review = review_panel(results)
+    review = review_panel(results, lambda i: show_one(analyzer, results[i], keys[i]))
     reviewed = review.reviewed(results)
     with summary:
         st.plotly_chart(differential_count_figure(reviewed), key="classify_count")
@@ -103,21 +102,15 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         "Download results (CSV)", safe_csv(frame), "bcds_results.csv", "text/csv", key="classify_csv"
     )
     sample_id = review.sample_id.strip() or "sample"
-    st.download_button(
+    versions, sign_off = model_versions(analyzer), review.sign_off_lines()
+    st.download_button(  # built on the click, not on every rerun: 100 cells' thumbnails take a while
         "Download the report (PDF)",
-        sample_report(reviewed, sample_id, model_versions(analyzer)),
+        lambda: sample_report(reviewed, sample_id, versions, sign_off),
         f"bcds_report_{sample_id}.pdf",
         "application/pdf",
         key="classify_pdf",
+        on_click="ignore",
     )
-    names = [r.file for r in results]
-    chosen = st.selectbox(
-        "Show one image",
-        range(len(names)),
-        format_func=names.__getitem__,
-        key="classify_pick",
-    )
-    show_one(analyzer, results[chosen], content_key(items[chosen][1]))
 
 
 fields_mode = st.toggle(

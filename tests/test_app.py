@@ -92,3 +92,31 @@ def test_a_kept_batch_is_shown_and_a_reclassification_changes_its_differential_a
     assert any("1 white cells;" in c for c in captions)
     assert any(c.startswith("model: Lymphocyte; Dr A,") for c in captions)
     assert at.session_state["sample_reviews"] and not at.error
+
+
+def test_opening_a_cell_from_the_gallery_reruns_without_recomputing_and_the_keypad_moves_it(monkeypatch):
+    from bcds_core.analysis import CellAnalyzer
+    from bcds_core.paths import SAMPLES_DIR
+    from bcds_ui.batch_input import BATCH_KEY
+
+    names = ["lymphocyte/LY_420634.jpg", "neutrophil/SNE_460781.jpg", "neutrophil/SNE_844272.jpg"]
+    at = AppTest.from_file(str(REPO_ROOT / "pages/classify.py"), default_timeout=TIMEOUT)
+    at.session_state[BATCH_KEY] = [(n.split("/")[1], (SAMPLES_DIR / n).read_bytes()) for n in names]
+    at.run()
+    assert not any("of the heat lies inside the cell mask" in c.value for c in at.caption)
+
+    def recompute(*args, **kwargs):
+        raise AssertionError("the batch was analysed again")
+
+    monkeypatch.setattr(CellAnalyzer, "analyze_bytes", recompute)
+    next(b for b in at.button if b.label == "Open LY_420634.jpg").click().run()
+    assert not at.exception
+    assert any("of the heat lies inside the cell mask" in c.value for c in at.caption)
+    at.button(key="review_move_BLAST").click().run()
+    assert any(c.value.startswith("model: Lymphocyte;") for c in at.caption)
+    assert any(c.value == "Cells that drove it: LY_420634.jpg" for c in at.caption)  # counted as a blast
+    next(b for b in at.button if b.label == "Open SNE_460781.jpg").click().run()
+    at.button(key="review_step_1").click().run()  # the next cell of the neutrophil bin
+    assert at.session_state["review_open"] == "SNE_844272.jpg"
+    at.button(key="review_close").click().run()
+    assert not any("of the heat lies inside the cell mask" in c.value for c in at.caption)

@@ -176,6 +176,17 @@ def _reclassify(page, file: str, to: str) -> None:
     option.click()
 
 
+def _open_cell(page, file: str) -> None:
+    """Click the button under ``file``'s thumbnail (its bin opened first) and wait for the cell's view."""
+    button = page.locator("button").filter(has_text=f"Open {file}")  # a role query skips closed bins
+    if not button.is_visible():
+        page.get_by_test_id("stExpander").filter(has=button).locator("summary").click()
+    _wait_until_idle(page)
+    button.click()
+    page.get_by_text("of the heat lies inside the cell mask").first.wait_for()
+    _wait_until_idle(page)
+
+
 def _wait_until_idle(page) -> None:
     """Wait until the script run has finished (Streamlit shows a running icon meanwhile)."""
     page.get_by_test_id("stStatusWidgetRunningIcon").wait_for(state="detached")
@@ -268,6 +279,59 @@ def test_the_batch_and_its_review_survive_a_visit_to_another_page(page, app_url)
     page.screenshot(path=str(ARTIFACTS / "review_after_visit.png"), full_page=True)
 
 
+def test_clicking_a_thumbnail_opens_its_cell_under_its_row(page, app_url):
+    _review_a_batch(page, app_url)
+    assert page.get_by_text("U-Net mask").count() == 0  # no cell is open before a click
+    _open_cell(page, "MO_387936.jpg")
+    monocytes = page.get_by_test_id("stExpander").filter(has_text="Monocyte (1)")
+    monocytes.get_by_text("U-Net mask").first.wait_for()  # the view opens inside the clicked bin
+    assert monocytes.get_by_text("MO_387936.jpg").count() >= 2  # the button and the view's title
+    page.screenshot(path=str(ARTIFACTS / "review_open_cell.png"), full_page=True)
+    page.get_by_role("button", name="Close").click()
+    page.get_by_text("U-Net mask").wait_for(state="detached")
+
+
+def test_a_key_moves_the_open_cell_to_its_class_but_not_while_typing(page, app_url):
+    from playwright.sync_api import expect
+
+    _review_a_batch(page, app_url)
+    _expect_differential_row(page, "Lymphocyte", 1, 33)
+    _open_cell(page, "LY_420634.jpg")
+    page.get_by_label("Comments").press_sequentially("b")  # Basophil's key, typed into a text box
+    page.get_by_text("Move this cell to another class").click()  # out of the box: the comment is saved
+    _wait_until_idle(page)
+    assert page.get_by_text("model: Lymphocyte").count() == 0
+    page.keyboard.press("x")  # Blast
+    page.get_by_text("model: Lymphocyte").first.wait_for()
+    _expect_differential_row(page, "Blast", 1, 33)
+    _expect_differential_row(page, "Lymphocyte", 0, 0)
+    _wait_until_idle(page)
+    page.keyboard.press("u")  # Unidentified: out of the count
+    page.get_by_text("2 white cells;").first.wait_for()
+    # the gallery's select box follows the keypad
+    expect(page.get_by_label("Class of LY_420634.jpg")).to_have_value("Unidentified")
+    assert page.get_by_label("Comments").input_value() == "b"
+    page.screenshot(path=str(ARTIFACTS / "review_keyboard.png"), full_page=True)
+
+
+def test_a_change_after_sign_off_shows_a_note_and_the_exports_carry_it(page, app_url):
+    _review_a_batch(page, app_url)
+    _sign_as(page, "Dr Test")
+    _reclassify(page, "EO_36361.jpg", "Basophil")
+    page.get_by_text("Changed after sign-off by Dr Test").first.wait_for()
+    page.get_by_text("EO_36361.jpg moved to Basophil. Sign again").first.wait_for()
+    page.get_by_role("button", name="Sign again").wait_for()
+    exported = json.loads(_download(page, "Export (JSON)"))
+    assert exported["signed_by"] == "Dr Test" and exported["sign_off_note"].startswith(
+        "Changed after sign-off"
+    )
+    assert "Changed after sign-off by Dr Test" in _download(page, "Export (CSV)").decode()
+    page.screenshot(path=str(ARTIFACTS / "review_changed_after_sign_off.png"), full_page=True)
+    page.get_by_role("button", name="Sign again").click()
+    page.get_by_text("Signed off by Dr Test").wait_for()
+    assert page.get_by_text("Changed after sign-off").count() == 0
+
+
 PAGE_TITLES = {
     "": "Home",
     "classify": "Classify cells",
@@ -295,7 +359,7 @@ def test_at_800_pixels_wide_no_chart_is_clipped(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     _review_a_batch(page, app_url)
-    page.get_by_text("of the heat lies inside the cell mask").first.wait_for()
+    _open_cell(page, "MO_387936.jpg")
     page.screenshot(path=str(ARTIFACTS / "classify_batch_800px.png"), full_page=True)
     # A plotly chart keeps a least width of its own: in a narrower column its drawing spills and is cut.
     overflowing = page.evaluate(
