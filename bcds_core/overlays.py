@@ -1,7 +1,8 @@
 """Pictures for people: mask outlines and heat maps drawn onto the cell image.
 
-Used for the shipped review thumbnails and the docs' galleries; the app draws
-its interactive versions with plotly (``bcds_ui.figures``).
+Used for the shipped review thumbnails, the docs' galleries and the app's
+images (``bcds_ui.figures`` wraps them in interactive plotly figures), so that
+a mask looks the same everywhere.
 """
 
 from __future__ import annotations

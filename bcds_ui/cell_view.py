@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from bcds_core.explain import METHODS
+from bcds_core.overlays import outline
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, display_name
 from bcds_ui.analysis_cache import explain_one, has_explanation
-from bcds_ui.figures import heatmap_figure, image_figure, top_classes_figure, with_mask_outline
+from bcds_ui.figures import heatmap_figure, image_figure, top_classes_figure
 from bcds_ui.pixel_size_setting import pixel_size_caption
 
 STATUS_BADGE = {
@@ -26,7 +27,7 @@ def show_one(analyzer, result, key: str) -> None:
     left, right = st.columns([1, 1.2])
     if result.rgb is not None and result.mask is not None:
         left.plotly_chart(
-            image_figure(with_mask_outline(result.rgb, result.mask), "U-Net mask"), key=f"classify_mask_{key}"
+            image_figure(outline(result.rgb, result.mask), "U-Net mask"), key=f"classify_mask_{key}"
         )
     left.markdown(f"**{result.file}** {STATUS_BADGE[result.status]}")
     if result.label and result.status != "rejected":

@@ -6,8 +6,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bcds_core.field.analysis import FieldResult
+from bcds_core.overlays import outline
 from bcds_core.taxonomy import display_name
-from bcds_ui.figures import image_figure, with_mask_outline
+from bcds_ui.figures import image_figure
 
 STATUS_COLOUR = {"ok": "#2e7d32", "review": "#f9a825", "rejected": "#c62828"}
 
@@ -38,7 +39,7 @@ def show_field(result: FieldResult, key: str) -> None:
     for number, cell in enumerate(result.cells, start=1):
         answer = cell.result
         column = columns[(number - 1) % len(columns)]
-        shown = with_mask_outline(answer.rgb, answer.mask) if answer.mask is not None else answer.rgb
+        shown = outline(answer.rgb, answer.mask) if answer.mask is not None else answer.rgb
         column.image(shown, width=160)
         if answer.group:
             column.markdown(

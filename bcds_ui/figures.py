@@ -9,21 +9,9 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-from skimage.segmentation import find_boundaries
 
+from bcds_core.overlays import outline
 from bcds_core.taxonomy import display_name
-
-MASK_OUTLINE_RGB = (0, 200, 120)
-
-
-def with_mask_outline(rgb: np.ndarray, mask: np.ndarray, thickness: int = 2) -> np.ndarray:
-    """A copy of ``rgb`` (HxWx3 uint8) with the mask's outline drawn on it."""
-    outline = find_boundaries(mask, mode="inner")
-    for _ in range(thickness - 1):
-        outline |= find_boundaries(outline, mode="outer")
-    shown = rgb.copy()
-    shown[outline] = MASK_OUTLINE_RGB
-    return shown
 
 
 def _frame(figure: go.Figure, height: int) -> go.Figure:
@@ -51,7 +39,7 @@ def heatmap_figure(
         heat: HxW float, [0, 1] (or [-1, 1] when ``signed``: for and against the class).
         mask: HxW bool cell mask, drawn as an outline.
     """
-    figure = go.Figure(go.Image(z=with_mask_outline(rgb, mask)))
+    figure = go.Figure(go.Image(z=outline(rgb, mask)))
     shown = np.where(np.abs(heat) > 0.02, heat, np.nan)
     figure.add_trace(
         go.Heatmap(
