@@ -10,8 +10,11 @@ run, so they compare across machines where seconds do not.
 from __future__ import annotations
 
 import io
+import json
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +27,7 @@ from torchvision.transforms import v2
 from bcds_core.analysis import CellAnalyzer
 from bcds_core.explain import FineClassTarget, explain_cell
 from bcds_core.image_io import decode_image
+from bcds_core.paths import REPO_ROOT
 from bcds_core.preprocessing import to_working_scale
 from bcds_core.result_cache import APP_RESULT_BYTES, ResultCache
 
@@ -132,6 +136,20 @@ def cache_figures(analyzer: CellAnalyzer, rgb: np.ndarray, uploads: int = 100) -
         "rss_before_uploads_mb": before,
         "rss_after_uploads_mb": resident_mb(),
     }
+
+
+def app_review_figures(cells: int = 100) -> dict:
+    """The classify page's review timings for a batch of ``cells`` (``bcds_ui.page_timing``).
+
+    Run as a child process so the core never imports Streamlit and the page starts
+    cold, as on a fresh server: loading the models, a batch to its gallery, opening
+    one cell, moving it to another class (seconds, AppTest harness, no browser).
+    """
+    command = [sys.executable, "-m", "bcds_ui.page_timing", str(cells)]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"timing the classify page failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int = 10) -> dict:
