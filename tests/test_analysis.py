@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bcds_core.bad_inputs import bad_corpus
 from bcds_core.classifier.model import consistent_answer
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS
+from tests.bad_inputs import bad_corpus
 
 
 def test_consistent_answer_picks_the_fine_class_inside_the_best_group():

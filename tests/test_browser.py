@@ -12,8 +12,8 @@ import time
 import pytest
 
 from bcds_core.app_start import running_app
-from bcds_core.bad_inputs import bad_corpus
 from bcds_core.paths import REPO_ROOT, SAMPLES_DIR
+from tests.bad_inputs import bad_corpus
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from bcds_core.analysis import CONTRACT_FIELDS
-from bcds_core.bad_inputs import bad_corpus
 from bcds_core.cli import COMMANDS
 from bcds_core.field.analysis import CELL_FIELDS, FIELD_CONTRACT_FIELDS
 from bcds_core.paths import REPO_ROOT, SAMPLES_DIR, WEIGHTS_DIR, expert_masks_root
+from tests.bad_inputs import bad_corpus
 
 
 def bcds(*args, env=None, check=True):

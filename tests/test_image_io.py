@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from bcds_core.bad_inputs import bad_corpus
 from bcds_core.image_io import ImageDecodeError, decode_image
+from tests.bad_inputs import bad_corpus
 
 CORPUS = bad_corpus()
 

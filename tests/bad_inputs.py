@@ -1,9 +1,9 @@
 """A corpus of bad and awkward uploads, generated in memory.
 
-Used by the tests (every entry point must answer each with a message or a
-result, never a crash) and by the benchmark. Each entry says what a person
-should get: ``error`` (cannot be decoded) or ``decoded`` (usable image after
-conversion).
+The tests feed it to every entry point (decoder, core, CLI, browser), each of
+which must answer every entry with a message or a result, never a crash.
+Each entry says what a person should get: ``error`` (cannot be decoded) or
+``decoded`` (usable image after conversion).
 """
 
 from __future__ import annotations
