@@ -47,15 +47,11 @@ class DecodedImage:
 
     Attributes:
         rgb: HxWx3 uint8 array, RGB order.
-        source_format: Pillow's format name (JPEG, PNG, ...), or None.
-        source_mode: Pillow mode before conversion (RGB, L, I;16, CMYK, ...).
         notes: conversions applied, for the user (e.g. "used frame 1 of 3").
         scale: pixels of ``rgb`` per pixel of the file (below 1 where it was shrunk).
     """
 
     rgb: np.ndarray
-    source_format: str | None
-    source_mode: str
     notes: list[str] = field(default_factory=list)
     scale: float = 1.0
 
@@ -106,7 +102,6 @@ def decode_image(data: bytes) -> DecodedImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = MAX_PIXELS
             image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
-            source_format, source_mode = image.format, image.mode
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
                 notes.append(f"used frame 1 of {frames}")
@@ -135,7 +130,7 @@ def decode_image(data: bytes) -> DecodedImage:
     rgb, scale = _within_side(_to_rgb(image, notes), max(original_size) / max(image.size))
     if scale < 1:
         notes.append(f"shrunk from {original_size[0]}x{original_size[1]} to {rgb.shape[1]}x{rgb.shape[0]}")
-    return DecodedImage(rgb, source_format, source_mode, notes, scale)
+    return DecodedImage(rgb, notes, scale)
 
 
 def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
