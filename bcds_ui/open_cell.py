@@ -44,6 +44,7 @@ KEYS = {
 
 
 def open_cell(file: str | None) -> None:
+    """Open ``file``'s cell (None closes the open one)."""
     st.session_state[OPEN_KEY] = file
 
 
