@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel
 
+from bcds_core.classifier.batchnorm import reestimate_batchnorm
 from bcds_core.classifier.calibration import fit_temperature
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import (
@@ -281,20 +282,18 @@ def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64)
     taken on augmented inputs, which the weights were fitted to; so the
     release measures both on validation and keeps the better (``release``).
     """
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.reset_running_stats()
-            module.momentum = None
-    model.train()
-    with torch.no_grad():
-        for start in range(0, len(indices), batch_size):
-            chosen = indices[start : start + batch_size]
-            model(
-                classifier_batch(
-                    cache.images[chosen], cache.masks[chosen], centres[start : start + batch_size], config
-                )
+    reestimate_batchnorm(
+        model,
+        (
+            classifier_batch(
+                cache.images[indices[start : start + batch_size]],
+                cache.masks[indices[start : start + batch_size]],
+                centres[start : start + batch_size],
+                config,
             )
-    model.eval()
+            for start in range(0, len(indices), batch_size)
+        ),
+    )
 
 
 def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TARGET_ACCURACY) -> float:

@@ -25,7 +25,7 @@ from segmentation_models_pytorch.losses import DiceLoss, SoftBCEWithLogitsLoss
 from bcds_core.augment import colour_jitter, elastic_offsets, random_blur, random_geometry, stain_jitter
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_cache import cache_dir, open_cache
-from bcds_core.input_tensors import crop_grid
+from bcds_core.input_tensors import crop_grid, normalise_pixels
 from bcds_core.paths import DATASET_DIR, expert_masks_root
 from bcds_core.preprocessing import WORKING_SCALE, canvas_side
 from bcds_core.segmentation.derived_masks import mask_is_plausible
@@ -92,9 +92,7 @@ def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool, s
         grid = elastic_offsets(grid)
     x = F.grid_sample(x, grid, align_corners=False, padding_mode="border")
     y = (F.grid_sample(y, grid, align_corners=False) > 0.5).float()
-    mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(config["std"]).view(1, 3, 1, 1)
-    return ((x - mean) / std).contiguous(memory_format=torch.channels_last), y
+    return normalise_pixels(x, config).contiguous(memory_format=torch.channels_last), y
 
 
 def _iou(logits: torch.Tensor, target: torch.Tensor) -> float:

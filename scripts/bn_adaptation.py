@@ -1,0 +1,91 @@
+"""Does the classifier fail elsewhere because of its BatchNorm statistics? (issue #24 item 3)
+
+Tsutsui et al. (ICASSP 2023) found BatchNorm statistics the largest single cause of
+ResNets failing on another microscope. Short of training GroupNorm variants (hours per
+network here), the cheapest test of that cause is to re-estimate the statistics on the
+other microscope's own images (AdaBN, Li et al. 2016), which needs no labels: if accuracy
+rises, a lab could calibrate bcds with unlabelled cells.
+
+For each external source the cells are split in two halves by file order (even, odd);
+statistics are re-estimated on one half's classifier inputs and the other half is
+classified, then the halves swap. Reported per source: group accuracy with the shipped
+statistics and with the re-estimated ones, through the product's pipeline (pixel size,
+mask, tight crops) and its consistent answer.
+
+Usage: .venv/bin/python -m scripts.bn_adaptation  -> reports/bn_adaptation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+
+import numpy as np
+import torch
+
+from bcds_core.analysis import CellAnalyzer
+from bcds_core.classifier.batchnorm import reestimate_batchnorm
+from bcds_core.classifier.model import consistent_answer, fine_and_group_probabilities
+from bcds_core.paths import REPORTS_DIR
+from bcds_core.taxonomy import FINE_CLASSES, group_of
+from scripts.evaluate_sources import source_rows
+
+OUT = REPORTS_DIR / "bn_adaptation.json"
+SOURCES = ("bccd_crops", "cellavision_blog", "deepapl_test_patients")
+#: Images analysed per chunk (bounded memory).
+CHUNK = 32
+
+
+def classifier_inputs(analyzer: CellAnalyzer, root, rows) -> tuple[torch.Tensor, list[str]]:
+    """The classifier inputs of the cells the product finds in each image, and their true groups."""
+    inputs, truth = [], []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        results = analyzer.analyze_bytes([(p, (root / p).read_bytes()) for p, _, _ in chunk])
+        kept = [(r, g) for r, (_, g, _) in zip(results, chunk, strict=True) if r.ok and r.cell is not None]
+        if kept:
+            inputs.append(analyzer.classifier_input([r.cell for r, _ in kept]).cpu())
+            truth += [g for _, g in kept]
+    return torch.cat(inputs), truth
+
+
+def with_statistics_of(model: torch.nn.Module, inputs: torch.Tensor, batch: int = 64) -> torch.nn.Module:
+    """A copy of ``model`` whose BatchNorm statistics are re-estimated on ``inputs``."""
+    batches = (inputs[start : start + batch] for start in range(0, len(inputs), batch))
+    return reestimate_batchnorm(copy.deepcopy(model), batches)
+
+
+def group_accuracy(model, inputs: torch.Tensor, truth: list[str], temperature: float) -> float:
+    with torch.inference_mode():
+        fine, _ = fine_and_group_probabilities(model(inputs), temperature)
+    answers = [group_of(FINE_CLASSES[consistent_answer(f)[1]]) for f in fine.numpy()]
+    return float(np.mean([a == t for a, t in zip(answers, truth, strict=True)]))
+
+
+def main() -> None:
+    analyzer = CellAnalyzer()
+    model = analyzer.classifier.eval()
+    sources = source_rows(argparse.Namespace(limit=None))
+    report = {}
+    for name in SOURCES:
+        root, rows = sources[name]
+        inputs, truth = classifier_inputs(analyzer, root, rows)
+        halves = [np.arange(len(truth))[k::2] for k in (0, 1)]
+        shipped, adapted = [], []
+        for evaluated, fitted in (halves, halves[::-1]):
+            part = [truth[i] for i in evaluated]
+            shipped.append(group_accuracy(model, inputs[evaluated], part, analyzer.temperature) * len(part))
+            other = with_statistics_of(model, inputs[fitted])
+            adapted.append(group_accuracy(other, inputs[evaluated], part, analyzer.temperature) * len(part))
+        report[name] = {
+            "cells": len(truth),
+            "group_accuracy_shipped_statistics": sum(shipped) / len(truth),
+            "group_accuracy_statistics_from_other_half": sum(adapted) / len(truth),
+        }
+        print(name, report[name], flush=True)
+    OUT.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
