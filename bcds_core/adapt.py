@@ -9,11 +9,13 @@ did not see it).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 
 from bcds_core.analysis import CellAnalyzer, CellResult
+from bcds_core.classifier.batchnorm import batchnorm_statistics, reestimate_batchnorm
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.dataset_index import IMAGE_SUFFIXES
 from bcds_core.image_io import ImageDecodeError, read_bytes
@@ -22,6 +24,10 @@ from bcds_core.pixel_size import ESTIMATED
 from bcds_core.taxonomy import GROUPS
 
 UNLABELLED = "unlabelled"
+#: Fewest labelled cells whose BatchNorm statistics a profile takes (fewer give noisy statistics).
+MIN_BATCHNORM_CELLS = 20
+#: Cells per pass when re-estimating the statistics.
+BATCHNORM_BATCH = 32
 
 
 def lab_images(directory: Path) -> list[tuple[Path, str | None]]:
@@ -52,16 +58,46 @@ def lab_items(directory: Path) -> list[tuple[str, bytes, str | None]]:
     return items
 
 
+def lab_batchnorm(
+    analyzer: CellAnalyzer, results: list[CellResult], groups: list[str | None]
+) -> dict[str, np.ndarray] | None:
+    """BatchNorm statistics re-estimated on the labelled cells the release could analyse
+    (None below ``MIN_BATCHNORM_CELLS``)."""
+    cells = [
+        r.cell
+        for r, g in zip(results, groups, strict=True)
+        if g is not None and r.cell is not None and r.status != "rejected"
+    ]
+    if len(cells) < MIN_BATCHNORM_CELLS:
+        return None
+    inputs = analyzer.classifier_input(cells)
+    batches = (inputs[start : start + BATCHNORM_BATCH] for start in range(0, len(inputs), BATCHNORM_BATCH))
+    with analyzer.lock:
+        adapted = reestimate_batchnorm(copy.deepcopy(analyzer.classifier), batches)
+    return batchnorm_statistics(adapted)
+
+
 def fit_profile(
     analyzer: CellAnalyzer, items: list[tuple[str, bytes, str | None]], pixel_size_um: float | None = None
 ) -> tuple[LabProfile, list[tuple[CellResult, str, str]]]:
     """The lab profile of (name, bytes, group or None) cells, and (result, true group, group after the
     profile, cross-validated) per labelled cell. Unreadable and rejected images are left out.
 
+    With at least ``MIN_BATCHNORM_CELLS`` labelled cells, the network's BatchNorm statistics are
+    re-estimated on them first, and every figure after (features, head, familiarity) is taken
+    through the network with those statistics, as the profile will read the lab's images.
+
     Raises:
         ValueError: no labelled cell could be answered.
     """
-    results = analyzer.analyze_bytes([(name, data) for name, data, _ in items], pixel_size_um)
+    uploads = [(name, data) for name, data, _ in items]
+    results = analyzer.analyze_bytes(uploads, pixel_size_um)
+    batchnorm = lab_batchnorm(analyzer, results, [group for _, _, group in items])
+    if batchnorm is not None:
+        provisional = LabProfile(
+            analyzer.classifier_config["weights_sha256"], None, None, None, {}, batchnorm
+        )
+        results = analyzer.analyze_bytes(uploads, pixel_size_um, profile=provisional)
     pairs = [
         (r, g)
         for r, (_, _, g) in zip(results, items, strict=True)
@@ -91,5 +127,8 @@ def fit_profile(
         "accuracy_before": float(np.mean(np.array(before) == np.array(truth))),
         "accuracy_after_cv": float(np.mean(np.array(after) == np.array(truth))),
     }
-    profile = LabProfile(analyzer.classifier_config["weights_sha256"], pixel, threshold, head, summary)
+    summary["batchnorm_cells"] = 0 if batchnorm is None else len(labelled)
+    profile = LabProfile(
+        analyzer.classifier_config["weights_sha256"], pixel, threshold, head, summary, batchnorm
+    )
     return profile, [(r, t, a) for (r, _), t, a in zip(labelled, truth, after, strict=True)]

@@ -20,6 +20,7 @@ import torch
 
 from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds
 from bcds_core.classifier.answer_checks import AnswerChecks
+from bcds_core.classifier.batchnorm import with_batchnorm_statistics
 from bcds_core.classifier.conformal import candidate_set
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import (
@@ -61,6 +62,8 @@ from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 
 #: Images per forward pass in a batch.
 BATCH_SIZE = 16
+#: Lab profiles whose network copies (one classifier each, about 45 MB) an analyzer keeps.
+PROFILE_NETWORKS = 4
 #: Slide area above which an image is a smear field: 1.5 times a CellaVision cell image (360 x 363
 #: pixels at the reference pixel size).
 FIELD_MIN_AREA_UM2 = 1.5 * 360 * 363 * REFERENCE_PIXEL_UM**2
@@ -174,6 +177,7 @@ class CellAnalyzer:
 
     def __init__(self, weights_dir: Path = WEIGHTS_DIR, device: str | None = None):
         self.lock = threading.RLock()
+        self.profile_networks: dict[str, torch.nn.Module] = {}
         self.device = device or default_device()
         self.masker_dir = weights_dir / "unet"
         self.masker = CellMasker(self.masker_dir, self.device)
@@ -234,13 +238,30 @@ class CellAnalyzer:
         """Calibrated N x fine-class probabilities of prepared cells."""
         return self.fine_probabilities_of_inputs(self.classifier_input(cells))
 
-    @torch.inference_mode()
-    def answers(self, cells: list[PreparedCell]) -> tuple[np.ndarray, np.ndarray]:
-        """(calibrated N x fine-class probabilities, N x D pooled features) of prepared cells."""
-        inputs = self.classifier_input(cells)
+    def classifier_for(self, profile: LabProfile | None) -> torch.nn.Module:
+        """The network that reads a lab's images: the release's, or a copy holding the BatchNorm
+        statistics of the lab profile (the copies of the last ``PROFILE_NETWORKS`` profiles are kept)."""
+        key = None if profile is None else profile.batchnorm_key
+        if key is None:
+            return self.classifier
         with self.lock:
-            features, plain = self.classifier.features_and_logits(inputs)
-            logits = averaged_logits(self.classifier, inputs, self.tta_views, plain=plain)
+            if key not in self.profile_networks:
+                if len(self.profile_networks) >= PROFILE_NETWORKS:
+                    self.profile_networks.pop(next(iter(self.profile_networks)))
+                self.profile_networks[key] = with_batchnorm_statistics(self.classifier, profile.batchnorm)
+            return self.profile_networks[key]
+
+    @torch.inference_mode()
+    def answers(
+        self, cells: list[PreparedCell], profile: LabProfile | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(calibrated N x fine-class probabilities, N x D pooled features) of prepared cells,
+        through the network of the lab profile if one is given (``classifier_for``)."""
+        inputs = self.classifier_input(cells)
+        network = self.classifier_for(profile)
+        with self.lock:
+            features, plain = network.features_and_logits(inputs)
+            logits = averaged_logits(network, inputs, self.tta_views, plain=plain)
         fine, _ = fine_and_group_probabilities(logits, self.temperature)
         return fine.cpu().numpy(), features.cpu().numpy()
 
@@ -326,7 +347,7 @@ class CellAnalyzer:
 
     def _classify_chunk(self, results: list[CellResult], profile: LabProfile | None) -> None:
         cells = self._prepare_reading_tight_crops(results)
-        probabilities, embeddings = self.answers(cells)
+        probabilities, embeddings = self.answers(cells, profile)
         if profile is not None:
             probabilities = profile.adjust(probabilities, embeddings)
         familiar = self.familiar(embeddings, profile)

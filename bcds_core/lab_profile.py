@@ -14,10 +14,18 @@ Here the network stays as released; a profile adds, for one lab:
   probability among them; the share the network gives to abnormal groups
   (blasts, ...) is never moved, so a profile cannot hide a blast;
 - the familiarity threshold, raised to the lab's own cells so that its normal
-  images can be ``ok``.
+  images can be ``ok``;
+- the BatchNorm statistics of the network re-estimated on the lab's labelled
+  cells (AdaBN; ``classifier.batchnorm``): BatchNorm statistics are the largest
+  single cause of failure on another microscope (Tsutsui et al. 2023). The lab's
+  labelled cells are used, not every image it has, because they cover its groups
+  more evenly (on BCCD crops, 31 labelled cells lifted accuracy more than all 207
+  did: ``docs/robustness.md``). The head is then fitted on the features of the
+  network with those statistics.
 
 A profile folder holds ``profile.json`` (sealed, with the classifier release's
-sha256 and the head's) and ``head.safetensors``; never a pickle.
+sha256 and its files'), ``head.safetensors`` and ``batchnorm.safetensors``;
+never a pickle.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from bcds_core.weights_io import SEAL_FIELD, content_hash, sha256_of, write_seal
 
 PROFILE_FILE = "profile.json"
 HEAD_FILE = "head.safetensors"
+BATCHNORM_FILE = "batchnorm.safetensors"
 PROFILE_VERSION = 1
 #: Largest number of feature components the head reads (it learns from a few dozen cells).
 MAX_COMPONENTS = 16
@@ -142,6 +151,18 @@ class LabProfile:
     familiarity_threshold: float | None
     head: GroupHead | None
     summary: dict
+    #: BatchNorm running statistics by state-dict name (None: the release's own).
+    batchnorm: dict[str, np.ndarray] | None = None
+
+    @property
+    def batchnorm_key(self) -> str | None:
+        """A digest of the BatchNorm statistics, naming the network copy that holds them."""
+        if self.batchnorm is None:
+            return None
+        digest = hashlib.sha256()
+        for name in sorted(self.batchnorm):
+            digest.update(name.encode() + self.batchnorm[name].tobytes())
+        return digest.hexdigest()
 
     def adjust(self, fine: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         """Fine-class probabilities with the head's groups re-weighed (each group's fine classes scaled alike)."""
@@ -164,6 +185,10 @@ class LabProfile:
                 "sha256": sha256_of(directory / HEAD_FILE),
                 "groups": self.head.groups,
             }
+        batchnorm = None
+        if self.batchnorm is not None:
+            save_file(self.batchnorm, str(directory / BATCHNORM_FILE))
+            batchnorm = {"file": BATCHNORM_FILE, "sha256": sha256_of(directory / BATCHNORM_FILE)}
         write_sealed_json(
             directory / PROFILE_FILE,
             {
@@ -172,6 +197,7 @@ class LabProfile:
                 "pixel_size_um": self.pixel_size_um,
                 "familiarity_threshold": self.familiarity_threshold,
                 "head": entry,
+                "batchnorm": batchnorm,
                 "summary": self.summary,
             },
         )
@@ -187,7 +213,9 @@ class LabProfile:
         if not (directory / PROFILE_FILE).is_file():
             raise ProfileError(f"No lab profile in {directory}: {PROFILE_FILE} is missing.")
         files = {
-            p.name: p.read_bytes() for p in (directory / PROFILE_FILE, directory / HEAD_FILE) if p.is_file()
+            p.name: p.read_bytes()
+            for p in (directory / name for name in (PROFILE_FILE, HEAD_FILE, BATCHNORM_FILE))
+            if p.is_file()
         }
         return cls.from_files(files, classifier_sha256)
 
@@ -213,15 +241,18 @@ class LabProfile:
             raise ProfileError("The profile was fitted for another classifier release: run adapt again.")
         head = None
         if (entry := data.get("head")) is not None:
-            blob = files.get(entry["file"])
-            if blob is None or hashlib.sha256(blob).hexdigest() != entry["sha256"]:
-                raise ProfileError(f"{entry['file']} of the profile is missing or changed: run adapt again.")
-            arrays = load(blob)
+            arrays = checked_arrays(files, entry)
             head = GroupHead(
                 entry["groups"], arrays["mean"], arrays["components"], arrays["coef"], arrays["intercept"]
             )
+        batchnorm = checked_arrays(files, entry) if (entry := data.get("batchnorm")) is not None else None
         return cls(
-            classifier_sha256, data["pixel_size_um"], data["familiarity_threshold"], head, data["summary"]
+            classifier_sha256,
+            data["pixel_size_um"],
+            data["familiarity_threshold"],
+            head,
+            data["summary"],
+            batchnorm,
         )
 
     def files(self) -> dict[str, bytes]:
@@ -229,3 +260,15 @@ class LabProfile:
         with tempfile.TemporaryDirectory() as folder:
             self.save(Path(folder))
             return {p.name: p.read_bytes() for p in Path(folder).iterdir()}
+
+
+def checked_arrays(files: dict[str, bytes], entry: dict) -> dict[str, np.ndarray]:
+    """The arrays of the profile file ``entry`` names, if its bytes have the sha256 the profile seals.
+
+    Raises:
+        ProfileError: the file is missing or changed.
+    """
+    blob = files.get(entry["file"])
+    if blob is None or hashlib.sha256(blob).hexdigest() != entry["sha256"]:
+        raise ProfileError(f"{entry['file']} of the profile is missing or changed: run adapt again.")
+    return load(blob)

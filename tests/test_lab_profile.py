@@ -58,6 +58,7 @@ def profile_dir(analyzer, sample_paths, tmp_path_factory):
             shutil.copy(path, lab / path.parent.name / path.name)
     profile, cells = fit_profile(analyzer, lab_items(lab))
     assert profile.summary["n"] == len(cells) == 9 and profile.head is not None
+    assert profile.batchnorm is None  # too few cells for statistics
     out = tmp_path_factory.mktemp("profile")
     profile.save(out)
     return out
@@ -81,3 +82,33 @@ def test_an_edited_or_missing_profile_is_a_clear_error(analyzer, profile_dir, tm
         LabProfile.load(edited, sha)
     with pytest.raises(ProfileError, match="No lab profile"):
         LabProfile.load(tmp_path / "nowhere", sha)
+
+
+def test_a_profile_of_enough_cells_reads_the_lab_through_its_own_batchnorm_statistics(
+    analyzer, sample_paths, tmp_path
+):
+    from bcds_core.adapt import MIN_BATCHNORM_CELLS, fit_profile
+    from bcds_core.classifier.batchnorm import batchnorm_statistics
+    from bcds_core.lab_profile import BATCHNORM_FILE
+
+    items = [(str(p), p.read_bytes(), p.parent.name) for p in sample_paths]
+    assert len(items) >= MIN_BATCHNORM_CELLS
+    profile, _ = fit_profile(analyzer, items)
+    shipped = batchnorm_statistics(analyzer.classifier)
+    assert profile.batchnorm.keys() == shipped.keys()
+    assert profile.summary["batchnorm_cells"] == profile.summary["n"]
+    assert any(not np.allclose(profile.batchnorm[k], shipped[k]) for k in shipped)
+
+    sha = analyzer.classifier_config["weights_sha256"]
+    profile.save(tmp_path / "p")
+    loaded = LabProfile.load(tmp_path / "p", sha)
+    assert loaded.batchnorm_key == profile.batchnorm_key
+    upload = [(items[0][0], items[0][1])]
+    plain = analyzer.analyze_bytes(upload)[0].embedding
+    adapted = analyzer.analyze_bytes(upload, profile=loaded)[0].embedding
+    assert not np.allclose(plain, adapted)
+    assert np.allclose(analyzer.analyze_bytes(upload)[0].embedding, plain)  # the release's network is untouched
+
+    (tmp_path / "p" / BATCHNORM_FILE).write_bytes(b"not the statistics")
+    with pytest.raises(ProfileError, match="batchnorm.safetensors of the profile is missing or changed"):
+        LabProfile.load(tmp_path / "p", sha)

@@ -7,13 +7,17 @@ after one-cycle training, where the averages lag behind the weights
 the statistics of its images differ from the training sources' (AdaBN, Li et al.
 2016; Tsutsui et al. 2023 found BatchNorm statistics the largest single cause of
 cross-microscope failure). Either way, the new statistics are the plain average
-over the given batches.
+over the given batches. A lab profile carries the statistics of its lab's cells
+(``lab_profile``), and the analyzer reads that lab's images through a copy of the
+network that holds them.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
+import numpy as np
 import torch
 
 
@@ -28,3 +32,21 @@ def reestimate_batchnorm(model: torch.nn.Module, batches: Iterable[torch.Tensor]
         for batch in batches:
             model(batch)
     return model.eval()
+
+
+def batchnorm_statistics(model: torch.nn.Module) -> dict[str, np.ndarray]:
+    """The running means and variances of ``model``'s BatchNorm layers, by state-dict name (float32)."""
+    return {
+        name: value.detach().cpu().numpy().astype(np.float32)
+        for name, value in model.state_dict().items()
+        if name.endswith((".running_mean", ".running_var"))
+    }
+
+
+def with_batchnorm_statistics(model: torch.nn.Module, statistics: dict[str, np.ndarray]) -> torch.nn.Module:
+    """A copy of ``model`` in eval mode with the given BatchNorm statistics (``batchnorm_statistics``'s form)."""
+    adapted = copy.deepcopy(model)
+    state = adapted.state_dict()
+    for name, value in statistics.items():
+        state[name].copy_(torch.from_numpy(value))
+    return adapted.eval()
