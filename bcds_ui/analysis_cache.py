@@ -11,6 +11,7 @@ from bcds_core.explain import CellExplanation, explain_cell, target_named
 from bcds_core.field.analysis import FieldResult, analyze_field
 from bcds_core.lab_profile import LabProfile
 from bcds_core.result_cache import APP_FIELD_BYTES, APP_RESULT_BYTES, ResultCache
+from bcds_ui.lab_profile_state import active_profile
 
 
 def content_key(data: bytes) -> str:
@@ -61,23 +62,37 @@ def analyze_field_one(
     return _field_results().get_or_compute((name, key, pixel_size_um, profile_key), find_and_classify)
 
 
+def _explanation_key(key: str, method: str, target: str) -> tuple:
+    """An explanation's entry: the upload, the active lab profile (its network), the method and target."""
+    active = active_profile()
+    return (key, active[2] if active else None, method, target)
+
+
 def has_explanation(key: str, method: str, target: str) -> bool:
     """Whether this session has already computed the explanation."""
-    return (key, method, target) in st.session_state.get("explanations", {})
+    return _explanation_key(key, method, target) in st.session_state.get("explanations", {})
 
 
 def explain_one(
     analyzer: CellAnalyzer, result: CellResult, key: str, method: str, target: str, progress=None
 ) -> CellExplanation:
-    """An explanation of one analysed image, kept per session by (content, method, target).
+    """An explanation of one analysed image, kept per session by (content, profile, method, target).
 
     ``target`` names a fine class or a group (``explain.target_named``). Kept in
     the session state rather than ``st.cache_data`` so that LIME can drive a
-    progress bar while it runs; ``progress`` gets the fraction done.
+    progress bar while it runs; ``progress`` gets the fraction done. With a lab
+    profile active, the network explained is the profile's, which answered.
     """
     kept = st.session_state.setdefault("explanations", {})
-    if (key, method, target) not in kept:
-        kept[(key, method, target)] = explain_cell(
-            analyzer, result.cell, method, target_named(target), progress=progress
+    entry = _explanation_key(key, method, target)
+    if entry not in kept:
+        active = active_profile()
+        kept[entry] = explain_cell(
+            analyzer,
+            result.cell,
+            method,
+            target_named(target),
+            progress=progress,
+            profile=active[1] if active else None,
         )
-    return kept[(key, method, target)]
+    return kept[entry]

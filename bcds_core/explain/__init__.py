@@ -60,15 +60,18 @@ def explain(
     return explain_with_cam(model, input_tensor, crop_mask, method, target)
 
 
-def explain_cell(analyzer, cell, method: str, target: Target, progress=None) -> CellExplanation:
+def explain_cell(analyzer, cell, method: str, target: Target, progress=None, profile=None) -> CellExplanation:
     """Explain a loaded ``CellAnalyzer``'s answer for one ``PreparedCell``, on the cell's image.
 
     The analyzer's lock is held while the model runs: one classifier serves every
     session, and another thread's forward pass would run through the CAM's hooks.
+    With a lab ``profile``, the network explained is the one that answered: the copy
+    holding the profile's BatchNorm statistics (``CellAnalyzer.classifier_for``).
     """
+    network = analyzer.classifier_for(profile)
     with analyzer.lock:
         explanation = explain(
-            analyzer.classifier,
+            network,
             analyzer.classifier_input([cell]),
             analyzer.crop_mask(cell),
             method,
