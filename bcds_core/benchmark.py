@@ -153,9 +153,15 @@ def app_review_figures(cells: int = 100) -> dict:
 
 
 def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int = 10) -> dict:
-    """Figures for one sample image per stage, a batch of 100, and peak memory."""
+    """Figures for one sample image per stage, a batch of 100, and peak memory.
+
+    The 100 uploads through the result cache run first, as in an app just started: the
+    later stages (a 6000-px photo, LIME) leave freed memory with the allocator, which
+    would be counted against the cache otherwise.
+    """
     data = sample_paths[0].read_bytes()
     rgb = decode_image(data).rgb
+    cache_memory = cache_figures(analyzer, rgb)
     cell = analyzer.prepare([rgb])[0]
     target = FineClassTarget(int(np.argmax(analyzer.fine_probabilities([cell])[0])))
 
@@ -182,7 +188,7 @@ def run_benchmark(analyzer: CellAnalyzer, sample_paths: list[Path], repeats: int
     figures["plain_torchvision_single_image_ms"] = plain_ms
     figures["ratio_single_image_vs_plain"] = figures["single_image_ms"] / plain_ms
     figures["ratio_batch_per_image_vs_plain"] = (batch_seconds * 1e3 / 100) / plain_ms
-    figures |= cache_figures(analyzer, rgb)
+    figures |= cache_memory
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures["torch_threads"] = torch.get_num_threads()
     return {key: round(value, 3) if isinstance(value, float) else value for key, value in figures.items()}
