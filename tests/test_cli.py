@@ -196,3 +196,18 @@ def test_report_writes_a_pdf_whose_differential_agrees_with_predict_and_lists_th
         for a in answers
     )
     assert sum(counted.values()) == summary["differential"]["white_cells"] == white
+
+
+def test_adapt_writes_a_profile_that_predict_reads(tmp_path):
+    lab = tmp_path / "lab"
+    for path in sorted(SAMPLES_DIR.glob("*/*.jpg")):
+        (lab / path.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, lab / path.parent.name / path.name)
+    summary = json.loads(bcds("adapt", lab, "--out", tmp_path / "profile", "--json").stdout.splitlines()[-1])
+    assert summary["n"] == len(list(lab.glob("*/*.jpg")))
+    assert {"accuracy_before", "accuracy_after_cv", "batchnorm_cells", "profile"} <= set(summary)
+    sample = next(lab.glob("lymphocyte/*.jpg"))
+    answer = json.loads(
+        bcds("predict", sample, "--json", "--profile", tmp_path / "profile").stdout.splitlines()[-1]
+    )
+    assert answer["ok"] and answer["group"] is not None
