@@ -119,9 +119,13 @@ def cell_canvas(
     The image is padded with ``fill`` (default: the slide colour of the image's
     border), the mask with 0.
     """
-    top, left = centre[1] - side // 2, centre[0] - side // 2
-    canvas = window(image, top, left, side, side, background_colour(image) if fill is None else fill)
-    return canvas, window(mask.astype(np.uint8, copy=False), top, left, side, side)
+    canvas = square_around(image, centre, side, background_colour(image) if fill is None else fill)
+    return canvas, square_around(mask.astype(np.uint8, copy=False), centre, side)
+
+
+def square_around(array: np.ndarray, centre: tuple[int, int], side: int, fill: int | tuple = 0) -> np.ndarray:
+    """The ``side`` square ``window`` of ``array`` centred on ``centre`` (x, y)."""
+    return window(array, centre[1] - side // 2, centre[0] - side // 2, side, side, fill)
 
 
 def slide_colour(rgb: np.ndarray) -> tuple[int, int, int]:

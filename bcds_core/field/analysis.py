@@ -19,7 +19,7 @@ from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize
-from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, cell_canvas, slide_colour, to_scale
+from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, square_around, to_scale
 
 #: Fields of ``analyze-field``'s JSON (the command line's contract) and of each cell in it.
 FIELD_CONTRACT_FIELDS = ("file", "ok", "error", "pixel_size_um", "cells", "counts", "message")
@@ -88,9 +88,9 @@ def analyze_field(
     scale = pixel_size.scale_to_reference
     field_rgb = to_scale(image.rgb, scale)
     found = find_white_cells(field_rgb)
-    fill, no_mask = slide_colour(field_rgb), np.zeros(field_rgb.shape[:2], np.uint8)
+    fill = slide_colour(field_rgb)
     canvases = [
-        (f"{name}#{i + 1}", cell_canvas(field_rgb, no_mask, centre_of(c), CANVAS_ORIGINAL_SIDE, fill)[0])
+        (f"{name}#{i + 1}", square_around(field_rgb, centre_of(c), CANVAS_ORIGINAL_SIDE, fill))
         for i, c in enumerate(found)
     ]
     results = analyzer.analyze_arrays(canvases, PixelSize(REFERENCE_PIXEL_UM, pixel_size.source), profile)
