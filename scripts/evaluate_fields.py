@@ -7,7 +7,10 @@ the label of the field's BCCD crop (``crops/<group>/<field>_1.jpg``; fields
 with one annotated white cell only, where the crop's cell is unambiguous). Also
 how often single-cell ``predict`` answers a whole field ``ok`` (it never should).
 Reported for the even- and odd-numbered halves apart: the detector's constants
-were checked on the even half only (``docs/fields.md``).
+were checked on the even half only (``docs/fields.md``). Also the odd half read
+through a lab profile fitted on crops of even-half fields only (10 per group, 5 of
+a rare group, as ``scripts/profile_study.py`` draws them), as a lab would calibrate
+on some of its slides and then count others.
 
 Usage: .venv/bin/python -m scripts.evaluate_fields   -> reports/fields/metrics.json
 """
@@ -20,9 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bcds_core.adapt import fit_profile
 from bcds_core.analysis import CellAnalyzer
 from bcds_core.field.analysis import analyze_field
+from bcds_core.lab_profile import LabProfile
 from bcds_core.paths import REPORTS_DIR, data_root
+from scripts.profile_study import drawn
 
 FIELDS = data_root() / "bccd" / "fields"
 CROPS = data_root() / "bccd" / "crops"
@@ -54,14 +60,24 @@ def crop_labels() -> dict[str, str]:
     return {p.name.rsplit("_", 1)[0]: p.parent.name for p in CROPS.glob("*/*.jpg")}
 
 
-def evaluate(analyzer: CellAnalyzer, xmls: list[Path]) -> dict:
+def profile_of_fields(analyzer: CellAnalyzer, xmls: list[Path]) -> LabProfile:
+    """A lab profile from the crops of these fields only (``profile_study.drawn``, seed 0)."""
+    stems = {xml.stem for xml in xmls}
+    crops = [p for p in sorted(CROPS.glob("*/*.jpg")) if p.name.rsplit("_", 1)[0] in stems]
+    groups = [p.parent.name for p in crops]
+    chosen = drawn(groups, np.random.default_rng(0))
+    profile, _ = fit_profile(analyzer, [(crops[i].name, crops[i].read_bytes(), groups[i]) for i in chosen])
+    return profile
+
+
+def evaluate(analyzer: CellAnalyzer, xmls: list[Path], profile: LabProfile | None = None) -> dict:
     labels = crop_labels()
     hits = found_total = truth_total = 0
     count_errors, right, judged, field_ok = [], 0, 0, 0
     for xml in xmls:
         image = FIELDS / "JPEGImages" / f"{xml.stem}.jpg"
         data = image.read_bytes()
-        result = analyze_field(analyzer, image.name, data)
+        result = analyze_field(analyzer, image.name, data, profile=profile)
         truth = annotated_white_cells(xml)
         used = set()
         for cell in result.cells:
@@ -92,6 +108,11 @@ def main() -> None:
     analyzer = CellAnalyzer()
     xmls = sorted((FIELDS / "Annotations").glob("*.xml"))
     metrics = {"even_half": evaluate(analyzer, xmls[::2]), "odd_half": evaluate(analyzer, xmls[1::2])}
+    profile = profile_of_fields(analyzer, xmls[::2])
+    metrics["odd_half_with_even_half_profile"] = {
+        "profile": profile.summary,
+        **evaluate(analyzer, xmls[1::2], profile),
+    }
     out = REPORTS_DIR / "fields"
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
