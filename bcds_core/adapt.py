@@ -9,13 +9,12 @@ did not see it).
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
 
-from bcds_core.analysis import CellAnalyzer, CellResult
-from bcds_core.classifier.batchnorm import batchnorm_statistics, reestimate_batchnorm
+from bcds_core.analysis import BATCH_SIZE, CellAnalyzer, CellResult, PreparedCell
+from bcds_core.classifier.batchnorm import adapted_copy, batchnorm_statistics
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.dataset_index import IMAGE_SUFFIXES
 from bcds_core.image_io import ImageDecodeError, read_bytes
@@ -58,23 +57,13 @@ def lab_items(directory: Path) -> list[tuple[str, bytes, str | None]]:
     return items
 
 
-def lab_batchnorm(
-    analyzer: CellAnalyzer, results: list[CellResult], groups: list[str | None]
-) -> dict[str, np.ndarray] | None:
-    """BatchNorm statistics re-estimated on the labelled cells the release could analyse
-    (None below ``MIN_BATCHNORM_CELLS``)."""
-    cells = [
-        r.cell
-        for r, g in zip(results, groups, strict=True)
-        if g is not None and r.cell is not None and r.status != "rejected"
-    ]
+def lab_batchnorm(analyzer: CellAnalyzer, cells: list[PreparedCell]) -> dict[str, np.ndarray] | None:
+    """BatchNorm statistics re-estimated on the lab's labelled cells (None below ``MIN_BATCHNORM_CELLS``)."""
     if len(cells) < MIN_BATCHNORM_CELLS:
         return None
     inputs = analyzer.classifier_input(cells)
-    batches = (inputs[start : start + BATCHNORM_BATCH] for start in range(0, len(inputs), BATCHNORM_BATCH))
     with analyzer.lock:
-        adapted = reestimate_batchnorm(copy.deepcopy(analyzer.classifier), batches)
-    return batchnorm_statistics(adapted)
+        return batchnorm_statistics(adapted_copy(analyzer.classifier, inputs, BATCHNORM_BATCH))
 
 
 def fit_profile(
@@ -86,71 +75,94 @@ def fit_profile(
 
     With at least ``MIN_BATCHNORM_CELLS`` labelled cells, a second profile is fitted through the
     network with BatchNorm statistics re-estimated on them (features, head and familiarity all
-    taken through it, as that profile will read the lab's images). It is kept where its
-    cross-validated accuracy on the labelled cells is at least the first's: statistics of an
-    uneven set of cells can do harm (on the DeepAPL test patients, mostly blasts, re-estimated
-    statistics cost 13 points: ``docs/robustness.md``).
+    taken through it, as that profile will read the lab's images; the cells are not masked or
+    measured again, only classified). It is kept where its cross-validated accuracy on the
+    labelled cells is at least the first's: statistics of an uneven set of cells can do harm (on
+    the DeepAPL test patients, mostly blasts, re-estimated statistics cost 13 points:
+    ``docs/robustness.md``).
 
     Raises:
         ValueError: no labelled cell could be answered.
     """
-    uploads = [(name, data) for name, data, _ in items]
-    results = analyzer.analyze_bytes(uploads, pixel_size_um)
-    kept = [i for i, r in enumerate(results) if r.embedding is not None and r.status != "rejected"]
-    groups = [items[i][2] for i in kept]
-    if not any(groups):
+    results = analyzer.analyze_bytes([(name, data) for name, data, _ in items], pixel_size_um)
+    kept = [
+        (r, g)
+        for r, (_, _, g) in zip(results, items, strict=True)
+        if r.embedding is not None and r.status != "rejected"
+    ]
+    if not any(g for _, g in kept):
         raise ValueError("None of the labelled cells could be analysed: check the images.")
-    profile, after = profile_of(analyzer, [results[i] for i in kept], groups, pixel_size_um)
-    batchnorm = lab_batchnorm(analyzer, [results[i] for i in kept], groups)
+    groups = [g for _, g in kept]
+    estimated = [r.pixel_size_um for r, _ in kept if r.pixel_size_source == ESTIMATED]
+    pixel = pixel_size_um or (float(np.median(estimated)) if len(estimated) >= 3 else None)
+    fine = np.stack([r.fine_probabilities for r, _ in kept])
+    embeddings = np.stack([r.embedding for r, _ in kept])
+    answered = [r.group is not None for r, _ in kept]
+    profile, after = profile_of(analyzer, fine, embeddings, groups, answered, pixel)
+    batchnorm = lab_batchnorm(analyzer, [r.cell for r, g in kept if g is not None])
     if batchnorm is not None:
         provisional = LabProfile(
             analyzer.classifier_config["weights_sha256"], None, None, None, {}, batchnorm
         )
-        adapted_results = analyzer.analyze_bytes(
-            [uploads[i] for i in kept], pixel_size_um, profile=provisional
+        adapted, adapted_after = profile_of(
+            analyzer,
+            *answers_through(analyzer, [r.cell for r, _ in kept], provisional),
+            groups,
+            answered,
+            pixel,
+            batchnorm,
         )
-        adapted, adapted_after = profile_of(analyzer, adapted_results, groups, pixel_size_um, batchnorm)
         adapted.summary["accuracy_after_cv_without_batchnorm"] = profile.summary["accuracy_after_cv"]
         adapted.summary["accuracy_before"] = profile.summary["accuracy_before"]
         if adapted.summary["accuracy_after_cv"] >= profile.summary["accuracy_after_cv"]:
             profile, after = adapted, adapted_after
         else:
             profile.summary["accuracy_after_cv_with_batchnorm"] = adapted.summary["accuracy_after_cv"]
-    labelled = [(results[i], g) for i, g in zip(kept, groups, strict=True) if g is not None]
+    labelled = [(r, g) for r, g in kept if g is not None]
     return profile, [(r, g, a) for (r, g), a in zip(labelled, after, strict=True)]
+
+
+def answers_through(
+    analyzer: CellAnalyzer, cells: list[PreparedCell], profile: LabProfile
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fine probabilities, features) of prepared cells through the profile's network, a batch at a time."""
+    parts = [analyzer.answers(cells[i : i + BATCH_SIZE], profile) for i in range(0, len(cells), BATCH_SIZE)]
+    return np.concatenate([fine for fine, _ in parts]), np.concatenate([features for _, features in parts])
 
 
 def profile_of(
     analyzer: CellAnalyzer,
-    results: list[CellResult],
+    fine: np.ndarray,
+    embeddings: np.ndarray,
     groups: list[str | None],
+    answered: list[bool],
     pixel_size_um: float | None,
     batchnorm: dict[str, np.ndarray] | None = None,
-) -> tuple[LabProfile, list[str]]:
-    """A profile from analysed cells and their groups (None: unlabelled), and each labelled
-    cell's group after it (cross-validated)."""
-    labelled = [(r, g) for r, g in zip(results, groups, strict=True) if g is not None]
-    embeddings = np.stack([r.embedding for r, _ in labelled])
-    probabilities = np.stack([r.fine_probabilities @ GROUP_MATRIX for r, _ in labelled])
-    truth = [g for _, g in labelled]
-    before = [r.group for r, _ in labelled]
+) -> tuple[LabProfile, list[str | None]]:
+    """A profile from the cells' fine probabilities, features and groups (None: unlabelled), and each
+    labelled cell's group after it (cross-validated). ``answered``: the cells the release gave a
+    group (a cell it did not find has none before the profile either)."""
+    labelled = np.array([g is not None for g in groups])
+    truth = [g for g in groups if g is not None]
+    probabilities = fine[labelled] @ GROUP_MATRIX
+    before = [
+        GROUPS[analyzer.abnormal_thresholds.answer(p)[0]] if found else None
+        for p, found in zip(probabilities, np.array(answered)[labelled], strict=True)
+    ]
     if len(set(truth)) < 2:
         head, after = None, before
     else:
-        head, adjusted = fit_head(embeddings, probabilities, truth)
+        head, adjusted = fit_head(embeddings[labelled], probabilities, truth)
         after = [GROUPS[i] for i in adjusted.argmax(1)]
-    estimated = [r.pixel_size_um for r in results if r.pixel_size_source == ESTIMATED]
-    pixel = pixel_size_um or (float(np.median(estimated)) if len(estimated) >= 3 else None)
     threshold = None
     if analyzer.answer_checks is not None:
-        distances = analyzer.answer_checks.familiarity.distances(np.stack([r.embedding for r in results]))
-        threshold = float(np.quantile(distances, 0.95))
+        threshold = float(np.quantile(analyzer.answer_checks.familiarity.distances(embeddings), 0.95))
     summary = {
-        "n": len(labelled),
+        "n": len(truth),
         "groups": {g: truth.count(g) for g in sorted(set(truth))},
         "accuracy_before": float(np.mean(np.array(before) == np.array(truth))),
         "accuracy_after_cv": float(np.mean(np.array(after) == np.array(truth))),
-        "batchnorm_cells": 0 if batchnorm is None else len(labelled),
+        "batchnorm_cells": 0 if batchnorm is None else len(truth),
     }
     sha = analyzer.classifier_config["weights_sha256"]
-    return LabProfile(sha, pixel, threshold, head, summary, batchnorm), after
+    return LabProfile(sha, pixel_size_um, threshold, head, summary, batchnorm), after

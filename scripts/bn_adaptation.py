@@ -18,14 +18,13 @@ Usage: .venv/bin/python -m scripts.bn_adaptation  -> reports/bn_adaptation.json
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 
 import numpy as np
 import torch
 
 from bcds_core.analysis import CellAnalyzer
-from bcds_core.classifier.batchnorm import reestimate_batchnorm
+from bcds_core.classifier.batchnorm import adapted_copy
 from bcds_core.classifier.model import consistent_answer, fine_and_group_probabilities
 from bcds_core.paths import REPORTS_DIR
 from bcds_core.taxonomy import FINE_CLASSES, group_of
@@ -50,12 +49,6 @@ def classifier_inputs(analyzer: CellAnalyzer, root, rows) -> tuple[torch.Tensor,
     return torch.cat(inputs), truth
 
 
-def with_statistics_of(model: torch.nn.Module, inputs: torch.Tensor, batch: int = 64) -> torch.nn.Module:
-    """A copy of ``model`` whose BatchNorm statistics are re-estimated on ``inputs``."""
-    batches = (inputs[start : start + batch] for start in range(0, len(inputs), batch))
-    return reestimate_batchnorm(copy.deepcopy(model), batches)
-
-
 def group_accuracy(model, inputs: torch.Tensor, truth: list[str], temperature: float) -> float:
     with torch.inference_mode():
         fine, _ = fine_and_group_probabilities(model(inputs), temperature)
@@ -76,7 +69,7 @@ def main() -> None:
         for evaluated, fitted in (halves, halves[::-1]):
             part = [truth[i] for i in evaluated]
             shipped.append(group_accuracy(model, inputs[evaluated], part, analyzer.temperature) * len(part))
-            other = with_statistics_of(model, inputs[fitted])
+            other = adapted_copy(model, inputs[fitted], batch_size=64)
             adapted.append(group_accuracy(other, inputs[evaluated], part, analyzer.temperature) * len(part))
         report[name] = {
             "cells": len(truth),

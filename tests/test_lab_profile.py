@@ -99,7 +99,7 @@ def test_a_profile_of_enough_cells_reads_the_lab_through_its_own_batchnorm_stati
     assert len(compared & set(fitted.summary)) == 1  # both profiles fitted, the better kept
     assert (fitted.batchnorm is None) == (fitted.summary["batchnorm_cells"] == 0)
 
-    statistics = lab_batchnorm(analyzer, analyzer.analyze_bytes(uploads), [g for _, _, g in items])
+    statistics = lab_batchnorm(analyzer, [r.cell for r in analyzer.analyze_bytes(uploads)])
     shipped = batchnorm_statistics(analyzer.classifier)
     assert statistics.keys() == shipped.keys()
     assert any(not np.allclose(statistics[k], shipped[k]) for k in shipped)

@@ -34,6 +34,13 @@ def reestimate_batchnorm(model: torch.nn.Module, batches: Iterable[torch.Tensor]
     return model.eval()
 
 
+def adapted_copy(model: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 32) -> torch.nn.Module:
+    """A copy of ``model`` whose BatchNorm statistics are re-estimated on ``inputs``, ``batch_size``
+    at a time; ``model`` itself is left as it is."""
+    batches = (inputs[start : start + batch_size] for start in range(0, len(inputs), batch_size))
+    return reestimate_batchnorm(copy.deepcopy(model), batches)
+
+
 def batchnorm_statistics(model: torch.nn.Module) -> dict[str, np.ndarray]:
     """The running means and variances of ``model``'s BatchNorm layers, by state-dict name (float32)."""
     return {
