@@ -173,6 +173,19 @@ def per_source_accuracies(logits: torch.Tensor, rows, sources: np.ndarray) -> di
 
 
 @dataclass(frozen=True)
+class ValidationSplit:
+    """The validation images with their cell centres and rows: what each epoch and the release measure on."""
+
+    cache: object
+    indices: np.ndarray
+    centres: np.ndarray
+    rows: list
+
+    def logits(self, model, config: dict, views: int = 1) -> torch.Tensor:
+        return predict_logits(model, self.cache, self.indices, self.centres, config, views=views)
+
+
+@dataclass(frozen=True)
 class TrainingData:
     """The cached images a phase trains and validates on, and what each label allows."""
 
@@ -181,6 +194,7 @@ class TrainingData:
     train_idx: np.ndarray
     val_idx: np.ndarray
     allowed: torch.Tensor
+    validation: ValidationSplit
 
 
 def training_data(settings: ClassifierPhase, run: RunState) -> TrainingData:
@@ -188,12 +202,16 @@ def training_data(settings: ClassifierPhase, run: RunState) -> TrainingData:
     cache = open_sources(list(settings.sources), settings.scale, settings.mask_source)
     usable = cache.mask_found
     split = np.array([r.split for r in cache.rows])
+    val_idx = np.flatnonzero((split == "val") & usable)
     data = TrainingData(
         cache=cache,
         rows=cache.rows,
         train_idx=np.flatnonzero((split == "train") & usable),
-        val_idx=np.flatnonzero((split == "val") & usable),
+        val_idx=val_idx,
         allowed=torch.from_numpy(allowed_matrix(cache.rows)),
+        validation=ValidationSplit(
+            cache, val_idx, centres_of(cache, val_idx), [cache.rows[i] for i in val_idx]
+        ),
     )
     run.log(
         f"{settings.arch} at {settings.input_side}px, scale {cache.scale}, sources {list(settings.sources)}: "
@@ -226,7 +244,6 @@ def train(args: argparse.Namespace) -> None:
         zip(data.train_idx.tolist(), torch.from_numpy(class_weights(data.rows, data.train_idx)), strict=True)
     )
     train_centres = dict(zip(data.train_idx.tolist(), centres_of(cache, data.train_idx), strict=True))
-    val_centres = centres_of(cache, data.val_idx)
     model = build_classifier(settings.arch).to(memory_format=torch.channels_last)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     scheduler = learning_rate_schedule(settings, optimiser, len(data.train_idx) // settings.batch_size)
@@ -259,12 +276,8 @@ def train(args: argparse.Namespace) -> None:
         trained = loop.train_epoch(epoch, data.train_idx, loss_of)
         if averaged is not None:
             averaged.update_parameters(model)
-        logits = predict_logits(
-            averaged.module if averaged else model, cache, data.val_idx, val_centres, config
-        )
-        validation = per_source_accuracies(
-            logits, [data.rows[i] for i in data.val_idx], cache.source[data.val_idx]
-        )
+        logits = data.validation.logits(averaged.module if averaged else model, config)
+        validation = per_source_accuracies(logits, data.validation.rows, cache.source[data.val_idx])
         loop.end_epoch(
             trained,
             {f"val_{k}": v for k, v in validation.items()},
@@ -307,19 +320,6 @@ def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TAR
         if accepted.any() and correct[accepted].mean() >= target_accuracy:
             return round(float(threshold), 2)
     return 0.95
-
-
-@dataclass(frozen=True)
-class ValidationSplit:
-    """The validation images with their cell centres and rows: what the release step measures on."""
-
-    cache: object
-    indices: np.ndarray
-    centres: np.ndarray
-    rows: list
-
-    def logits(self, model, config: dict, views: int = 1) -> torch.Tensor:
-        return predict_logits(model, self.cache, self.indices, self.centres, config, views=views)
 
 
 def choose_classifier_views(
@@ -378,9 +378,7 @@ def release(settings: ClassifierPhase, config: dict, run: RunState, data: Traini
     threshold, all chosen on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
     model.load_state_dict(released_weights(run.load()))
-    validation = ValidationSplit(
-        data.cache, data.val_idx, centres_of(data.cache, data.val_idx), [data.rows[i] for i in data.val_idx]
-    )
+    validation = data.validation
     plain_logits = validation.logits(model, config)
     recalibrated = copy.deepcopy(model)
     calibration_idx = np.sort(
