@@ -62,15 +62,14 @@ def analyze_field_one(
     return _field_results().get_or_compute((name, key, pixel_size_um, profile_key), find_and_classify)
 
 
-def _explanation_key(key: str, method: str, target: str) -> tuple:
+def _explanation_key(key: str, method: str, target: str, active: tuple | None) -> tuple:
     """An explanation's entry: the upload, the active lab profile (its network), the method and target."""
-    active = active_profile()
     return (key, active[2] if active else None, method, target)
 
 
 def has_explanation(key: str, method: str, target: str) -> bool:
     """Whether this session has already computed the explanation."""
-    return _explanation_key(key, method, target) in st.session_state.get("explanations", {})
+    return _explanation_key(key, method, target, active_profile()) in st.session_state.get("explanations", {})
 
 
 def explain_one(
@@ -84,9 +83,9 @@ def explain_one(
     profile active, the network explained is the profile's, which answered.
     """
     kept = st.session_state.setdefault("explanations", {})
-    entry = _explanation_key(key, method, target)
+    active = active_profile()
+    entry = _explanation_key(key, method, target, active)
     if entry not in kept:
-        active = active_profile()
         kept[entry] = explain_cell(
             analyzer,
             result.cell,
