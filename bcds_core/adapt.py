@@ -58,12 +58,13 @@ def lab_items(directory: Path) -> list[tuple[str, bytes, str | None]]:
 
 
 def lab_batchnorm(analyzer: CellAnalyzer, cells: list[PreparedCell]) -> dict[str, np.ndarray] | None:
-    """BatchNorm statistics re-estimated on the lab's labelled cells (None below ``MIN_BATCHNORM_CELLS``)."""
+    """BatchNorm statistics re-estimated on the lab's labelled cells (None below ``MIN_BATCHNORM_CELLS``,
+    or for a network without BatchNorm)."""
     if len(cells) < MIN_BATCHNORM_CELLS:
         return None
     inputs = analyzer.classifier_input(cells)
     with analyzer.lock:
-        return batchnorm_statistics(adapted_copy(analyzer.classifier, inputs, BATCHNORM_BATCH))
+        return batchnorm_statistics(adapted_copy(analyzer.classifier, inputs, BATCHNORM_BATCH)) or None
 
 
 def fit_profile(

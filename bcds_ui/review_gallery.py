@@ -64,6 +64,8 @@ def card(result: CellResult, review: SampleReview, is_open: bool) -> None:
         type="primary" if is_open else "tertiary",
         on_click=open_cell,
         args=(result.file,),
+        width="stretch",
+        wrap=True,  # a long file name wraps in a narrow (800 px) column instead of ending in "Op..."
     )
     if readable:
         reclassify(result, review)

@@ -280,6 +280,35 @@ def _batchnorm_remedy() -> list[str]:
     return [*lines, ""]
 
 
+def _normalisation_comparison() -> list[str]:
+    """BatchNorm against GroupNorm, same recipe, PBC only (``scripts/normalisation_study.py``), if run."""
+    report = _load(REPORTS_DIR / "normalisation_study.json")
+    if not report:
+        return []
+    first = next(iter(report.values()))
+    sources = [name for name, scores in first.items() if isinstance(scores, dict)]
+    lines = [
+        "### BatchNorm or GroupNorm (issue #24 item 3)",
+        "Two ResNet-18s trained from scratch on PBC alone by the same command but for `--arch` "
+        '(`docs/training.md`, "BatchNorm or GroupNorm"), read through the product\'s pipeline; group accuracy '
+        "of the cells it finds, no source trained on (AdaBN: BatchNorm statistics re-estimated on the other half "
+        "of the source's cells):",
+        "",
+        f"| network | {' | '.join(sources)} |",
+        f"|---|{'---|' * len(sources)}",
+    ]
+    for run, row in report.items():
+        lines.append(
+            f"| {run} (`{row['arch']}`) | "
+            + " | ".join(f"{row[s]['group_accuracy']:.1%}" for s in sources)
+            + " |"
+        )
+        if all("group_accuracy_adabn_other_half" in row[s] for s in sources):
+            adabn = " | ".join(f"{row[s]['group_accuracy_adabn_other_half']:.1%}" for s in sources)
+            lines.append(f"| {run} with AdaBN | {adabn} |")
+    return [*lines, ""]
+
+
 def classifier_card() -> str:
     folder = WEIGHTS_DIR / "classifier"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
@@ -351,6 +380,7 @@ def classifier_card() -> str:
         ),
         *_sources_section(),
         *_batchnorm_remedy(),
+        *_normalisation_comparison(),
         "## PBC test-split metrics (`python -m bcds_core evaluate ../shared/data/pbc --split test --json`)",
         "```json",
         json.dumps(metrics, indent=2),

@@ -4,11 +4,13 @@ import torch
 
 from bcds_core.classifier.model import (
     ABSENT_LOGIT,
+    ARCHITECTURES,
     TaxonomyOrder,
     build_classifier,
     fine_and_group_probabilities,
     widen_head,
 )
+from bcds_core.commands.train_classifier import ARCHITECTURE_NAMES
 from bcds_core.taxonomy import FINE_CLASSES, NORMAL_FINE_CLASSES
 
 
@@ -46,3 +48,18 @@ def test_widening_keeps_the_known_rows_and_takes_the_new_ones_from_a_fresh_netwo
     blast = FINE_CLASSES.index("BLAST")
     assert torch.equal(widened["fc.bias"][blast], fresh.state_dict()["fc.bias"][blast])
     build_classifier("resnet18").load_state_dict(widened)
+
+
+def test_the_groupnorm_variant_reads_each_image_alone():
+    """No statistics carried from training: an image's logits do not depend on its batch, in train mode too."""
+    torch.manual_seed(0)
+    network = build_classifier("resnet18_gn").train()
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())
+    x = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        alone, batched = network(x[:1]), network(x)[:1]
+    assert torch.allclose(alone, batched, atol=1e-5)
+
+
+def test_train_classifier_offers_every_architecture_and_no_other():
+    assert sorted(ARCHITECTURE_NAMES) == sorted(ARCHITECTURES)

@@ -22,11 +22,16 @@ import torch
 
 
 def reestimate_batchnorm(model: torch.nn.Module, batches: Iterable[torch.Tensor]) -> torch.nn.Module:
-    """Replace ``model``'s BatchNorm running statistics by their average over ``batches``; eval mode after."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.reset_running_stats()
-            module.momentum = None
+    """Replace ``model``'s BatchNorm running statistics by their average over ``batches``; eval mode after.
+
+    A network without BatchNorm (``resnet18_gn``) keeps no statistics: it is returned as it is.
+    """
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not layers:
+        return model.eval()
+    for module in layers:
+        module.reset_running_stats()
+        module.momentum = None
     model.train()
     with torch.no_grad():
         for batch in batches:

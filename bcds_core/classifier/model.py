@@ -9,6 +9,7 @@ classes, so the 8-group answer and the 11-class answer never contradict.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,23 @@ from bcds_core.weights_io import WeightsError, load_into, load_released
 
 #: fine classes x groups, 1 where a fine class belongs to a group: group probabilities = fine @ GROUP_MATRIX.
 GROUP_MATRIX = group_matrix()
-ARCHITECTURES = {"resnet18": torchvision.models.resnet18, "resnet34": torchvision.models.resnet34}
+#: GroupNorm groups of the ``*_gn`` variants (Wu and He 2018's default).
+NORM_GROUPS = 32
+
+
+def group_norm(channels: int) -> torch.nn.GroupNorm:
+    """GroupNorm for a ResNet's ``norm_layer``: statistics of each image alone, none carried from training."""
+    return torch.nn.GroupNorm(NORM_GROUPS, channels)
+
+
+#: The ResNets a release may name. ``resnet18_gn`` normalises with GroupNorm instead of BatchNorm:
+#: Tsutsui et al. (2023) found BatchNorm's training-set statistics the largest single cause of
+#: cross-microscope failure (``docs/training.md``, "BatchNorm or GroupNorm").
+ARCHITECTURES = {
+    "resnet18": torchvision.models.resnet18,
+    "resnet34": torchvision.models.resnet34,
+    "resnet18_gn": functools.partial(torchvision.models.resnet18, norm_layer=group_norm),
+}
 #: Keys a classifier release's config must hold for the analyzer.
 CLASSIFIER_CONFIG_KEYS = (
     "arch",

@@ -8,9 +8,17 @@ import sys
 from bcds_core.paths import RUNS_DIR, WEIGHTS_DIR
 from bcds_core.preprocessing import WORKING_SCALE
 
+#: ``classifier.model.ARCHITECTURES``' names, spelt out so that the CLI starts without importing torch.
+ARCHITECTURE_NAMES = ["resnet18", "resnet18_gn", "resnet34"]
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34"])
+    parser.add_argument(
+        "--arch",
+        default="resnet18",
+        choices=ARCHITECTURE_NAMES,
+        help="resnet18_gn: GroupNorm in place of BatchNorm (docs/training.md, BatchNorm or GroupNorm)",
+    )
     parser.add_argument("--input-side", type=int, default=128, help="input pixels; 128 per 0.5 of --scale")
     parser.add_argument(
         "--scale",

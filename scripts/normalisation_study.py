@@ -1,0 +1,106 @@
+"""BatchNorm or GroupNorm: which survives another microscope? (issue #24 item 3)
+
+Tsutsui et al. (ICASSP 2023) trained ResNet-50s on one microscope and tested them on
+others: 23-35 % with BatchNorm, 49-78 % with GroupNorm. This study repeats their
+comparison with bcds's own recipe: two ResNet-18s trained from scratch on PBC alone,
+identical but for the normalisation layer (``train-classifier --arch resnet18`` and
+``--arch resnet18_gn``, the command lines in ``docs/training.md``), each read through
+the product's pipeline (pixel size, the shipped U-Net's mask, tight crops). The
+BatchNorm network is also read with statistics re-estimated on the other half of each
+source's cells (AdaBN, as ``scripts/bn_adaptation``), the remedy that needs no retraining.
+
+Sources, none trained on by either network: PBC's validation split (home), the DeepAPL
+discovery cohort's test patients' cells of the eight normal groups (another hospital's
+CellaVision), the BCCD crops (another microscope) and the 50 CellaVision-blog cells.
+
+Usage: .venv/bin/python -m scripts.normalisation_study RELEASE [RELEASE ...]
+  -> reports/normalisation_study.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bcds_core.analysis import CellAnalyzer
+from bcds_core.classifier.batchnorm import adapted_copy
+from bcds_core.paths import DATASET_DIR, REPORTS_DIR, WEIGHTS_DIR, pbc_root
+from bcds_core.splits import read_split_csv
+from bcds_core.taxonomy import GROUPS
+from scripts.bn_adaptation import classifier_inputs, group_accuracy
+from scripts.evaluate_sources import source_rows
+
+OUT = REPORTS_DIR / "normalisation_study.json"
+#: What the product reads besides the classifier: the U-Net and the domain check, as shipped.
+SHARED_WEIGHTS = ("unet", "domain_check.json")
+
+
+def study_sources() -> dict[str, tuple[Path, list]]:
+    """(image root, rows) of each source; DeepAPL restricted to the groups a PBC-only network knows."""
+    external = source_rows(argparse.Namespace(limit=None))
+    pbc_val = [
+        (r.path, r.group, r.label) for r in read_split_csv(DATASET_DIR / "pbc_split.csv") if r.split == "val"
+    ]
+    deepapl_root, deepapl = external["deepapl_test_patients"]
+    return {
+        "pbc_val": (pbc_root(), pbc_val),
+        "deepapl_test_patients_normal_groups": (deepapl_root, [r for r in deepapl if r[1] in GROUPS]),
+        "bccd_crops": external["bccd_crops"],
+        "cellavision_blog": external["cellavision_blog"],
+    }
+
+
+def analyzer_for(release: Path, folder: Path) -> CellAnalyzer:
+    """The product's analyzer with ``release`` as its classifier and the shipped U-Net."""
+    for name in SHARED_WEIGHTS:
+        (folder / name).symlink_to((WEIGHTS_DIR / name).resolve())
+    (folder / "classifier").symlink_to(release.resolve())
+    return CellAnalyzer(folder)
+
+
+def has_batchnorm(analyzer: CellAnalyzer) -> bool:
+    return any("running_mean" in name for name in analyzer.classifier.state_dict())
+
+
+def source_scores(analyzer: CellAnalyzer, root: Path, rows: list) -> dict:
+    """Group accuracy of the cells the product finds; for a BatchNorm network also with AdaBN (halves swapped)."""
+    inputs, truth = classifier_inputs(analyzer, root, rows)
+    model, temperature = analyzer.classifier, analyzer.temperature
+    scores = {"cells": len(truth), "group_accuracy": group_accuracy(model, inputs, truth, temperature)}
+    if has_batchnorm(analyzer):
+        halves = [np.arange(len(truth))[k::2] for k in (0, 1)]
+        right = 0.0
+        for evaluated, fitted in (halves, halves[::-1]):
+            adapted = adapted_copy(model, inputs[fitted], batch_size=64)
+            part = [truth[i] for i in evaluated]
+            right += group_accuracy(adapted, inputs[evaluated], part, temperature) * len(part)
+        scores["group_accuracy_adabn_other_half"] = right / len(truth)
+    return scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("releases", nargs="+", type=Path, help="release folders of train-classifier")
+    args = parser.parse_args()
+    sources = study_sources()
+    report = {}
+    for release in args.releases:
+        config = json.loads((release / "config.json").read_text())
+        with tempfile.TemporaryDirectory() as folder:
+            analyzer = analyzer_for(release, Path(folder))
+            scores = {name: source_scores(analyzer, root, rows) for name, (root, rows) in sources.items()}
+        report[release.parent.name] = {
+            "arch": config["arch"],
+            "weights_sha256": config.get("weights_sha256"),
+            **scores,
+        }
+        print(release, json.dumps(report[release.parent.name]), flush=True)
+    OUT.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
