@@ -12,7 +12,7 @@ others their results.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -139,8 +139,24 @@ class CellResult:
         scale = pixel_size.scale_to_reference
         self.rgb = original if abs(scale - 1) < 1e-3 else to_scale(original, scale)
         if pixel_size.tight_crop:
-            side = max(CANVAS_ORIGINAL_SIDE, *self.rgb.shape[:2])
-            self.rgb = pad_or_crop_centre(self.rgb, side, fill=slide_colour(self.rgb))
+            self._pad_to_canvas()
+
+    def read_as_tight_crop(self) -> None:
+        """Read the image again as a tight crop of one cell, padded with slide to the canvas.
+
+        At the pixel size the user (or a lab profile) gave or red cells measured; where it was
+        only assumed, at the tight-crop pixel size (``tight_crop_pixel_size``) instead: the
+        image was then read as it came, so ``rgb`` is still the upload as decoded.
+        """
+        if self.pixel_size.source == ASSUMED:
+            self.read_at(tight_crop_pixel_size(*self.rgb.shape[:2]), self.rgb)
+        else:
+            self.pixel_size = replace(self.pixel_size, tight_crop=True)
+            self._pad_to_canvas()
+
+    def _pad_to_canvas(self) -> None:
+        side = max(CANVAS_ORIGINAL_SIDE, *self.rgb.shape[:2])
+        self.rgb = pad_or_crop_centre(self.rgb, side, fill=slide_colour(self.rgb))
 
 
 def default_device() -> str:
@@ -328,19 +344,18 @@ class CellAnalyzer:
             self._classify_chunk(results[start : start + BATCH_SIZE], profile)
 
     def _prepare_reading_tight_crops(self, results: list[CellResult]) -> list[PreparedCell]:
-        """Prepare each result's image; one whose cell fills the frame at an assumed pixel size
-        is read again as a tight crop of one cell."""
+        """Prepare each result's image; one whose cell fills the frame is read again as a tight
+        crop of one cell (``CellResult.read_as_tight_crop``), whatever its pixel size's source."""
         cells = self.prepare([r.rgb for r in results])
         tight = [
             i
             for i, (r, c) in enumerate(zip(results, cells, strict=True))
-            if r.pixel_size.source == ASSUMED and c.features.area_fraction > MAX_CELL_FRACTION
+            if not r.pixel_size.tight_crop and c.features.area_fraction > MAX_CELL_FRACTION
         ]
         if not tight:
             return cells
         for i in tight:
-            original = results[i].rgb
-            results[i].read_at(tight_crop_pixel_size(*original.shape[:2]), original)
+            results[i].read_as_tight_crop()
         for i, cell in zip(tight, self.prepare([results[i].rgb for i in tight]), strict=True):
             cells[i] = cell
         return cells

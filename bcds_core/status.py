@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bcds_core.pixel_size import PixelSize
+from bcds_core.pixel_size import ASSUMED, PixelSize
 from bcds_core.segmentation.mask_features import MAX_CELL_FRACTION, MaskFeatures
 from bcds_core.taxonomy import ABNORMAL_GROUPS, display_name
 
@@ -96,7 +96,11 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
         reasons.append(f"{others}: the answer is for the cell at the centre")
     if not evidence.colour_familiar:
         reasons.append("the colours are unlike the stains bcds was trained on")
-    if evidence.pixel_size is not None and evidence.pixel_size.tight_crop:
+    if (
+        evidence.pixel_size is not None
+        and evidence.pixel_size.tight_crop
+        and evidence.pixel_size.source == ASSUMED
+    ):
         reasons.append("the pixel size was assumed for a tight crop of one cell (give it if you know it)")
     if evidence.greyscale:
         reasons.append("the image has no colour")

@@ -65,3 +65,22 @@ def test_a_photo_that_is_not_blood_gets_no_confident_class(analyzer):
     for photo in (data.astronaut(), data.coffee(), data.chelsea()):
         result = analyzer.analyze_bytes([("photo.png", encode(Image.fromarray(photo), "PNG"))])[0]
         assert result.status in ("rejected", "review"), result.message
+
+
+def test_a_tight_crop_at_a_given_pixel_size_is_read_not_rejected(analyzer, sample_paths):
+    """A cell that fills a crop is a valid input whoever says its pixel size (the user, a lab profile)."""
+    from PIL import Image
+
+    from bcds_core.pixel_size import REFERENCE_PIXEL_UM
+    from tests.conftest import encode
+
+    rgb = np.asarray(Image.open(sample_paths[5]).convert("RGB"))
+    crop = Image.fromarray(rgb[100:250, 100:250])  # the cell at the centre, slivers of red cells
+    assumed, given = (
+        analyzer.analyze_bytes([("crop.png", encode(crop, "PNG"))], pixel_size)[0]
+        for pixel_size in (None, REFERENCE_PIXEL_UM)
+    )
+    assert given.status != "rejected" and given.pixel_size_source == "given", given.message
+    assert given.pixel_size_um == pytest.approx(REFERENCE_PIXEL_UM, rel=1e-3)
+    assert "assumed for a tight crop" not in given.message
+    assert assumed.status != "rejected" and assumed.pixel_size_source == "assumed"
