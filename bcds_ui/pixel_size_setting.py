@@ -40,3 +40,15 @@ def pixel_size_caption(result) -> str:
         return ""
     how = {"given": "as set", "estimated": "measured on its red cells", "assumed": "assumed"}
     return f"Read at {result.pixel_size_um:.3f} um per pixel ({how.get(result.pixel_size_source, '')})."
+
+
+def profile_pixel_size_caption(profile) -> str:
+    """The pixel size a lab profile reads the lab's images at, and how it was found, in words."""
+    if profile.pixel_size_um is None:
+        return "Pixel size: each image's own (measured on its red cells, or assumed)."
+    if "accuracy_after_cv_by_pixel_size" in profile.summary:
+        return (
+            f"Pixel size: {profile.pixel_size_um:.3f} um per pixel. No red cells could measure it, so the "
+            "profile tried several and keeps the one at which your cells were recognised best."
+        )
+    return f"Pixel size: {profile.pixel_size_um:.3f} um per pixel (as set, or measured on the red cells)."

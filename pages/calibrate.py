@@ -12,7 +12,7 @@ from bcds_core.taxonomy import NORMAL_GROUPS, display_name
 from bcds_ui.lab_profile_state import active_profile, clear_active_profile, set_active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
-from bcds_ui.pixel_size_setting import pixel_size_setting
+from bcds_ui.pixel_size_setting import pixel_size_setting, profile_pixel_size_caption
 
 use_app_navigation()
 
@@ -65,6 +65,7 @@ def show_fit(profile, answers) -> None:
         f"{summary['accuracy_after_cv']:.0%}",
         f"{summary['accuracy_after_cv'] - summary['accuracy_before']:+.0%}",
     )
+    st.caption(profile_pixel_size_caption(profile))
     wrong = [(r.file, display_name(t), display_name(a)) for r, t, a in answers if t != a]
     if wrong:
         st.write("Cells still answered wrongly after the profile (cross-validated):")

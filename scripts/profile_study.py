@@ -66,6 +66,8 @@ def main() -> None:
                 "seed": seed,
                 "profile_cells": {g: int(sum(groups[i] == g for i in chosen)) for g in sorted(set(groups))},
                 "fit_seconds": round(seconds, 1),
+                "profile_pixel_size_um": profile.pixel_size_um,
+                "accuracy_after_cv_by_pixel_size": profile.summary.get("accuracy_after_cv_by_pixel_size"),
                 "test_cells": len(rest),
                 "before": scores([plain[i] for i in rest], truth),
                 "after": scores(adapted, truth),

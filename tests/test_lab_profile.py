@@ -1,13 +1,18 @@
 """Lab profiles: the head moves only normal groups' probability, and a bad profile is refused clearly."""
 
+import io
 import json
 import shutil
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from bcds_core.lab_profile import PROFILE_FILE, GroupHead, LabProfile, ProfileError, adjust_groups, fit_head
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS
+
+#: Side of a tight crop cut from a 360-px sample: the cell and slivers of red cells, no ruler.
+TIGHT_SIDE = 170
 
 
 def test_the_head_shares_the_normal_groups_and_never_moves_a_blast():
@@ -115,3 +120,32 @@ def test_a_profile_of_enough_cells_reads_the_lab_through_its_own_batchnorm_stati
     (tmp_path / "p" / BATCHNORM_FILE).write_bytes(b"not the statistics")
     with pytest.raises(ProfileError, match="batchnorm.safetensors of the profile is missing or changed"):
         LabProfile.load(tmp_path / "p", sha)
+
+
+def test_without_a_ruler_a_profile_keeps_the_pixel_size_its_cells_are_read_best_at(analyzer, sample_paths):
+    """Tight crops show no whole red cells: the profile tries each candidate pixel size."""
+    from bcds_core.adapt import CANDIDATE_PIXEL_SIZES, fit_profile
+
+    items = []
+    for path in sample_paths:
+        if path.parent.name in ("lymphocyte", "monocyte", "eosinophil"):
+            rgb = np.asarray(Image.open(path).convert("RGB"))
+            top, left = (rgb.shape[0] - TIGHT_SIDE) // 2, (rgb.shape[1] - TIGHT_SIDE) // 2
+            crop = io.BytesIO()
+            Image.fromarray(rgb[top : top + TIGHT_SIDE, left : left + TIGHT_SIDE]).save(crop, "PNG")
+            items.append((path.name, crop.getvalue(), path.parent.name))
+    profile, cells = fit_profile(analyzer, items)
+    by_size = profile.summary["accuracy_after_cv_by_pixel_size"]
+    assert set(by_size) == {"assumed", *map(str, CANDIDATE_PIXEL_SIZES)}
+    chosen = "assumed" if profile.pixel_size_um is None else str(profile.pixel_size_um)
+    assert by_size[chosen] == profile.summary["accuracy_after_cv"] == max(by_size.values())
+    assert len(cells) == len(items)
+
+
+def test_the_calibrate_page_says_how_the_profile_found_its_pixel_size():
+    from bcds_ui.pixel_size_setting import profile_pixel_size_caption
+
+    searched = {"accuracy_after_cv_by_pixel_size": {"assumed": 0.5, "0.088": 0.7}}
+    assert "each image's own" in profile_pixel_size_caption(LabProfile("sha", None, None, None, {}))
+    assert "recognised best" in profile_pixel_size_caption(LabProfile("sha", 0.088, None, None, searched))
+    assert "as set" in profile_pixel_size_caption(LabProfile("sha", 0.1, None, None, {}))
