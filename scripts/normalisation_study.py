@@ -14,7 +14,7 @@ discovery cohort's test patients' cells of the eight normal groups (another hosp
 CellaVision), the BCCD crops (another microscope) and the 50 CellaVision-blog cells.
 
 Usage: .venv/bin/python -m scripts.normalisation_study RELEASE [RELEASE ...]
-  -> reports/normalisation_study.json
+  -> reports/normalisation_study.json (a row per release run folder; rows of others kept)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bcds_core.analysis import CellAnalyzer
 from bcds_core.classifier.batchnorm import adapted_copy
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, WEIGHTS_DIR, pbc_root
 from bcds_core.splits import read_split_csv
-from bcds_core.taxonomy import GROUPS
+from bcds_core.taxonomy import NORMAL_GROUPS
 from scripts.bn_adaptation import classifier_inputs, group_accuracy
 from scripts.evaluate_sources import source_rows
 
@@ -48,7 +48,7 @@ def study_sources() -> dict[str, tuple[Path, list]]:
     deepapl_root, deepapl = external["deepapl_test_patients"]
     return {
         "pbc_val": (pbc_root(), pbc_val),
-        "deepapl_test_patients_normal_groups": (deepapl_root, [r for r in deepapl if r[1] in GROUPS]),
+        "deepapl_test_patients_normal_groups": (deepapl_root, [r for r in deepapl if r[1] in NORMAL_GROUPS]),
         "bccd_crops": external["bccd_crops"],
         "cellavision_blog": external["cellavision_blog"],
     }
@@ -99,7 +99,8 @@ def main() -> None:
             **scores,
         }
         print(release, json.dumps(report[release.parent.name]), flush=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    earlier = json.loads(OUT.read_text()) if OUT.exists() else {}  # other releases' rows are kept
+    OUT.write_text(json.dumps({**earlier, **report}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
