@@ -371,5 +371,13 @@ def test_at_800_pixels_wide_no_chart_is_clipped(browser, app_url):
             })
             .map(e => e.getAttribute('data-testid'))"""
     )
+    # A button label too long for its column wraps instead of ending in an ellipsis ("Op...").
+    cut_labels = page.evaluate(
+        """() => [...document.querySelectorAll('button')]
+            .filter(b => b.innerText.startsWith('Open ')
+                && [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1))
+            .map(b => b.innerText)"""
+    )
     context.close()
     assert overflowing == []
+    assert cut_labels == []
