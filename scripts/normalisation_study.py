@@ -24,14 +24,12 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from bcds_core.analysis import CellAnalyzer
-from bcds_core.classifier.batchnorm import adapted_copy
+from bcds_core.classifier.batchnorm import batchnorm_statistics
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, WEIGHTS_DIR, pbc_root
 from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import NORMAL_GROUPS
-from scripts.bn_adaptation import classifier_inputs, group_accuracy
+from scripts.bn_adaptation import classifier_inputs, group_accuracy, other_half_accuracy
 from scripts.evaluate_sources import source_rows
 
 OUT = REPORTS_DIR / "normalisation_study.json"
@@ -62,23 +60,13 @@ def analyzer_for(release: Path, folder: Path) -> CellAnalyzer:
     return CellAnalyzer(folder)
 
 
-def has_batchnorm(analyzer: CellAnalyzer) -> bool:
-    return any("running_mean" in name for name in analyzer.classifier.state_dict())
-
-
 def source_scores(analyzer: CellAnalyzer, root: Path, rows: list) -> dict:
     """Group accuracy of the cells the product finds; for a BatchNorm network also with AdaBN (halves swapped)."""
     inputs, truth = classifier_inputs(analyzer, root, rows)
     model, temperature = analyzer.classifier, analyzer.temperature
     scores = {"cells": len(truth), "group_accuracy": group_accuracy(model, inputs, truth, temperature)}
-    if has_batchnorm(analyzer):
-        halves = [np.arange(len(truth))[k::2] for k in (0, 1)]
-        right = 0.0
-        for evaluated, fitted in (halves, halves[::-1]):
-            adapted = adapted_copy(model, inputs[fitted], batch_size=64)
-            part = [truth[i] for i in evaluated]
-            right += group_accuracy(adapted, inputs[evaluated], part, temperature) * len(part)
-        scores["group_accuracy_adabn_other_half"] = right / len(truth)
+    if batchnorm_statistics(model):
+        scores["group_accuracy_adabn_other_half"] = other_half_accuracy(model, inputs, truth, temperature)
     return scores
 
 
