@@ -7,6 +7,7 @@ under its row, inside its bin, where the person is looking.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from bcds_core.analysis import CellResult
 from bcds_core.report import thumbnail
 from bcds_core.sample_review import RECLASSIFY_CHOICES, SampleReview, choice_name
 from bcds_core.taxonomy import GROUPS, display_name
+from bcds_ui.clickable_thumbnail import clickable_thumbnail
 from bcds_ui.open_cell import open_cell, open_cell_panel, opened
 
 COLUMNS = 6
@@ -54,10 +56,16 @@ def gallery_by_class(
 
 
 def card(result: CellResult, review: SampleReview, is_open: bool) -> None:
-    """A thumbnail, the button that opens it, its class as reviewed and, if not ok, why."""
+    """A thumbnail and a button under it, either of which opens the cell, its class as reviewed and, if not ok, why."""
     readable = result.rgb is not None and result.status != "rejected"
     if readable:
-        st.image(thumbnail(result), width=96, alt=f"Cell {result.file}")
+        clickable_thumbnail(
+            thumbnail(result),
+            f"Cell {result.file}",
+            functools.partial(open_cell, result.file),
+            key=f"review_thumbnail_{file_key(result.file)}",
+            pressed=is_open,
+        )
     st.button(
         f"Open {result.file}",
         key=f"review_open_{file_key(result.file)}",

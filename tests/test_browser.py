@@ -176,9 +176,11 @@ def _reclassify(page, file: str, to: str) -> None:
     option.click()
 
 
-def _open_cell(page, file: str) -> None:
-    """Click the button under ``file``'s thumbnail (its bin opened first) and wait for the cell's view."""
+def _open_cell(page, file: str, by_thumbnail: bool = False) -> None:
+    """Click ``file``'s thumbnail or the button under it (its bin opened first) and wait for the cell's view."""
     button = page.locator("button").filter(has_text=f"Open {file}")  # a role query skips closed bins
+    if by_thumbnail:
+        button = page.locator("button.bcds-thumbnail").filter(has=page.get_by_alt_text(f"Cell {file}"))
     if not button.is_visible():
         page.get_by_test_id("stExpander").filter(has=button).locator("summary").click()
     _wait_until_idle(page)
@@ -282,7 +284,7 @@ def test_the_batch_and_its_review_survive_a_visit_to_another_page(page, app_url)
 def test_clicking_a_thumbnail_opens_its_cell_under_its_row(page, app_url):
     _review_a_batch(page, app_url)
     assert page.get_by_text("U-Net mask").count() == 0  # no cell is open before a click
-    _open_cell(page, "MO_387936.jpg")
+    _open_cell(page, "MO_387936.jpg", by_thumbnail=True)
     monocytes = page.get_by_test_id("stExpander").filter(has_text="Monocyte (1)")
     monocytes.get_by_text("U-Net mask").first.wait_for()  # the view opens inside the clicked bin
     assert monocytes.get_by_text("MO_387936.jpg").count() >= 2  # the button and the view's title
