@@ -5,7 +5,8 @@ Sources: the PBC test split; the DeepAPL discovery patients held out for test
 microscope, zero-shot); the 50 CellaVision-blog cells of the expert-mask set
 (another lab, zero-shot). For each: group accuracy, how many answers are
 ``ok`` and how many of those are right, and the risk-coverage curve (accuracy
-of the answers kept as the confidence threshold rises). For DeepAPL also the
+of the answers kept as the confidence threshold rises), and the wrong ``ok``
+answers by true and answered group. For DeepAPL also the
 abnormal-cell detection (with the ROC of the blast probability, blasts
 against the same patients' normal cells, and the release's operating point)
 and the patient-level screen; for PBC, the screen of healthy batches of 100
@@ -20,7 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -70,8 +71,19 @@ def risk_coverage(items: list[LabelledResult]) -> list[dict]:
     return curve
 
 
+def wrong_ok_answers(items: list[LabelledResult]) -> dict[str, int]:
+    """The ``ok`` answers that were wrong, counted by "true group -> answered group", most first."""
+    pairs = [
+        f"{i.true_group} -> {i.result.group}"
+        for i in items
+        if i.result.status == "ok" and i.result.group != i.true_group
+    ]
+    return dict(sorted(Counter(pairs).items(), key=lambda pair: -pair[1]))
+
+
 def abnormal_detection(items: list[LabelledResult]) -> dict:
-    """Blasts caught (answered or flagged as blast) and normal cells flagged as any abnormal group."""
+    """Blasts caught (answered or flagged as blast), and the normal cells' group accuracy and share
+    flagged as any abnormal group."""
 
     def flagged(result: CellResult, groups) -> bool:
         return result.group in groups or bool(set(result.flags) & set(groups))
@@ -82,6 +94,9 @@ def abnormal_detection(items: list[LabelledResult]) -> dict:
         "blasts": len(blasts),
         "blasts_caught": float(np.mean([flagged(i.result, ("blast",)) for i in blasts])) if blasts else None,
         "normal_cells": len(normal),
+        "normal_cells_accuracy_8": float(np.mean([i.result.group == i.true_group for i in normal]))
+        if normal
+        else None,
         "normal_flagged": float(np.mean([flagged(i.result, ABNORMAL_GROUPS) for i in normal]))
         if normal
         else None,
@@ -188,6 +203,7 @@ def main() -> None:
                 for k in ("n", "accuracy_8", "accuracy_11", "macro_f1_8", "n_review", "n_rejected")
             },
             **ok_answers([i.result for i in items], [i.true_group for i in items]),
+            "wrong_ok": wrong_ok_answers(items),
             "risk_coverage": risk_coverage(items),
         }
         if name == "deepapl_test_patients":
