@@ -12,6 +12,7 @@ others their results.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -193,7 +194,7 @@ class CellAnalyzer:
 
     def __init__(self, weights_dir: Path = WEIGHTS_DIR, device: str | None = None):
         self.lock = threading.RLock()
-        self.profile_networks: dict[str, torch.nn.Module] = {}
+        self.profile_networks: OrderedDict[str, torch.nn.Module] = OrderedDict()
         self.device = device or default_device()
         self.masker_dir = weights_dir / "unet"
         self.masker = CellMasker(self.masker_dir, self.device)
@@ -256,14 +257,17 @@ class CellAnalyzer:
 
     def classifier_for(self, profile: LabProfile | None) -> torch.nn.Module:
         """The network that reads a lab's images: the release's, or a copy holding the BatchNorm
-        statistics of the lab profile (the copies of the last ``PROFILE_NETWORKS`` profiles are kept)."""
+        statistics of the lab profile (the copies of the ``PROFILE_NETWORKS`` most recently used
+        profiles are kept, so a lab that keeps working is never evicted by others passing through)."""
         key = None if profile is None else profile.batchnorm_key
         if key is None:
             return self.classifier
         with self.lock:
-            if key not in self.profile_networks:
+            if key in self.profile_networks:
+                self.profile_networks.move_to_end(key)
+            else:
                 if len(self.profile_networks) >= PROFILE_NETWORKS:
-                    self.profile_networks.pop(next(iter(self.profile_networks)))
+                    self.profile_networks.popitem(last=False)
                 self.profile_networks[key] = with_batchnorm_statistics(self.classifier, profile.batchnorm)
             return self.profile_networks[key]
 

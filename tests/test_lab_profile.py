@@ -149,3 +149,23 @@ def test_the_calibrate_page_says_how_the_profile_found_its_pixel_size():
     assert "each image's own" in profile_pixel_size_caption(LabProfile("sha", None, None, None, {}))
     assert "recognised best" in profile_pixel_size_caption(LabProfile("sha", 0.088, None, None, searched))
     assert "as set" in profile_pixel_size_caption(LabProfile("sha", 0.1, None, None, {}))
+
+
+def test_a_lab_that_keeps_working_keeps_its_network_while_other_labs_pass_through(analyzer):
+    from types import SimpleNamespace
+
+    from bcds_core.analysis import PROFILE_NETWORKS
+    from bcds_core.classifier.batchnorm import batchnorm_statistics
+
+    statistics = batchnorm_statistics(analyzer.classifier)
+    labs = [
+        SimpleNamespace(batchnorm_key=f"lab{i}", batchnorm=statistics) for i in range(PROFILE_NETWORKS + 1)
+    ]
+    analyzer.profile_networks.clear()
+    first = analyzer.classifier_for(labs[0])
+    for lab in labs[1:PROFILE_NETWORKS]:
+        analyzer.classifier_for(lab)
+    assert analyzer.classifier_for(labs[0]) is first  # used again: now the most recent
+    analyzer.classifier_for(labs[PROFILE_NETWORKS])  # one lab too many: the least recently used goes
+    assert analyzer.classifier_for(labs[0]) is first
+    assert list(analyzer.profile_networks) == [f"lab{i}" for i in (2, 3, PROFILE_NETWORKS, 0)]
