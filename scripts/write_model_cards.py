@@ -11,7 +11,7 @@ import json
 import platform
 from pathlib import Path
 
-from bcds_core.paths import REPORTS_DIR, WEIGHTS_DIR
+from bcds_core.paths import REPO_ROOT, REPORTS_DIR, WEIGHTS_DIR
 
 EVALUATION = REPORTS_DIR / "evaluation"
 
@@ -88,6 +88,29 @@ def _phases(training: dict) -> str:
         + (f", the group term weighted {p['group_weight']} more" if p.get("group_weight") else "")
         for p in training.get("phases", [])
     )
+
+
+def _recipe_lines(training: dict) -> list[str]:
+    """The versioned recipe whose last phase made this release, and the one command that runs it."""
+    phases = training.get("phases", [])
+    last_run = phases[-1]["run"] if phases else None
+    for path in sorted((REPO_ROOT / "recipes").glob("*.json")):
+        recipe = json.loads(path.read_text())
+        if recipe["phases"][-1]["run"] == last_run:
+            start = recipe.get("start") or {}
+            origin = (
+                f"from {start['why']} (commit {start['git_commit'][:12]}, weights sha256 "
+                f"{start['weights_sha256'][:16]}...)"
+                if start
+                else "from scratch"
+            )
+            return [
+                f"- Recipe: `recipes/{path.name}` ({recipe['name']}), {origin}; one command: "
+                f"`python -m bcds_core train-classifier --recipe recipes/{path.name} --out weights/classifier` "
+                "(resumable; the caches of `docs/training.md` must exist). Every phase behind the release is "
+                "listed under Validation history.",
+            ]
+    return []
 
 
 def _bn_choice(training: dict) -> str:
@@ -346,6 +369,7 @@ def classifier_card() -> str:
         "CellaVision-blog cells were never trained on: they are zero-shot checks of other labs and microscopes.",
         "",
         "## Training",
+        *_recipe_lines(training),
         f"- {_phases(training)}, batch {training.get('batch_size')}, AdamW, weight decay "
         f"{training.get('weight_decay')}; loss: -log P(label set) with class weights "
         "(inverse square root of frequency); NEUTROPHIL/IG-only images train through their group's sum.",
