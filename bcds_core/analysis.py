@@ -33,6 +33,7 @@ from bcds_core.classifier.model import (
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.field.detection import find_white_cells
 from bcds_core.flip_tta import averaged_logits
+from bcds_core.focus import in_focus
 from bcds_core.image_io import DecodedImage, ImageDecodeError, decode_image
 from bcds_core.lab_profile import LabProfile
 from bcds_core.paths import WEIGHTS_DIR
@@ -390,6 +391,7 @@ class CellAnalyzer:
                 flags=result.flags,
                 pixel_size=result.pixel_size,
                 greyscale=is_greyscale(result.rgb),
+                in_focus=in_focus(cell.canvas, cell.canvas_mask, cell.scale),
                 cell_description=(
                     describe_cell(cell.working, cell.mask) if result.group in ABNORMAL_GROUPS else ""
                 ),

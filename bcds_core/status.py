@@ -3,8 +3,9 @@
 ``rejected``: no usable cell (no cell, a region filling the frame at a known
 pixel size, a smear field with other than one white cell).
 ``review``: a cell was found but the answer should be checked by a person: a
-possible abnormal cell, low calibrated confidence, a cell cut by the border,
-colours unlike the training stains, a pixel size assumed for a tight crop,
+possible abnormal cell, low calibrated confidence, a soft (out-of-focus) cell,
+a cell cut by the border, colours unlike the training stains, a pixel size
+assumed for a tight crop,
 other whole cells in view (CellaVision centres the cell it means; in leukaemic
 blood neighbours are common), missing colour. ``ok`` only when none of these holds.
 """
@@ -40,6 +41,7 @@ class Evidence:
         flags: abnormal groups the model gives weight to without answering them.
         pixel_size: the pixel size the image was read at.
         greyscale: the upload had no colour.
+        in_focus: the cell keeps its fine detail (``focus.in_focus``).
         cell_description: measured size and nucleus share, for the abnormal-cell message.
     """
 
@@ -53,6 +55,7 @@ class Evidence:
     pixel_size: PixelSize | None = None
     greyscale: bool = False
     cell_description: str = ""
+    in_focus: bool = True
 
 
 def rejection(features: MaskFeatures, greyscale: bool = False) -> str | None:
@@ -86,6 +89,10 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     if not evidence.familiar:
         reasons.append(
             "the image is unlike the cells bcds was trained on (another stain, microscope or an artefact?)"
+        )
+    if not evidence.in_focus:
+        reasons.append(
+            "the cell looks out of focus: its fine detail is missing (focus the microscope, or use a larger image)"
         )
     if features.touches_border:
         reasons.append("the cell is cut by the image border")
