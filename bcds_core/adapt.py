@@ -114,7 +114,7 @@ def fit_at_pixel_size(
     taken through it, as that profile will read the lab's images; the cells are not masked or
     measured again, only classified). It is kept where its cross-validated accuracy on the
     labelled cells is at least the first's: statistics of an uneven set of cells can do harm (on
-    the DeepAPL test patients, mostly blasts, re-estimated statistics cost 13 points:
+    the DeepAPL test patients, mostly blasts, re-estimated statistics cost 10-13 points:
     ``docs/robustness.md``).
     """
     results = analyzer.analyze_bytes([(name, data) for name, data, _ in items], pixel_size_um)
