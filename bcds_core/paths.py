@@ -19,6 +19,13 @@ CACHE_DIR = Path(os.environ.get("BCDS_CACHE_DIR", REPO_ROOT / ".cache"))
 RUNS_DIR = REPO_ROOT / "runs"
 
 
+def repo_relative(path: str | Path) -> str:
+    """``path`` as logs and release configs record it: relative to the repository where it lies
+    inside it (the recipe's starting release, say), so no machine's folders end up in the repo."""
+    resolved = Path(path).resolve()
+    return resolved.relative_to(REPO_ROOT).as_posix() if resolved.is_relative_to(REPO_ROOT) else str(path)
+
+
 def data_root() -> Path:
     """Folder that holds ``pbc/`` and ``wbc_masks_cellavision/``."""
     return Path(os.environ.get("BCDS_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))

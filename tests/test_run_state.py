@@ -47,3 +47,12 @@ def test_a_phase_from_a_release_lists_the_release_phases_even_after_it_is_overwr
         "init_from": str(release),
         "history": [{"epoch": 0, "val_acc8": 0.99}],
     }
+
+
+def test_a_start_inside_the_repository_is_recorded_relative_to_it(tmp_path):
+    from bcds_core.paths import RUNS_DIR
+
+    run = RunState(tmp_path / "phase")
+    run.record_phase({"epochs": 1}, str(RUNS_DIR / "recipe_start_0123456789ab"))
+    recorded = json.loads((tmp_path / "phase" / "phase.json").read_text())
+    assert recorded["init_from"] == "runs/recipe_start_0123456789ab"  # no machine's folders

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from bcds_core.paths import REPO_ROOT, repo_relative
 from bcds_core.weights_io import CONFIG_FILE, read_config
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -58,7 +59,11 @@ class RunState:
         """
         path = self.directory / PHASE_FILE
         if not path.exists():
-            phase = {"run": self.directory.name, **settings, "init_from": init_from}
+            phase = {
+                "run": self.directory.name,
+                **settings,
+                "init_from": init_from and repo_relative(init_from),
+            }
             if init_from and is_release(Path(init_from)):
                 phase[RELEASE_PHASES] = release_phases(Path(init_from))
             path.write_text(json.dumps(phase) + "\n")
@@ -69,7 +74,7 @@ class RunState:
         phase = json.loads(path.read_text()) if path.exists() else {"run": self.directory.name}
         earlier = phase.pop(RELEASE_PHASES, None)
         if earlier is None:
-            earlier = RunState(Path(phase["init_from"])).phases() if phase.get("init_from") else []
+            earlier = RunState(REPO_ROOT / phase["init_from"]).phases() if phase.get("init_from") else []
         return [*earlier, {**phase, "history": self.history()}]
 
     def save(self, state: dict) -> None:

@@ -39,6 +39,7 @@ from bcds_core.classifier.model import (
 )
 from bcds_core.flip_tta import VIEW_CHOICES, averaged_logits
 from bcds_core.image_cache import open_sources
+from bcds_core.paths import repo_relative
 from bcds_core.preprocessing import PIXEL_MEAN, PIXEL_STD, scaled_pixels
 from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
@@ -251,7 +252,7 @@ def train(args: argparse.Namespace) -> None:
     start_epoch, kept = loop.resume()
     if start_epoch == 0 and settings.init_from:
         model.load_state_dict(starting_weights(Path(settings.init_from), model))
-        run.log(f"fine-tuning the final weights of {settings.init_from}")
+        run.log(f"fine-tuning the final weights of {repo_relative(settings.init_from)}")
     averaged = AveragedModel(model, use_buffers=True) if settings.average_weights else None
     if averaged is not None and "averaged" in kept:
         averaged.load_state_dict(kept["averaged"])
