@@ -78,7 +78,7 @@ def wrong_ok_answers(items: list[LabelledResult]) -> dict[str, int]:
         for i in items
         if i.result.status == "ok" and i.result.group != i.true_group
     ]
-    return dict(sorted(Counter(pairs).items(), key=lambda pair: -pair[1]))
+    return dict(Counter(pairs).most_common())
 
 
 def abnormal_detection(items: list[LabelledResult]) -> dict:
