@@ -410,7 +410,8 @@ def upload_pixel_size(
     scaled to the decoded image, or estimated from its red cells, or assumed."""
     if pixel_size_um is None and profile is not None:
         pixel_size_um = profile.pixel_size_um
-    return estimate_pixel_size(image.rgb, pixel_size_um / image.scale if pixel_size_um else None)
+    file_shape = tuple(round(side / image.scale) for side in image.rgb.shape[:2])
+    return estimate_pixel_size(image.rgb, pixel_size_um / image.scale if pixel_size_um else None, file_shape)
 
 
 def fill_answer(result: CellResult, fine: np.ndarray, abnormal: AbnormalThresholds | None = None) -> None:

@@ -9,6 +9,12 @@ Where none are measurable, the image is assumed to be at the CellaVision pixel
 size, unless the cell then fills the frame: a tight crop of one cell, assumed
 to span ``TIGHT_CROP_SIDE_UM`` (``tight_crop_pixel_size``; the analyzer decides
 from the U-Net's mask). The user may also give the pixel size.
+
+An assumed pixel size is founded only when the image has the size of a
+CellaVision single-cell image (``cellavision_frame``): a 300x300 crop from
+another lab's analyser or a camera photo may show the cell 20 % larger or
+smaller, enough to turn a neutrophil into a monocyte, so its answer is left
+for a person to check (``PixelSize.unfounded``) unless the pixel size is given.
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ RULER_SIDE = 512
 MIN_RULER_RADIUS = 4
 #: Below this diameter (pixels at the ruler's side) the Hough circles come out too small.
 SMALL_RED_CELL_PX = 40
+#: Shorter side, pixels, of the single-cell images a CellaVision DM96 exports (PBC and DeepAPL:
+#: 360x363, 366x369, 360x360, 360x365; a few DeepAPL images are up to 512 wide).
+CELLAVISION_SHORT_SIDE = (355, 372)
+#: Longest CellaVision single-cell image, as a multiple of its shorter side.
+CELLAVISION_MAX_ASPECT = 1.5
 #: Sources of a pixel size, as reported in ``predict``'s ``pixel_size_source``.
 GIVEN, ESTIMATED, ASSUMED = "given", "estimated", "assumed"
 
@@ -55,11 +66,13 @@ class PixelSize:
         um: micrometres per pixel of the original image.
         source: ``given`` (by the user), ``estimated`` (red cells), or ``assumed``.
         tight_crop: the image was taken for a tight crop of one cell.
+        unfounded: assumed for an image that is not a CellaVision frame (``cellavision_frame``).
     """
 
     um: float
     source: str
     tight_crop: bool = False
+    unfounded: bool = False
 
     @property
     def scale_to_reference(self) -> float:
@@ -159,8 +172,23 @@ def red_cell_diameter(rgb: np.ndarray, side: int = RULER_SIDE) -> float | None:
     return by_circles / factor
 
 
-def estimate_pixel_size(rgb: np.ndarray, given_um: float | None = None) -> PixelSize:
-    """The pixel size to read ``rgb`` at: given, estimated from red cells, or assumed."""
+def cellavision_frame(height: int, width: int) -> bool:
+    """Whether an image of ``height`` x ``width`` pixels has the size of a CellaVision single-cell image."""
+    short, long = sorted((height, width))
+    return (
+        CELLAVISION_SHORT_SIDE[0] <= short <= CELLAVISION_SHORT_SIDE[1]
+        and long <= CELLAVISION_MAX_ASPECT * short
+    )
+
+
+def estimate_pixel_size(
+    rgb: np.ndarray, given_um: float | None = None, file_shape: tuple[int, int] | None = None
+) -> PixelSize:
+    """The pixel size to read ``rgb`` at: given, estimated from red cells, or assumed.
+
+    ``file_shape``: (height, width) of the uploaded file where ``rgb`` was shrunk from it;
+    an assumed pixel size is founded only on a CellaVision frame.
+    """
     if given_um is not None:
         return PixelSize(given_um, GIVEN)
     diameter = red_cell_diameter(rgb)
@@ -168,7 +196,9 @@ def estimate_pixel_size(rgb: np.ndarray, given_um: float | None = None) -> Pixel
         ratio = REFERENCE_RED_CELL_PX / diameter
         um = REFERENCE_PIXEL_UM if abs(ratio - 1) <= REFERENCE_TOLERANCE else RED_CELL_DIAMETER_UM / diameter
         return PixelSize(um, ESTIMATED)
-    return PixelSize(REFERENCE_PIXEL_UM, ASSUMED)
+    return PixelSize(
+        REFERENCE_PIXEL_UM, ASSUMED, unfounded=not cellavision_frame(*(file_shape or rgb.shape[:2]))
+    )
 
 
 def tight_crop_pixel_size(height: int, width: int) -> PixelSize:

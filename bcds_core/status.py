@@ -5,7 +5,7 @@ pixel size, a smear field with other than one white cell).
 ``review``: a cell was found but the answer should be checked by a person: a
 possible abnormal cell, low calibrated confidence, a soft (out-of-focus) cell,
 a cell cut by the border, colours unlike the training stains, a pixel size
-assumed for a tight crop,
+assumed for a tight crop or for an image that is not a CellaVision frame,
 other whole cells in view (CellaVision centres the cell it means; in leukaemic
 blood neighbours are common), missing colour. ``ok`` only when none of these holds.
 """
@@ -109,6 +109,11 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
         and evidence.pixel_size.source == ASSUMED
     ):
         reasons.append("the pixel size was assumed for a tight crop of one cell (give it if you know it)")
+    elif evidence.pixel_size is not None and evidence.pixel_size.unfounded:
+        reasons.append(
+            "the pixel size is unknown (no red cells to measure, and not a CellaVision image size): "
+            "give it if you know it"
+        )
     if evidence.greyscale:
         reasons.append("the image has no colour")
     return reasons

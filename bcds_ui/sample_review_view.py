@@ -102,7 +102,9 @@ def review_panel(results: list[CellResult], show_cell: Callable[[int], None]) ->
     st.text_input("Your name (kept with each change)", key="review_reviewer", persist_state="session")
     if note := review.stale_note():
         st.warning(note, icon=":material/history:")
-    st.caption("Click a cell's thumbnail, or the button under it, to open the cell; its view opens under its row.")
+    st.caption(
+        "Click a cell's thumbnail, or the button under it, to open the cell; its view opens under its row."
+    )
     gallery_by_class(results, review, show_cell)
     sign_off_and_export(results, review)
     return review

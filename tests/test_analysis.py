@@ -84,3 +84,28 @@ def test_a_tight_crop_at_a_given_pixel_size_is_read_not_rejected(analyzer, sampl
     assert given.pixel_size_um == pytest.approx(REFERENCE_PIXEL_UM, rel=1e-3)
     assert "assumed for a tight crop" not in given.message
     assert assumed.status != "rejected" and assumed.pixel_size_source == "assumed"
+
+
+def test_an_assumed_pixel_size_off_a_cellavision_frame_is_reviewed(analyzer, sample_paths):
+    """The same cell, answered ``ok`` in its CellaVision frame, needs a person once cropped to
+    300x300 with no red cells to measure; given the pixel size, the reason goes away."""
+    from PIL import Image
+
+    from bcds_core.pixel_size import REFERENCE_PIXEL_UM
+    from tests.conftest import encode
+
+    framed = analyzer.analyze_bytes([(p.name, p.read_bytes()) for p in sample_paths])
+    path = next(
+        p
+        for p, r in zip(sample_paths, framed, strict=True)
+        if r.status == "ok" and r.pixel_size_source == "assumed"
+    )
+    rgb = np.asarray(Image.open(path).convert("RGB"))
+    top, left = (rgb.shape[0] - 300) // 2, (rgb.shape[1] - 300) // 2
+    crop = encode(Image.fromarray(rgb[top : top + 300, left : left + 300]), "PNG")
+    assumed, given = (
+        analyzer.analyze_bytes([("crop.png", crop)], um)[0] for um in (None, REFERENCE_PIXEL_UM)
+    )
+    assert assumed.pixel_size_source == "assumed"
+    assert assumed.status == "review" and "pixel size is unknown" in assumed.message
+    assert "pixel size is unknown" not in given.message

@@ -11,6 +11,7 @@ from bcds_core.pixel_size import (
     RED_CELL_DIAMETER_UM,
     REFERENCE_PIXEL_UM,
     REFERENCE_RED_CELL_PX,
+    cellavision_frame,
     estimate_pixel_size,
     red_cell_diameter,
     tight_crop_pixel_size,
@@ -63,3 +64,15 @@ def test_a_tight_crop_spans_a_white_cell():
     size = tight_crop_pixel_size(150, 120)
     assert size.tight_crop and size.source == ASSUMED
     assert size.um * 120 == pytest.approx(15.0)
+
+
+@pytest.mark.parametrize("height, width", [(363, 360), (369, 366), (360, 360), (365, 360), (363, 512)])
+def test_cellavision_frames_found_an_assumed_pixel_size(height, width):
+    assert cellavision_frame(height, width)
+    assert not estimate_pixel_size(np.full((height, width, 3), 230, np.uint8)).unfounded
+
+
+@pytest.mark.parametrize("height, width", [(300, 300), (120, 120), (480, 640), (4000, 6000), (363, 900)])
+def test_other_frames_leave_an_assumed_pixel_size_unfounded(height, width):
+    assert not cellavision_frame(height, width)
+    assert estimate_pixel_size(np.full((60, 60, 3), 230, np.uint8), file_shape=(height, width)).unfounded

@@ -37,7 +37,7 @@ def classifier_batch(
     config: dict,
     augment: bool = False,
     stain: bool = False,
-    camera: bool = False,
+    camera: tuple[float, float] | None = None,
     wide_masks: bool = False,
 ) -> torch.Tensor:
     """Build a normalised, masked, cropped NCHW batch.
@@ -51,7 +51,8 @@ def classifier_batch(
         augment: random colour, rotation, flip, zoom, shift and mask dilation.
         stain: with ``augment``, also random stain densities and focus, and a wider zoom
             (training for other labs' stains, microscopes and pixel sizes).
-        camera: with ``augment``, also a coarser, washed-out camera for half the samples.
+        camera: with ``augment``, (share, max_factor): that share of the samples gets a coarser,
+            washed-out camera, losing up to ``max_factor`` of its resolution per side.
         wide_masks: with ``augment``, draw the mask dilation from ``WIDE_TRAIN_DILATION_KERNELS``.
 
     Returns:
@@ -80,7 +81,8 @@ def classifier_batch(
     if stain:
         x = random_blur(stain_jitter(x))
     if camera:
-        x = camera_degradation(x)
+        share, max_factor = camera
+        x = camera_degradation(x, probability=share, max_factor=max_factor)
     x = normalise_pixels(colour_jitter(x), config) * m
     return x.contiguous(memory_format=torch.channels_last)
 

@@ -48,7 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--camera-augment",
         action="store_true",
-        help="also a coarser, washed-out camera for half the samples (ordinary microscopes)",
+        help="also a coarser, washed-out camera for some samples (ordinary microscopes)",
+    )
+    parser.add_argument(
+        "--camera-share", type=float, default=0.5, help="with --camera-augment: share of samples degraded"
+    )
+    parser.add_argument(
+        "--camera-max-factor",
+        type=float,
+        default=3.0,
+        help="with --camera-augment: most resolution lost, per side (phase 15: 3; a gentler 2)",
     )
     parser.add_argument(
         "--mask-augment",

@@ -10,7 +10,7 @@ explanations included. Boxes are reported in pixels of the uploaded image.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from bcds_core.analysis import CellAnalyzer, CellResult, upload_pixel_size
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError, decode_image
 from bcds_core.lab_profile import LabProfile
-from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize
+from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM
 from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, square_around, to_scale
 
 #: Fields of ``analyze-field``'s JSON (the command line's contract) and of each cell in it.
@@ -93,7 +93,7 @@ def analyze_field(
         (f"{name}#{i + 1}", square_around(field_rgb, centre_of(c), CANVAS_ORIGINAL_SIDE, fill))
         for i, c in enumerate(found)
     ]
-    results = analyzer.analyze_arrays(canvases, PixelSize(REFERENCE_PIXEL_UM, pixel_size.source), profile)
+    results = analyzer.analyze_arrays(canvases, replace(pixel_size, um=REFERENCE_PIXEL_UM), profile)
     to_upload = image.scale * scale
     cells = []
     for cell, result in zip(found, results, strict=True):

@@ -25,6 +25,8 @@ class ClassifierPhase:
     sources: tuple[str, ...]
     stain_augment: bool
     camera_augment: bool
+    camera_share: float
+    camera_max_factor: float
     mask_augment: bool
     epochs: int
     batch_size: int
@@ -47,6 +49,8 @@ class ClassifierPhase:
             "sources": list(self.sources) if list(self.sources) != ["pbc"] else None,
             "stain_augment": self.stain_augment,
             "camera_augment": self.camera_augment,
+            "camera_share": self.camera_share if self.camera_augment else None,
+            "camera_max_factor": self.camera_max_factor if self.camera_augment else None,
             "mask_augment": self.mask_augment,
             "average_weights": self.average_weights,
         }

@@ -265,7 +265,7 @@ def train(args: argparse.Namespace) -> None:
             config,
             augment=True,
             stain=settings.stain_augment,
-            camera=settings.camera_augment,
+            camera=(settings.camera_share, settings.camera_max_factor) if settings.camera_augment else None,
             wide_masks=settings.mask_augment,
         )
         sample_weights = torch.stack([weight_of[i] for i in chosen])
