@@ -11,10 +11,10 @@ to span ``TIGHT_CROP_SIDE_UM`` (``tight_crop_pixel_size``; the analyzer decides
 from the U-Net's mask). The user may also give the pixel size.
 
 An assumed pixel size is founded only when the image has the size of a
-CellaVision single-cell image (``cellavision_frame``): a 300x300 crop from
-another lab's analyser or a camera photo may show the cell 20 % larger or
-smaller, enough to turn a neutrophil into a monocyte, so its answer is left
-for a person to check (``PixelSize.unfounded``) unless the pixel size is given.
+CellaVision single-cell image (``cellavision_frame``): a crop from another
+lab's analyser or a camera photo may be at any pixel size, and size is much of
+what tells one white cell from another, so its answer is left for a person to
+check (``PixelSize.unfounded``) unless the pixel size is given.
 """
 
 from __future__ import annotations
