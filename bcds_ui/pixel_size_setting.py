@@ -23,8 +23,9 @@ def pixel_size_setting() -> float | None:
             list(PRESETS),
             key="settings_pixel_size",
             help="bcds reads every cell at the pixel size its models learned on. Without a value it "
-            "measures red cells (7.5 um across) in each image; a tight crop of one cell is assumed to "
-            "span 15 um.",
+            "measures red cells (7.5 um across) in each image. Where it cannot, an image of a CellaVision "
+            "single-cell size is read at the CellaVision's pixel size and a tight crop of one cell is assumed "
+            "to span 15 um; the answers for any other image are left for you to check.",
         )
         value = PRESETS[choice]
         if value == "custom":
@@ -39,7 +40,10 @@ def pixel_size_caption(result) -> str:
     if result.pixel_size_um is None:
         return ""
     how = {"given": "as set", "estimated": "measured on its red cells", "assumed": "assumed"}
-    return f"Read at {result.pixel_size_um:.3f} um per pixel ({how.get(result.pixel_size_source, '')})."
+    caption = f"Read at {result.pixel_size_um:.3f} um per pixel ({how.get(result.pixel_size_source, '')})."
+    if result.pixel_size is not None and result.pixel_size.unfounded:
+        caption += " Not a CellaVision image and no red cells to measure: set the pixel size in the sidebar."
+    return caption
 
 
 def profile_pixel_size_caption(profile) -> str:
