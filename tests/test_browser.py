@@ -96,6 +96,22 @@ def test_uploading_a_sample_shows_class_mask_and_heat_map(page, app_url):
     assert page.get_by_text("Lymphocyte").count() >= 1
 
 
+def test_a_crop_of_unknown_pixel_size_is_left_for_review_with_where_to_set_it(page, app_url):
+    import io
+
+    from PIL import Image
+
+    page.goto(f"{app_url}/classify")
+    sample = Image.open(sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[0]).convert("RGB")
+    left, top = (sample.width - 300) // 2, (sample.height - 300) // 2
+    buffer = io.BytesIO()
+    sample.crop((left, top, left + 300, top + 300)).save(buffer, "PNG")
+    _upload(page, [("crop300.png", buffer.getvalue(), "image/png")])
+    page.get_by_text("Fine class").first.wait_for()
+    page.get_by_text("set the pixel size in the sidebar").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "classify_unknown_pixel_size.png"), full_page=True)
+
+
 def test_a_smear_field_shows_numbered_white_cells_and_their_count(page, app_url):
     from bcds_core.benchmark import field_of
     from bcds_core.image_io import decode_image
