@@ -41,7 +41,7 @@ def pixel_size_caption(result) -> str:
         return ""
     how = {"given": "as set", "estimated": "measured on its red cells", "assumed": "assumed"}
     caption = f"Read at {result.pixel_size_um:.3f} um per pixel ({how.get(result.pixel_size_source, '')})."
-    if result.pixel_size is not None and result.pixel_size.unfounded:
+    if result.pixel_size.unfounded:
         caption += " Not a CellaVision image and no red cells to measure: set the pixel size in the sidebar."
     return caption
 

@@ -17,10 +17,15 @@ def test_consistent_answer_picks_the_fine_class_inside_the_best_group():
     assert GROUPS[group] == "neutrophil" and FINE_CLASSES[label] == "SNE"
 
 
-def test_samples_get_a_consistent_answer_and_mostly_the_right_group(analyzer, sample_paths):
-    results = analyzer.analyze_bytes([(p.name, p.read_bytes()) for p in sample_paths])
+@pytest.fixture(scope="module")
+def sample_results(analyzer, sample_paths):
+    """Every shipped sample analysed once, for the tests that only read the answers."""
+    return analyzer.analyze_bytes([(p.name, p.read_bytes()) for p in sample_paths])
+
+
+def test_samples_get_a_consistent_answer_and_mostly_the_right_group(sample_results, sample_paths):
     right = 0
-    for path, result in zip(sample_paths, results, strict=True):
+    for path, result in zip(sample_paths, sample_results, strict=True):
         assert result.ok and result.error is None
         assert result.mask.shape == result.rgb.shape[:2] and result.mask.any()
         assert FINE_TO_GROUP[result.label] == result.group
@@ -86,7 +91,7 @@ def test_a_tight_crop_at_a_given_pixel_size_is_read_not_rejected(analyzer, sampl
     assert assumed.status != "rejected" and assumed.pixel_size_source == "assumed"
 
 
-def test_an_assumed_pixel_size_off_a_cellavision_frame_is_reviewed(analyzer, sample_paths):
+def test_an_assumed_pixel_size_off_a_cellavision_frame_is_reviewed(analyzer, sample_paths, sample_results):
     """The same cell, answered ``ok`` in its CellaVision frame, needs a person once cropped to
     300x300 with no red cells to measure; given the pixel size, the reason goes away."""
     from PIL import Image
@@ -94,10 +99,9 @@ def test_an_assumed_pixel_size_off_a_cellavision_frame_is_reviewed(analyzer, sam
     from bcds_core.pixel_size import REFERENCE_PIXEL_UM
     from tests.conftest import encode
 
-    framed = analyzer.analyze_bytes([(p.name, p.read_bytes()) for p in sample_paths])
     path = next(
         p
-        for p, r in zip(sample_paths, framed, strict=True)
+        for p, r in zip(sample_paths, sample_results, strict=True)
         if r.status == "ok" and r.pixel_size_source == "assumed"
     )
     rgb = np.asarray(Image.open(path).convert("RGB"))
