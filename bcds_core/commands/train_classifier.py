@@ -105,6 +105,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --init-from: hold the learning rate at --lr and release the mean of each epoch's weights (SWA)",
     )
     parser.add_argument(
+        "--soup",
+        nargs="+",
+        default=[],
+        metavar="RELEASE",
+        help="no training: release the mean of these release folders' weights (a model soup), "
+        "through the same release step as a trained phase",
+    )
+    parser.add_argument(
         "--recipe",
         help="run every phase of a versioned recipe (recipes/*.json) from its named start; the other "
         "options are the defaults its phases override",

@@ -7,6 +7,10 @@ weights are taken from the git commit that shipped it (so the recipe still
 reproduces after ``weights/`` moved on) and checked against its sha256, or
 ``null`` to train from scratch. A stopped run resumes: each phase keeps its
 checkpoints in ``runs/<phase>``, and a phase whose release exists is skipped.
+
+A recipe may name ``ingredients``, other recipes: each is run first (resumable
+in the same way) into ``runs/<its last phase>/release``, and the first phase
+releases the mean of their weights (``--soup``) instead of training.
 """
 
 from __future__ import annotations
@@ -66,14 +70,29 @@ def starting_release(start: dict | None, runs: Path) -> Path | None:
 
 
 def phase_arguments(
-    defaults: argparse.Namespace, phase: dict, init_from: Path | None, out: Path, runs: Path = RUNS_DIR
+    defaults: argparse.Namespace,
+    phase: dict,
+    init_from: Path | None,
+    out: Path,
+    runs: Path = RUNS_DIR,
+    soup: tuple[Path, ...] = (),
 ) -> argparse.Namespace:
     """The ``train-classifier`` arguments of one phase: the command's defaults, then the recipe's settings."""
     settings = {**vars(defaults), **phase["args"], "recipe": None}
     settings.update(
-        run_dir=str(runs / phase["run"]), init_from=str(init_from) if init_from else None, out=str(out)
+        run_dir=str(runs / phase["run"]),
+        init_from=str(init_from) if init_from else None,
+        out=str(out),
+        soup=[str(release) for release in soup],
     )
     return argparse.Namespace(**settings)
+
+
+def ingredient_release(path: Path, defaults: argparse.Namespace, train, runs: Path) -> Path:
+    """Run an ingredient recipe into ``runs/<its last phase>/release`` (skipped where that exists)."""
+    path = REPO_ROOT / path
+    out = runs / read_recipe(path)["phases"][-1]["run"] / "release"
+    return run_recipe(path, argparse.Namespace(**{**vars(defaults), "out": str(out)}), train, runs)
 
 
 def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUNS_DIR) -> Path:
@@ -83,11 +102,12 @@ def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUN
         The release folder, for the steps the recipe lists ``after`` training.
     """
     recipe = read_recipe(path)
+    soup = tuple(ingredient_release(i, defaults, train, runs) for i in recipe.get("ingredients", []))
     previous = starting_release(recipe.get("start"), runs)
     for number, phase in enumerate(recipe["phases"], start=1):
         last = number == len(recipe["phases"])
         out = Path(defaults.out) if last else runs / phase["run"] / "release"
         if not (out / "config.json").exists():
-            train(phase_arguments(defaults, phase, previous, out, runs))
+            train(phase_arguments(defaults, phase, previous, out, runs, soup if number == 1 else ()))
         previous = runs / phase["run"]
     return Path(defaults.out)

@@ -51,11 +51,12 @@ class RunState:
             return []
         return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
 
-    def record_phase(self, settings: dict, init_from: str | None) -> None:
+    def record_phase(self, settings: dict, init_from: str | None, ingredients: tuple[str, ...] = ()) -> None:
         """Remember this run's settings and parent (first start only; a resume keeps them).
 
         A parent release's phases are copied in at the start, as the release
-        folder may be overwritten by this very run's release.
+        folder may be overwritten by this very run's release. A soup's
+        ``ingredients`` (release folders) are kept with the phases behind each.
         """
         path = self.directory / PHASE_FILE
         if not path.exists():
@@ -66,6 +67,10 @@ class RunState:
             }
             if init_from and is_release(Path(init_from)):
                 phase[RELEASE_PHASES] = release_phases(Path(init_from))
+            if ingredients:
+                phase["ingredients"] = [
+                    {"release": repo_relative(i), "phases": release_phases(Path(i))} for i in ingredients
+                ]
             path.write_text(json.dumps(phase) + "\n")
 
     def phases(self) -> list[dict]:

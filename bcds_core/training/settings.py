@@ -38,9 +38,12 @@ class ClassifierPhase:
     average_weights: bool
     release_only: bool
     view_choices: tuple[int, ...]
+    soup: tuple[str, ...]
 
     def recorded(self) -> dict:
         """What the run's phase file keeps: epochs and rate, and every setting that departs from plain training."""
+        if self.soup:
+            return {"soup": True}
         record = {"epochs": self.epochs, "lr": self.lr}
         departures = {
             "bf16": self.bf16,

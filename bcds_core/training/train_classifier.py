@@ -13,6 +13,9 @@ learning rate warms up over one epoch and stays, and the release is the mean
 of the weights at every epoch's end. The idea is that the mean lies nearer the
 centre of a wide minimum than any single endpoint; here it did not beat a fully
 annealed one-cycle phase in the epochs tried (``docs/training.md``).
+
+A phase may also train nothing and release the mean of other releases'
+weights (``--soup``, ``training.soup``) through the same release step.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, group_of
 from bcds_core.training.epoch_loop import EpochLoop
 from bcds_core.training.run_state import RunState, is_release
 from bcds_core.training.settings import ClassifierPhase, phase_settings
+from bcds_core.training.soup import mean_weights
 from bcds_core.weights_io import load_released, save_released
 
 #: Dilation of the cell mask at inference, working pixels (training draws several).
@@ -229,7 +233,7 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     np.random.seed(0)
     run = RunState(Path(settings.run_dir))
-    run.record_phase(settings.recorded(), settings.init_from)
+    run.record_phase(settings.recorded(), settings.init_from, settings.soup)
     data = training_data(settings, run)
     cache = data.cache
     config = {
@@ -241,6 +245,10 @@ def train(args: argparse.Namespace) -> None:
         "mean": PIXEL_MEAN,
         "std": PIXEL_STD,
     }
+    if settings.soup:
+        run.log(f"the mean of the weights of {', '.join(repo_relative(r) for r in settings.soup)}")
+        release(settings, config, run, data, mean_weights([Path(r) for r in settings.soup]))
+        return
     weight_of = dict(
         zip(data.train_idx.tolist(), torch.from_numpy(class_weights(data.rows, data.train_idx)), strict=True)
     )
@@ -284,7 +292,7 @@ def train(args: argparse.Namespace) -> None:
             {f"val_{k}": v for k, v in validation.items()},
             **({"averaged": averaged.state_dict()} if averaged else {}),
         )
-    release(settings, config, run, data)
+    release(settings, config, run, data, released_weights(run.load()))
 
 
 def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64) -> None:
@@ -374,11 +382,13 @@ def choose_mask_dilation(
     )
 
 
-def release(settings: ClassifierPhase, config: dict, run: RunState, data: TrainingData) -> None:
+def release(
+    settings: ClassifierPhase, config: dict, run: RunState, data: TrainingData, weights: dict
+) -> None:
     """Final weights -> BatchNorm statistics, mask dilation, flip views, temperature and review
     threshold, all chosen on validation -> release."""
     model = build_classifier(config["arch"]).to(memory_format=torch.channels_last)
-    model.load_state_dict(released_weights(run.load()))
+    model.load_state_dict(weights)
     validation = data.validation
     plain_logits = validation.logits(model, config)
     recalibrated = copy.deepcopy(model)
