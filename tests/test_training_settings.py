@@ -38,6 +38,13 @@ def test_command_line_and_recipe_phases_become_frozen_settings(tmp_path):
     assert phase_settings(UNetPhase, parsed(unet_command, ["--stain-augment"])).stain_augment
 
 
+def test_another_seed_and_a_soup_are_recorded_with_the_phase():
+    seeded = parsed(classifier_command, ["--seed", "1", "--epochs", "6"])
+    assert phase_settings(ClassifierPhase, seeded).recorded() == {"epochs": 6, "lr": 2e-3, "seed": 1}
+    soup = parsed(classifier_command, ["--soup", "a", "b"])
+    assert phase_settings(ClassifierPhase, soup).recorded() == {"soup": True}
+
+
 class FakeValidation:
     """Validation whose group accuracy depends on the mask dilation alone."""
 

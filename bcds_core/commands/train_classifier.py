@@ -71,6 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the weights' draws, the augmentation and the shuffles: another seed gives another "
+        "ingredient for a soup",
+    )
+    parser.add_argument(
         "--bf16",
         action="store_true",
         help="train under bfloat16 autocast (validation and release stay float32); measure first: "

@@ -39,6 +39,7 @@ class ClassifierPhase:
     release_only: bool
     view_choices: tuple[int, ...]
     soup: tuple[str, ...]
+    seed: int
 
     def recorded(self) -> dict:
         """What the run's phase file keeps: epochs and rate, and every setting that departs from plain training."""
@@ -56,6 +57,7 @@ class ClassifierPhase:
             "camera_max_factor": self.camera_max_factor if self.camera_augment else None,
             "mask_augment": self.mask_augment,
             "average_weights": self.average_weights,
+            "seed": self.seed,
         }
         return {**record, **{name: value for name, value in departures.items() if value}}
 

@@ -230,8 +230,8 @@ def train(args: argparse.Namespace) -> None:
     """Train one phase as the command line or a recipe phase gives it, then release it."""
     settings = phase_settings(ClassifierPhase, args)
     torch.set_num_threads(settings.threads)
-    torch.manual_seed(0)
-    np.random.seed(0)
+    torch.manual_seed(settings.seed)
+    np.random.seed(settings.seed)
     run = RunState(Path(settings.run_dir))
     run.record_phase(settings.recorded(), settings.init_from, settings.soup)
     data = training_data(settings, run)
@@ -256,7 +256,9 @@ def train(args: argparse.Namespace) -> None:
     model = build_classifier(settings.arch).to(memory_format=torch.channels_last)
     optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     scheduler = learning_rate_schedule(settings, optimiser, len(data.train_idx) // settings.batch_size)
-    loop = EpochLoop(run, model, optimiser, scheduler, settings.batch_size, shuffle_seed=1000)
+    loop = EpochLoop(
+        run, model, optimiser, scheduler, settings.batch_size, shuffle_seed=1000 * (settings.seed + 1)
+    )
     start_epoch, kept = loop.resume()
     if start_epoch == 0 and settings.init_from:
         model.load_state_dict(starting_weights(Path(settings.init_from), model))
