@@ -72,8 +72,8 @@ def _masks_of(phase: dict) -> str:
     return "the released U-Net's masks" if _on_unet_masks(phase) else "derived masks"
 
 
-def _phases(training: dict) -> str:
-    """The schedule in words: each phase's one-cycle or weight averaging, each from the previous phase's final weights."""
+def _schedule(phases: list[dict]) -> str:
+    """Phases in words: each one-cycle or weight averaging, each from the previous phase's final weights."""
     return ", then from those weights ".join(
         (
             f"{p['epochs']} epochs at a constant lr {p['lr']} after a one-epoch warm-up, averaging the weights of "
@@ -84,9 +84,66 @@ def _phases(training: dict) -> str:
         + (f" on {_masks_of(p)}" if _on_unet_masks(p) else "")
         + (f" of {' and '.join(p['sources'])}" if p.get("sources") else "")
         + (" with stain augmentation" if p.get("stain_augment") else "")
+        + (
+            f" and camera degradation ({p['camera_share']:.0%} of samples, up to {p['camera_max_factor']}x per side)"
+            if p.get("camera_augment")
+            else ""
+        )
         + (" under bfloat16 autocast" if p.get("bf16") else "")
         + (f", the group term weighted {p['group_weight']} more" if p.get("group_weight") else "")
-        for p in training.get("phases", [])
+        + (f", seed {p['seed']}" if p.get("seed") else "")
+        for p in phases
+    )
+
+
+def _shared_prefix(branches: list[list[dict]]) -> list[dict]:
+    """The phases every branch starts with (a soup's ingredients share their start)."""
+    shared = []
+    for phases in zip(*branches, strict=False):
+        if any(p != phases[0] for p in phases):
+            break
+        shared.append(phases[0])
+    return shared
+
+
+def _trained_phases(phases: list[dict]) -> list[dict]:
+    """Every phase that trained, once: a soup stands for its ingredients' phases, their shared start once."""
+    found = []
+    for phase in phases:
+        for trained in (
+            [q for i in phase["ingredients"] for q in _trained_phases(i["phases"])]
+            if phase.get("soup")
+            else [phase]
+        ):
+            if trained not in found:
+                found.append(trained)
+    return found
+
+
+def _soup_note(phases: list[dict]) -> list[str]:
+    """Which listed phases are a soup's branches (they do not follow one another)."""
+    if not phases or not phases[-1].get("soup"):
+        return []
+    branches = [i["phases"] for i in phases[-1]["ingredients"]]
+    first = len(_shared_prefix(branches)) + 1
+    numbers = " and ".join(str(first + k) for k in range(len(branches)))
+    return [
+        f"Phases {numbers} each start from phase {first - 1}'s final weights; the release is the uniform mean "
+        "of their final weights, with the BatchNorm statistics chosen as above."
+    ]
+
+
+def _phases(training: dict) -> str:
+    """The schedule in words; a soup as its ingredients' shared start, each branch, and their mean."""
+    phases = training.get("phases", [])
+    if not phases or not phases[-1].get("soup"):
+        return _schedule(phases)
+    branches = [i["phases"] for i in phases[-1]["ingredients"]]
+    shared = _shared_prefix(branches)
+    return (
+        f"{_schedule(shared)}; then, from those weights, {len(branches)} runs: "
+        + "; ".join(f"({chr(97 + k)}) {_schedule(b[len(shared) :])}" for k, b in enumerate(branches))
+        + "; released: the uniform mean of their final weights (a model soup)"
     )
 
 
@@ -98,12 +155,16 @@ def _recipe_lines(training: dict) -> list[str]:
         recipe = json.loads(path.read_text())
         if recipe["phases"][-1]["run"] == last_run:
             start = recipe.get("start") or {}
-            origin = (
-                f"from {start['why']} (commit {start['git_commit'][:12]}, weights sha256 "
-                f"{start['weights_sha256'][:16]}...)"
-                if start
-                else "from scratch"
-            )
+            if recipe.get("ingredients"):
+                named = " and ".join(f"`{name}`" for name in recipe["ingredients"])
+                origin = f"the mean of the releases of {named}, each run first by the same command"
+            elif start:
+                origin = (
+                    f"from {start['why']} (commit {start['git_commit'][:12]}, weights sha256 "
+                    f"{start['weights_sha256'][:16]}...)"
+                )
+            else:
+                origin = "from scratch"
             return [
                 f"- Recipe: `recipes/{path.name}` ({recipe['name']}), {origin}; one command: "
                 f"`python -m bcds_core train-classifier --recipe recipes/{path.name} --out weights/classifier` "
@@ -337,7 +398,7 @@ def classifier_card() -> str:
     folder = WEIGHTS_DIR / "classifier"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
     training = config.get("training", {})
-    phases = training.get("phases", [])
+    phases = _trained_phases(training.get("phases", []))
     seconds = sum(h.get("seconds", 0) for p in phases for h in p["history"])
     classes = config.get("classes", [])
     lines = [
@@ -391,6 +452,7 @@ def classifier_card() -> str:
         "Measured in evaluation mode with the running BatchNorm statistics of each epoch, which lag behind the "
         "weights at one-cycle's high learning rates. The release compared the final statistics with statistics "
         f"recomputed on 2,048 clean training images on validation and kept {_bn_choice(training)}.",
+        *_soup_note(training.get("phases", [])),
         "",
         *(
             line

@@ -1,10 +1,11 @@
+import json
 import shutil
 
 import pytest
 import torch
 
 from bcds_core.paths import WEIGHTS_DIR
-from bcds_core.weights_io import WeightsError, load_released, save_released, sha256_of
+from bcds_core.weights_io import CONFIG_FILE, WeightsError, load_released, save_released, sha256_of
 
 
 def test_round_trip_keeps_values_in_half_precision(tmp_path):
@@ -111,3 +112,21 @@ def test_a_sealed_config_without_a_needed_key_is_a_weights_error(tmp_path):
     write_sealed_json(weights / "classifier" / "config.json", config)
     with pytest.raises(WeightsError, match="lacks temperature"):
         load_classifier(weights / "classifier")
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        yield from (s for v in value.values() for s in _strings(v))
+    elif isinstance(value, list):
+        yield from (s for v in value for s in _strings(v))
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.mark.parametrize("model", ["classifier", "unet"])
+def test_a_shipped_config_names_no_absolute_path_of_the_machine_that_trained_it(model):
+    path = WEIGHTS_DIR / model / CONFIG_FILE
+    if not path.exists():
+        pytest.skip(f"this clone has no weights/{model}")
+    absolute = [s for s in _strings(json.loads(path.read_text())) if s.startswith("/")]
+    assert absolute == []
