@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds
+from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds, abnormal_mass
 from bcds_core.classifier.answer_checks import AnswerChecks
 from bcds_core.classifier.batchnorm import with_batchnorm_statistics
 from bcds_core.classifier.conformal import candidate_set
@@ -381,6 +381,7 @@ class CellAnalyzer:
             result.single_cell = cell.features.single_cell
             fill_answer(result, fine, self.abnormal_thresholds)
             result.candidates = self.candidates(fine)
+            groups = fine @ GROUP_MATRIX
             evidence = Evidence(
                 familiar=bool(known),
                 candidates=tuple(result.candidates),
@@ -389,6 +390,8 @@ class CellAnalyzer:
                 review_threshold=self.review_threshold,
                 group=result.group,
                 flags=result.flags,
+                abnormal_excluded=self.abnormal_thresholds.excluded(groups),
+                abnormal_share=float(abnormal_mass(groups)[0]),
                 pixel_size=result.pixel_size,
                 greyscale=is_greyscale(result.rgb),
                 in_focus=in_focus(cell.canvas, cell.canvas_mask, cell.scale),

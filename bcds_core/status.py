@@ -3,7 +3,7 @@
 ``rejected``: no usable cell (no cell, a region filling the frame at a known
 pixel size, a smear field with other than one white cell).
 ``review``: a cell was found but the answer should be checked by a person: a
-possible abnormal cell, low calibrated confidence, a soft (out-of-focus) cell,
+possible abnormal cell (or one not excluded), low calibrated confidence, a soft (out-of-focus) cell,
 a cell cut by the border, colours unlike the training stains, a pixel size
 assumed for a tight crop or for an image that is not a CellaVision frame,
 other whole cells in view (CellaVision centres the cell it means; in leukaemic
@@ -39,6 +39,8 @@ class Evidence:
         review_threshold: the release's lowest confidence for ``ok``.
         group: the answered group (None without an answer).
         flags: abnormal groups the model gives weight to without answering them.
+        abnormal_excluded: the abnormal groups together stay below the release's exclusion bar.
+        abnormal_share: the probability they hold together (for the message).
         pixel_size: the pixel size the image was read at.
         greyscale: the upload had no colour.
         in_focus: the cell keeps its fine detail (``focus.in_focus``).
@@ -52,6 +54,8 @@ class Evidence:
     review_threshold: float = 0.5
     group: str | None = None
     flags: tuple[str, ...] = ()
+    abnormal_excluded: bool = True
+    abnormal_share: float = 0.0
     pixel_size: PixelSize | None = None
     greyscale: bool = False
     cell_description: str = ""
@@ -78,6 +82,11 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     if evidence.group in ABNORMAL_GROUPS:
         reasons.append(ABNORMAL_REASONS[evidence.group] + evidence.cell_description)
     reasons += [f"{ABNORMAL_REASONS[g]} is not excluded" for g in evidence.flags]
+    if evidence.group not in ABNORMAL_GROUPS and not evidence.flags and not evidence.abnormal_excluded:
+        reasons.append(
+            f"an abnormal cell is not excluded (blast, abnormal promyelocyte, variant lymphocyte or smudge "
+            f"cell: {evidence.abnormal_share:.0%} together)"
+        )
     confidence = evidence.label_confidence
     if confidence is not None and confidence < evidence.review_threshold:
         reasons.append(

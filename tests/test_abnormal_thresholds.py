@@ -1,9 +1,13 @@
 """Abnormal groups win or flag only at thresholds fitted on validation patients."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from bcds_core.analysis import CellResult, fill_answer
 from bcds_core.classifier.abnormal_thresholds import BLAST_SENSITIVITY, FALSE_FLAG_BUDGET, AbnormalThresholds
+from bcds_core.segmentation.mask_features import MaskFeatures
+from bcds_core.status import Evidence, decide_status
 from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 
 
@@ -58,3 +62,24 @@ def test_fill_answer_uses_the_thresholds_for_group_label_and_flags():
     assert (result.group, result.label, result.flags) == ("lymphocyte", "LY", ())
     fill_answer(result, fine)
     assert (result.group, result.label) == ("variant_lymphocyte", "VLY")
+
+
+def test_the_exclusion_bar_is_the_highest_at_which_confident_normal_answers_are_right_often_enough():
+    # 100 lymphocytes with no abnormal mass; 10 blasts read as lymphocytes, 0.12 of blast (below its threshold):
+    # 91 % right with no bar, all right below 0.1
+    probabilities = np.stack([_groups()] * 100 + [_groups(blast=0.12)] * 10)
+    truth = np.array(["lymphocyte"] * 100 + ["blast"] * 10)
+    thresholds = AbnormalThresholds({g: 0.5 for g in ABNORMAL_GROUPS})
+    fitted = thresholds.with_exclusion(probabilities, truth, np.ones(len(truth), bool))
+    assert fitted.exclusion == 0.1 and fitted.thresholds == thresholds.thresholds
+    assert fitted.excluded(_groups(blast=0.05)) and not fitted.excluded(_groups(blast=0.12))
+    # where the confident answers are right anyway, no bar is set
+    assert thresholds.with_exclusion(probabilities[:100], truth[:100], np.ones(100, bool)).exclusion == 1.0
+
+
+def test_a_normal_answer_whose_abnormal_share_is_not_excluded_goes_to_review():
+    features = MaskFeatures(cell_found=True, area_fraction=0.2, touches_border=False, other_cells=0)
+    base = Evidence(group="lymphocyte", label_confidence=0.95, review_threshold=0.8)
+    assert decide_status(features, base)[0] == "ok"
+    status, message = decide_status(features, replace(base, abnormal_excluded=False, abnormal_share=0.12))
+    assert status == "review" and "an abnormal cell is not excluded" in message and "12%" in message

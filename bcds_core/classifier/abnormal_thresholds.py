@@ -15,6 +15,14 @@ that have abnormal cells (never the test patients):
 An abnormal group is answered only when it is the likeliest group *and* at or
 above its threshold (otherwise the likeliest normal group is), and it is
 flagged on any answer when at or above its threshold.
+
+A normal answer that is confident and raises no flag can still hide an
+abnormal cell: a blast read as a lymphocyte with the blast's share spread over
+the four abnormal groups. So an answer is ``ok`` only where the abnormal
+groups *together* stay below an exclusion bar, the highest bar at which the
+validation patients' confident normal answers are ``EXCLUSION_TARGET`` right.
+Healthy cells of PBC hold almost no abnormal probability, so the bar costs
+them little.
 """
 
 from __future__ import annotations
@@ -31,6 +39,11 @@ BLAST_SENSITIVITY = 0.92
 FALSE_FLAG_BUDGET = 0.01
 #: Threshold of a release fitted before thresholds existed, or of a group without validation cells.
 DEFAULT_THRESHOLD = 0.2
+#: Group accuracy the confident normal answers of the validation patients must reach below the exclusion bar
+#: (the review threshold's target, ``train_classifier.REVIEW_TARGET_ACCURACY``).
+EXCLUSION_TARGET = 0.97
+#: Exclusion bars tried, highest first; 1.0 is no bar (a release fitted before the bar existed).
+EXCLUSION_BARS = (1.0, 0.5, 0.3, 0.2, 0.15, 0.1, 0.05, 0.03, 0.02, 0.01)
 ABNORMAL_INDICES = np.array([GROUPS.index(g) for g in ABNORMAL_GROUPS])
 
 
@@ -39,10 +52,34 @@ class AbnormalThresholds:
     """Probability thresholds of the abnormal groups, keyed by group name."""
 
     thresholds: dict[str, float]
+    exclusion: float = 1.0
 
     @classmethod
     def default(cls) -> AbnormalThresholds:
         return cls({g: DEFAULT_THRESHOLD for g in ABNORMAL_GROUPS})
+
+    def with_exclusion(self, group_probabilities: np.ndarray, truth: np.ndarray, confident: np.ndarray):
+        """These thresholds with the exclusion bar fitted on validation patients.
+
+        Args:
+            group_probabilities: N x groups calibrated probabilities.
+            truth: N true group names.
+            confident: N bool: the answer's label confidence reaches the release's review threshold.
+        """
+        answered = np.array([GROUPS[self.answer(g)[0]] for g in group_probabilities])
+        candidates = (
+            confident & ~np.isin(answered, ABNORMAL_GROUPS) & ~self.reached(group_probabilities).any(1)
+        )
+        mass = abnormal_mass(group_probabilities)
+        for bar in EXCLUSION_BARS:
+            kept = candidates & (mass < bar)
+            if kept.any() and (answered[kept] == truth[kept]).mean() >= EXCLUSION_TARGET:
+                return AbnormalThresholds(self.thresholds, bar)
+        return AbnormalThresholds(self.thresholds, EXCLUSION_BARS[-1])
+
+    def excluded(self, group_probabilities: np.ndarray) -> bool:
+        """Whether one cell's abnormal groups together stay below the exclusion bar."""
+        return bool(abnormal_mass(group_probabilities)[0] < self.exclusion)
 
     @classmethod
     def fit(cls, group_probabilities: np.ndarray, truth: np.ndarray) -> AbnormalThresholds:
@@ -88,3 +125,8 @@ class AbnormalThresholds:
             "normal_cells": int(normal.sum()),
             "normal_flagged": float(flagged[normal].mean()) if normal.any() else None,
         }
+
+
+def abnormal_mass(group_probabilities: np.ndarray) -> np.ndarray:
+    """N: the probability the abnormal groups hold together."""
+    return np.atleast_2d(group_probabilities)[:, ABNORMAL_INDICES].sum(1)

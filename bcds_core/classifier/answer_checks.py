@@ -22,7 +22,7 @@ from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds
 from bcds_core.classifier.conformal import COVERAGE, conformal_quantile, mass_to_true
 from bcds_core.classifier.familiarity import Familiarity
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.classifier.model import fine_and_group_probabilities
+from bcds_core.classifier.model import fine_and_group_probabilities, likeliest_in_group
 from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUPS
 from bcds_core.weights_io import CONFIG_FILE, WeightsError, read_sealed_json, sha256_of, write_sealed_json
@@ -53,6 +53,7 @@ class AnswerChecks:
             "conformal_quantile": self.conformal_quantile,
             "coverage": self.coverage,
             "abnormal_thresholds": self.abnormal.thresholds,
+            "abnormal_exclusion": self.abnormal.exclusion,
         }
         write_sealed_json(directory / CONFIG_FILE, config)
 
@@ -74,7 +75,9 @@ class AnswerChecks:
             familiarity,
             float(entry["conformal_quantile"]),
             float(entry["coverage"]),
-            AbnormalThresholds(abnormal) if abnormal else AbnormalThresholds.default(),
+            AbnormalThresholds(abnormal, float(entry.get("abnormal_exclusion", 1.0)))
+            if abnormal
+            else AbnormalThresholds.default(),
         )
 
 
@@ -116,13 +119,19 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
     val_features, val_logits = cached_features(model, cache, val, config)
     familiarity = Familiarity.fit(train_features, label[np.sort(train)])
     familiarity.set_threshold(val_features)
-    _, groups = fine_and_group_probabilities(val_logits, config["temperature"])
-    groups = groups.numpy()
+    fine, groups = fine_and_group_probabilities(val_logits, config["temperature"])
+    fine, groups = fine.numpy(), groups.numpy()
     val_groups = np.array([rows[i].group for i in val])
     quantile = conformal_quantile(mass_to_true(groups, np.array([GROUPS.index(g) for g in val_groups])))
     sources = cache.source[val] if cache.source is not None else np.zeros(len(val))
     same_sources = np.isin(sources, sources[np.isin(val_groups, ABNORMAL_GROUPS)])
     abnormal = AbnormalThresholds.fit(groups[same_sources], val_groups[same_sources])
+    confidence = np.array(
+        [f[likeliest_in_group(f, abnormal.answer(g)[0])] for f, g in zip(fine, groups, strict=True)]
+    )
+    abnormal = abnormal.with_exclusion(
+        groups[same_sources], val_groups[same_sources], confidence[same_sources] >= config["review_threshold"]
+    )
     return AnswerChecks(familiarity, quantile, abnormal=abnormal), {
         "fit_images": int(len(train)),
         "validation_images": int(len(val)),

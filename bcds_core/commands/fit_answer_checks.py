@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
                 "fit_images": measured["fit_images"],
                 "validation_images": measured["validation_images"],
                 "abnormal_thresholds": checks.abnormal.thresholds,
+                "abnormal_exclusion": checks.abnormal.exclusion,
                 "abnormal_operating_point": measured["abnormal_operating_point"],
             }
         )
