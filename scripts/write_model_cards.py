@@ -267,20 +267,32 @@ def _answer_checks_lines(config: dict) -> list[str]:
     checks = config.get("answer_checks")
     if not checks:
         return []
-    return [
-        f"- Answer checks (`fit-answer-checks`): familiarity threshold {checks['familiarity_threshold']:.2f} (Mahalanobis "
-        "distance of the pooled features to the nearest class centre, shared Ledoit-Wolf covariance; 99th percentile "
-        f"of validation); conformal quantile {checks['conformal_quantile']:.4f} for {checks['coverage']:.0%} group "
-        "coverage (split conformal, adaptive prediction sets without random tie-breaking, on validation).",
-    ] + (
+    return (
         [
-            "- Abnormal-group thresholds (answer or flag only at or above; fitted on the validation patients: "
-            "blast keeps 92 % of their blasts, the others let at most 1 % of their normal cells through): "
-            + ", ".join(f"{group} {value:.3f}" for group, value in checks["abnormal_thresholds"].items())
-            + ". ROC of the blast probability on the test patients: `reports/sources/blast_roc.png`."
+            f"- Answer checks (`fit-answer-checks`): familiarity threshold {checks['familiarity_threshold']:.2f} (Mahalanobis "
+            "distance of the pooled features to the nearest class centre, shared Ledoit-Wolf covariance; 99th percentile "
+            f"of validation); conformal quantile {checks['conformal_quantile']:.4f} for {checks['coverage']:.0%} group "
+            "coverage (split conformal, adaptive prediction sets without random tie-breaking, on validation).",
         ]
-        if "abnormal_thresholds" in checks
-        else []
+        + (
+            [
+                "- Abnormal-group thresholds (answer or flag only at or above; fitted on the validation patients: "
+                "blast keeps 92 % of their blasts, the others let at most 1 % of their normal cells through): "
+                + ", ".join(f"{group} {value:.3f}" for group, value in checks["abnormal_thresholds"].items())
+                + ". ROC of the blast probability on the test patients: `reports/sources/blast_roc.png`."
+            ]
+            if "abnormal_thresholds" in checks
+            else []
+        )
+        + (
+            [
+                f"- Abnormal-exclusion bar {checks['abnormal_exclusion']:.2f}: a normal answer is `ok` only where the "
+                "four abnormal groups together stay below it (the highest bar at which the validation patients' confident "
+                "normal answers are 97 % right; `docs/robustness.md`)."
+            ]
+            if "abnormal_exclusion" in checks
+            else []
+        )
     )
 
 
