@@ -76,8 +76,10 @@ def _schedule(phases: list[dict]) -> str:
     """Phases in words: each one-cycle or weight averaging, each from the previous phase's final weights."""
     return ", then from those weights ".join(
         (
-            f"{p['epochs']} epochs at a constant lr {p['lr']} after a one-epoch warm-up, averaging the weights of "
-            "every epoch's end (stochastic weight averaging)"
+            f"the uniform mean of the weights of {len(p['ingredients'])} releases (a model soup)"
+            if p.get("soup")
+            else f"{p['epochs']} epochs at a constant lr {p['lr']} after a one-epoch warm-up, averaging the weights "
+            "of every epoch's end (stochastic weight averaging)"
             if p.get("average_weights")
             else f"{p['epochs']} epochs of one-cycle (peak lr {p['lr']})"
         )
@@ -121,16 +123,19 @@ def _trained_phases(phases: list[dict]) -> list[dict]:
 
 
 def _soup_note(phases: list[dict]) -> list[str]:
-    """Which listed phases are a soup's branches (they do not follow one another)."""
-    if not phases or not phases[-1].get("soup"):
-        return []
-    branches = [i["phases"] for i in phases[-1]["ingredients"]]
-    first = len(_shared_prefix(branches)) + 1
-    numbers = " and ".join(str(first + k) for k in range(len(branches)))
-    return [
-        f"Phases {numbers} each start from phase {first - 1}'s final weights; the release is the uniform mean "
-        "of their final weights, with the BatchNorm statistics chosen as above."
-    ]
+    """Which listed phases (numbered as in ``_trained_phases``) are each soup's branches."""
+    trained = _trained_phases(phases)
+    notes = []
+    for soup in (p for p in phases if p.get("soup")):
+        branches = [i["phases"] for i in soup["ingredients"]]
+        shared = _shared_prefix(branches)
+        numbers = " and ".join(str(trained.index(b[-1]) + 1) for b in branches if len(b) > len(shared))
+        start = f"phase {trained.index(shared[-1]) + 1}'s final weights" if shared else "one start"
+        notes.append(
+            f"Phases {numbers} end the branches from {start}; their final weights are averaged uniformly (a "
+            "model soup), with the BatchNorm statistics chosen as above."
+        )
+    return notes
 
 
 def _phases(training: dict) -> str:

@@ -73,8 +73,9 @@ def test_the_exclusion_bar_is_the_highest_at_which_confident_normal_answers_are_
     fitted = thresholds.with_exclusion(probabilities, truth, np.ones(len(truth), bool))
     assert fitted.exclusion == 0.1 and fitted.thresholds == thresholds.thresholds
     assert fitted.excluded(_groups(blast=0.05)) and not fitted.excluded(_groups(blast=0.12))
-    # where the confident answers are right anyway, no bar is set
+    # where the confident answers are right anyway, or there are none, no bar is set
     assert thresholds.with_exclusion(probabilities[:100], truth[:100], np.ones(100, bool)).exclusion == 1.0
+    assert thresholds.with_exclusion(probabilities, truth, np.zeros(len(truth), bool)).exclusion == 1.0
 
 
 def test_a_normal_answer_whose_abnormal_share_is_not_excluded_goes_to_review():

@@ -145,6 +145,15 @@ def test_weight_averaging_without_a_run_to_average_is_refused_before_training(tm
     assert not (tmp_path / "run").exists()
 
 
+def test_a_soup_with_a_start_of_its_own_is_refused_before_anything_loads(tmp_path):
+    result = bcds(
+        "train-classifier", "--soup", "a", "b", "--init-from", "c", "--run-dir", tmp_path / "run", check=False
+    )
+    assert result.returncode == 2
+    assert "--soup" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_flip_view_count_the_product_cannot_average_is_refused_before_training(tmp_path):
     result = bcds("train-classifier", "--view-choices", "1", "3", "--run-dir", tmp_path / "run", check=False)
     assert result.returncode == 2

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from bcds_core.training.recipe import run_recipe
+from bcds_core.training.recipe import RecipeError, run_recipe
 from bcds_core.training.run_state import RunState
 from bcds_core.training.soup import mean_weights
 from bcds_core.weights_io import WEIGHTS_FILE, WeightsError, save_released
@@ -29,10 +29,14 @@ def test_the_soup_is_the_mean_of_floating_weights_and_keeps_the_first_counters(t
     assert soup["1.num_batches_tracked"].item() == 1
 
 
-def test_a_changed_ingredient_or_one_of_other_classes_is_refused(tmp_path):
+def test_a_changed_ingredient_or_one_of_other_classes_or_shapes_is_refused(tmp_path):
     first = release_of(tmp_path / "a", 1.0)
     with pytest.raises(WeightsError, match="one set of classes"):
         mean_weights([first, release_of(tmp_path / "b", 3.0, classes=("A", "C"))])
+    wider = torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.BatchNorm1d(2))
+    save_released(wider.state_dict(), tmp_path / "w", {"arch": "x", "classes": ["A", "B"]})
+    with pytest.raises(WeightsError, match="one set of classes"):
+        mean_weights([first, tmp_path / "w"])
     changed = release_of(tmp_path / "c", 3.0)
     (changed / WEIGHTS_FILE).write_bytes((changed / WEIGHTS_FILE).read_bytes()[:-8])
     with pytest.raises(WeightsError):
@@ -66,3 +70,20 @@ def test_ingredient_recipes_run_first_and_the_first_phase_releases_their_mean(tm
         str(tmp_path / "runs" / "two_b" / "release"),
     ]
     assert calls[-1].out == str(tmp_path / "out")
+
+
+def test_a_soup_recipe_takes_no_start_and_skips_its_ingredients_once_released(tmp_path):
+    ingredient = tmp_path / "one.json"
+    ingredient.write_text(json.dumps({"name": "one", "phases": [{"run": "one", "args": {}}]}))
+    soup = {"name": "soup", "ingredients": [str(ingredient)], "phases": [{"run": "soup", "args": {}}]}
+    path = tmp_path / "soup.json"
+    path.write_text(json.dumps({**soup, "start": {"release": "weights/classifier"}}))
+    defaults = argparse.Namespace(out=str(tmp_path / "out"), recipe="x", init_from=None, soup=[])
+    with pytest.raises(RecipeError, match="both a start and ingredients"):
+        run_recipe(path, defaults, lambda args: None, runs=tmp_path / "runs")
+    path.write_text(json.dumps(soup))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "config.json").write_text("{}")
+    calls = []
+    run_recipe(path, defaults, calls.append, runs=tmp_path / "runs")
+    assert calls == []

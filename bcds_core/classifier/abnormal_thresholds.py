@@ -59,7 +59,7 @@ class AbnormalThresholds:
         return cls({g: DEFAULT_THRESHOLD for g in ABNORMAL_GROUPS})
 
     def with_exclusion(self, group_probabilities: np.ndarray, truth: np.ndarray, confident: np.ndarray):
-        """These thresholds with the exclusion bar fitted on validation patients.
+        """These thresholds with the exclusion bar fitted on validation patients (no bar without any).
 
         Args:
             group_probabilities: N x groups calibrated probabilities.
@@ -70,6 +70,8 @@ class AbnormalThresholds:
         candidates = (
             confident & ~np.isin(answered, ABNORMAL_GROUPS) & ~self.reached(group_probabilities).any(1)
         )
+        if not candidates.any():
+            return self
         mass = abnormal_mass(group_probabilities)
         for bar in EXCLUSION_BARS:
             kept = candidates & (mass < bar)

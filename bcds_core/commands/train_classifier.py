@@ -129,6 +129,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.soup and (args.init_from or args.average_weights):
+        print(
+            "error: --soup releases the mean of its releases: it takes no --init-from or --average-weights",
+            file=sys.stderr,
+        )
+        return 2
     if args.average_weights and not args.init_from:
         print(
             "error: --average-weights averages the weights of a trained run: add --init-from RUN_DIR",

@@ -102,12 +102,21 @@ def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUN
         The release folder, for the steps the recipe lists ``after`` training.
     """
     recipe = read_recipe(path)
-    soup = tuple(ingredient_release(i, defaults, train, runs) for i in recipe.get("ingredients", []))
+    ingredients = recipe.get("ingredients", [])
+    if ingredients and recipe.get("start"):
+        raise RecipeError(
+            f"The recipe {path} names both a start and ingredients: a soup starts from its ingredients."
+        )
     previous = starting_release(recipe.get("start"), runs)
     for number, phase in enumerate(recipe["phases"], start=1):
         last = number == len(recipe["phases"])
         out = Path(defaults.out) if last else runs / phase["run"] / "release"
         if not (out / "config.json").exists():
-            train(phase_arguments(defaults, phase, previous, out, runs, soup if number == 1 else ()))
+            soup = (
+                tuple(ingredient_release(i, defaults, train, runs) for i in ingredients)
+                if number == 1
+                else ()
+            )
+            train(phase_arguments(defaults, phase, previous, out, runs, soup))
         previous = runs / phase["run"]
     return Path(defaults.out)

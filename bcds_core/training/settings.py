@@ -42,20 +42,24 @@ class ClassifierPhase:
     seed: int
 
     def recorded(self) -> dict:
-        """What the run's phase file keeps: epochs and rate, and every setting that departs from plain training."""
+        """What the run's phase file keeps: epochs and rate, and every setting that departs from plain
+        training; for a soup, which trains nothing, the settings its release step reads."""
+        read = {
+            "mask_source": self.mask_source if self.mask_source != "derived" else None,
+            "sources": list(self.sources) if list(self.sources) != ["pbc"] else None,
+            "mask_augment": self.mask_augment,
+        }
         if self.soup:
-            return {"soup": True}
+            return {"soup": True, **{name: value for name, value in read.items() if value}}
         record = {"epochs": self.epochs, "lr": self.lr}
         departures = {
             "bf16": self.bf16,
             "group_weight": self.group_weight,
-            "mask_source": self.mask_source if self.mask_source != "derived" else None,
-            "sources": list(self.sources) if list(self.sources) != ["pbc"] else None,
+            **read,
             "stain_augment": self.stain_augment,
             "camera_augment": self.camera_augment,
             "camera_share": self.camera_share if self.camera_augment else None,
             "camera_max_factor": self.camera_max_factor if self.camera_augment else None,
-            "mask_augment": self.mask_augment,
             "average_weights": self.average_weights,
             "seed": self.seed,
         }

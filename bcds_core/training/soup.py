@@ -25,14 +25,15 @@ def mean_weights(releases: list[Path]) -> dict[str, torch.Tensor]:
     Integer buffers (BatchNorm's batch counters) are the first release's.
 
     Raises:
-        WeightsError: the releases have other classes or other tensors.
+        WeightsError: the releases have other architectures, classes or tensors.
     """
     states, kinds = [], []
     for directory in releases:
         state, config = load_released(Path(directory))
         states.append(state)
         kinds.append((config.get("arch"), release_classes(config)))
-    if any(k != kinds[0] for k in kinds) or any(set(s) != set(states[0]) for s in states):
+    shapes = [{key: tuple(value.shape) for key, value in state.items()} for state in states]
+    if any(k != kinds[0] for k in kinds) or any(s != shapes[0] for s in shapes):
         raise WeightsError("A soup needs releases of one architecture and one set of classes.")
     return {
         key: torch.stack([s[key] for s in states]).mean(0) if value.is_floating_point() else value
