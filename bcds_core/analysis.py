@@ -381,7 +381,6 @@ class CellAnalyzer:
             result.single_cell = cell.features.single_cell
             fill_answer(result, fine, self.abnormal_thresholds)
             result.candidates = self.candidates(fine)
-            groups = fine @ GROUP_MATRIX
             evidence = Evidence(
                 familiar=bool(known),
                 candidates=tuple(result.candidates),
@@ -390,8 +389,8 @@ class CellAnalyzer:
                 review_threshold=self.review_threshold,
                 group=result.group,
                 flags=result.flags,
-                abnormal_excluded=self.abnormal_thresholds.excluded(groups),
-                abnormal_share=float(abnormal_mass(groups)[0]),
+                abnormal_share=float(abnormal_mass(fine @ GROUP_MATRIX)[0]),
+                abnormal_exclusion=self.abnormal_thresholds.exclusion,
                 pixel_size=result.pixel_size,
                 greyscale=is_greyscale(result.rgb),
                 in_focus=in_focus(cell.canvas, cell.canvas_mask, cell.scale),

@@ -39,8 +39,8 @@ class Evidence:
         review_threshold: the release's lowest confidence for ``ok``.
         group: the answered group (None without an answer).
         flags: abnormal groups the model gives weight to without answering them.
-        abnormal_excluded: the abnormal groups together stay below the release's exclusion bar.
-        abnormal_share: the probability they hold together (for the message).
+        abnormal_share: the probability the abnormal groups hold together.
+        abnormal_exclusion: the release's exclusion bar: a normal answer is ``ok`` only below it.
         pixel_size: the pixel size the image was read at.
         greyscale: the upload had no colour.
         in_focus: the cell keeps its fine detail (``focus.in_focus``).
@@ -54,8 +54,8 @@ class Evidence:
     review_threshold: float = 0.5
     group: str | None = None
     flags: tuple[str, ...] = ()
-    abnormal_excluded: bool = True
     abnormal_share: float = 0.0
+    abnormal_exclusion: float = 1.0
     pixel_size: PixelSize | None = None
     greyscale: bool = False
     cell_description: str = ""
@@ -82,7 +82,11 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     if evidence.group in ABNORMAL_GROUPS:
         reasons.append(ABNORMAL_REASONS[evidence.group] + evidence.cell_description)
     reasons += [f"{ABNORMAL_REASONS[g]} is not excluded" for g in evidence.flags]
-    if evidence.group not in ABNORMAL_GROUPS and not evidence.flags and not evidence.abnormal_excluded:
+    if (
+        evidence.group not in ABNORMAL_GROUPS
+        and not evidence.flags
+        and evidence.abnormal_share >= evidence.abnormal_exclusion
+    ):
         reasons.append(
             f"an abnormal cell is not excluded (blast, abnormal promyelocyte, variant lymphocyte or smudge "
             f"cell: {evidence.abnormal_share:.0%} together)"

@@ -5,7 +5,12 @@ from dataclasses import replace
 import numpy as np
 
 from bcds_core.analysis import CellResult, fill_answer
-from bcds_core.classifier.abnormal_thresholds import BLAST_SENSITIVITY, FALSE_FLAG_BUDGET, AbnormalThresholds
+from bcds_core.classifier.abnormal_thresholds import (
+    BLAST_SENSITIVITY,
+    FALSE_FLAG_BUDGET,
+    AbnormalThresholds,
+    abnormal_mass,
+)
 from bcds_core.segmentation.mask_features import MaskFeatures
 from bcds_core.status import Evidence, decide_status
 from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
@@ -72,7 +77,7 @@ def test_the_exclusion_bar_is_the_highest_at_which_confident_normal_answers_are_
     thresholds = AbnormalThresholds({g: 0.5 for g in ABNORMAL_GROUPS})
     fitted = thresholds.with_exclusion(probabilities, truth, np.ones(len(truth), bool))
     assert fitted.exclusion == 0.1 and fitted.thresholds == thresholds.thresholds
-    assert fitted.excluded(_groups(blast=0.05)) and not fitted.excluded(_groups(blast=0.12))
+    assert abnormal_mass(_groups(blast=0.05))[0] < fitted.exclusion <= abnormal_mass(_groups(blast=0.12))[0]
     # where the confident answers are right anyway, or there are none, no bar is set
     assert thresholds.with_exclusion(probabilities[:100], truth[:100], np.ones(100, bool)).exclusion == 1.0
     assert thresholds.with_exclusion(probabilities, truth, np.zeros(len(truth), bool)).exclusion == 1.0
@@ -82,5 +87,5 @@ def test_a_normal_answer_whose_abnormal_share_is_not_excluded_goes_to_review():
     features = MaskFeatures(cell_found=True, area_fraction=0.2, touches_border=False, other_cells=0)
     base = Evidence(group="lymphocyte", label_confidence=0.95, review_threshold=0.8)
     assert decide_status(features, base)[0] == "ok"
-    status, message = decide_status(features, replace(base, abnormal_excluded=False, abnormal_share=0.12))
+    status, message = decide_status(features, replace(base, abnormal_share=0.12, abnormal_exclusion=0.1))
     assert status == "review" and "an abnormal cell is not excluded" in message and "12%" in message

@@ -79,10 +79,6 @@ class AbnormalThresholds:
                 return AbnormalThresholds(self.thresholds, bar)
         return AbnormalThresholds(self.thresholds, EXCLUSION_BARS[-1])
 
-    def excluded(self, group_probabilities: np.ndarray) -> bool:
-        """Whether one cell's abnormal groups together stay below the exclusion bar."""
-        return bool(abnormal_mass(group_probabilities)[0] < self.exclusion)
-
     @classmethod
     def fit(cls, group_probabilities: np.ndarray, truth: np.ndarray) -> AbnormalThresholds:
         """Fit on N x groups calibrated validation probabilities and N true group names."""

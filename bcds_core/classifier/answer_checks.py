@@ -127,10 +127,13 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
     same_sources = np.isin(sources, sources[np.isin(val_groups, ABNORMAL_GROUPS)])
     abnormal = AbnormalThresholds.fit(groups[same_sources], val_groups[same_sources])
     confidence = np.array(
-        [f[likeliest_in_group(f, abnormal.answer(g)[0])] for f, g in zip(fine, groups, strict=True)]
+        [
+            f[likeliest_in_group(f, abnormal.answer(g)[0])]
+            for f, g in zip(fine[same_sources], groups[same_sources], strict=True)
+        ]
     )
     abnormal = abnormal.with_exclusion(
-        groups[same_sources], val_groups[same_sources], confidence[same_sources] >= config["review_threshold"]
+        groups[same_sources], val_groups[same_sources], confidence >= config["review_threshold"]
     )
     return AnswerChecks(familiarity, quantile, abnormal=abnormal), {
         "fit_images": int(len(train)),
