@@ -56,3 +56,38 @@ def test_a_start_inside_the_repository_is_recorded_relative_to_it(tmp_path):
     run.record_phase({"epochs": 1}, str(RUNS_DIR / "recipe_start_0123456789ab"))
     recorded = json.loads((tmp_path / "phase" / "phase.json").read_text())
     assert recorded["init_from"] == "runs/recipe_start_0123456789ab"  # no machine's folders
+
+
+def test_a_resume_with_the_settings_it_started_with_goes_on(tmp_path):
+    run = RunState(tmp_path / "phase")
+    run.record_phase({"epochs": 6, "lr": 4e-4, "seed": 1}, None)
+    run.record_phase({"epochs": 6, "lr": 4e-4, "seed": 1}, None)
+    assert json.loads((tmp_path / "phase" / "phase.json").read_text())["seed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "init_from", "named"),
+    [
+        ({"epochs": 6, "lr": 4e-4}, None, "seed=1"),  # the seed left out (seed 0 is not recorded)
+        ({"epochs": 6, "lr": 4e-4, "seed": 2}, None, "seed=1"),
+        ({"epochs": 8, "lr": 4e-4, "seed": 1}, None, "epochs=6"),
+        ({"epochs": 6, "lr": 4e-4, "seed": 1}, "runs/elsewhere", "init_from=None"),
+    ],
+)
+def test_a_resume_with_other_settings_is_refused_naming_what_changed(tmp_path, settings, init_from, named):
+    from bcds_core.training.run_state import ResumeMismatch
+
+    run = RunState(tmp_path / "phase")
+    run.record_phase({"epochs": 6, "lr": 4e-4, "seed": 1}, None)
+    with pytest.raises(ResumeMismatch, match=named):
+        run.record_phase(settings, init_from)
+
+
+def test_train_classifier_refuses_such_a_resume_with_a_message(tmp_path, capsys):
+    from bcds_core.cli import main
+
+    run = RunState(tmp_path / "phase")
+    run.record_phase({"epochs": 6, "lr": 4e-4, "seed": 1}, None)
+    code = main(["train-classifier", "--run-dir", str(tmp_path / "phase"), "--epochs", "6", "--lr", "4e-4"])
+    assert code == 2
+    assert "was started with seed=1" in capsys.readouterr().err

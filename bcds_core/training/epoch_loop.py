@@ -10,9 +10,11 @@ its number, so a resumed run draws the batches an uninterrupted one would have d
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -42,7 +44,12 @@ class EpochLoop:
     shuffle_seed: int
 
     def resume(self) -> tuple[int, dict]:
-        """(the first epoch to train, the checkpoint's other entries); (0, {}) for a fresh run."""
+        """(the first epoch to train, the checkpoint's other entries); (0, {}) for a fresh run.
+
+        Each start or resume names the CPU in the log: a run may resume on another machine, and
+        its epoch times (and whether bfloat16 paid) depend on it.
+        """
+        self.run.log(f"on {cpu_name()}, {torch.get_num_threads()} threads")
         state = self.run.load()
         if state is None:
             return 0, {}
@@ -100,3 +107,12 @@ class EpochLoop:
                 **kept,
             }
         )
+
+
+def cpu_name() -> str:
+    """The CPU's model name as the kernel reports it (the architecture where it does not)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.machine() or "unknown CPU"

@@ -24,6 +24,14 @@ RELEASE_PHASES = "release_phases"
 PHASE_FILE = "phase.json"
 
 
+#: Keys of a phase file that are not settings a resume must repeat.
+NOT_SETTINGS = {"run", RELEASE_PHASES, "ingredients"}
+
+
+class ResumeMismatch(ValueError):
+    """A run is being resumed with settings other than those it started with."""
+
+
 class RunState:
     """Log and checkpoint of one training run in ``directory``."""
 
@@ -52,14 +60,28 @@ class RunState:
         return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
 
     def record_phase(self, settings: dict, init_from: str | None, ingredients: tuple[str, ...] = ()) -> None:
-        """Remember this run's settings and parent (first start only; a resume keeps them).
+        """Remember this run's settings and parent at its first start; a resume must repeat them.
 
         A parent release's phases are copied in at the start, as the release
         folder may be overwritten by this very run's release. A soup's
         ``ingredients`` (release folders) are kept with the phases behind each.
+
+        Raises:
+            ResumeMismatch: the run was started with other settings or from another start, so its
+                checkpoint would go on under settings its record does not show.
         """
         path = self.directory / PHASE_FILE
-        if not path.exists():
+        if path.exists():
+            recorded = json.loads(path.read_text())
+            given = {**settings, "init_from": init_from and repo_relative(init_from)}
+            changed = sorted(k for k in {*given, *recorded} - NOT_SETTINGS if given.get(k) != recorded.get(k))
+            if changed:
+                raise ResumeMismatch(
+                    f"{repo_relative(self.directory)} was started with "
+                    + ", ".join(f"{k}={recorded.get(k)}" for k in changed)
+                    + "; resume it with the same settings, or give another --run-dir."
+                )
+        else:
             phase = {
                 "run": self.directory.name,
                 **settings,
