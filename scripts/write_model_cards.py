@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import platform
-from pathlib import Path
 
 from bcds_core.paths import REPO_ROOT, REPORTS_DIR, WEIGHTS_DIR
 
@@ -47,13 +45,6 @@ def _confusion(name: str) -> list[str]:
     return ["| " + " | ".join(rows[0]) + " |", "|---" * len(rows[0]) + "|"] + [
         "| " + " | ".join(r) + " |" for r in rows[1:]
     ]
-
-
-def _cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "x86-64 CPU"
 
 
 def _views_line(config: dict) -> str:
@@ -98,14 +89,15 @@ def _schedule(phases: list[dict]) -> str:
     )
 
 
-def _shared_prefix(branches: list[list[dict]]) -> list[dict]:
-    """The phases every branch starts with (a soup's ingredients share their start)."""
+def _soup_branches(soup: dict) -> tuple[list[dict], list[list[dict]]]:
+    """A soup's shared start (the phases all its ingredients begin with) and each ingredient's phases after it."""
+    branches = [i["phases"] for i in soup["ingredients"]]
     shared = []
     for phases in zip(*branches, strict=False):
         if any(p != phases[0] for p in phases):
             break
         shared.append(phases[0])
-    return shared
+    return shared, [b[len(shared) :] for b in branches]
 
 
 def _trained_phases(phases: list[dict]) -> list[dict]:
@@ -127,9 +119,8 @@ def _soup_note(phases: list[dict]) -> list[str]:
     trained = _trained_phases(phases)
     notes = []
     for soup in (p for p in phases if p.get("soup")):
-        branches = [i["phases"] for i in soup["ingredients"]]
-        shared = _shared_prefix(branches)
-        numbers = " and ".join(str(trained.index(b[-1]) + 1) for b in branches if len(b) > len(shared))
+        shared, branches = _soup_branches(soup)
+        numbers = " and ".join(str(trained.index(b[-1]) + 1) for b in branches if b)
         start = f"phase {trained.index(shared[-1]) + 1}'s final weights" if shared else "one start"
         notes.append(
             f"Phases {numbers} end the branches from {start}; their final weights are averaged uniformly (a "
@@ -143,11 +134,10 @@ def _phases(training: dict) -> str:
     phases = training.get("phases", [])
     if not phases or not phases[-1].get("soup"):
         return _schedule(phases)
-    branches = [i["phases"] for i in phases[-1]["ingredients"]]
-    shared = _shared_prefix(branches)
+    shared, branches = _soup_branches(phases[-1])
     return (
         f"{_schedule(shared)}; then, from those weights, {len(branches)} runs: "
-        + "; ".join(f"({chr(97 + k)}) {_schedule(b[len(shared) :])}" for k, b in enumerate(branches))
+        + "; ".join(f"({chr(97 + k)}) {_schedule(b)}" for k, b in enumerate(branches))
         + "; released: the uniform mean of their final weights (a model soup)"
     )
 
@@ -460,8 +450,9 @@ def classifier_card() -> str:
         "- Each phase's input size and scale are on the first line of its section in `train.log`. Phases train "
         "and validate on the cell masks derived from colour (`docs/masks.md`) unless said to use the released "
         "U-Net's masks, through which the product classifies.",
-        f"- Hardware: {_cpu_name()}, 2 cores, channels_last, float32 unless a phase says bfloat16 autocast "
-        "(measured 2x faster where the CPU has AVX512-BF16, far slower on the AVX2-only CPUs of earlier sessions); "
+        "- Hardware: 2-core CPUs, no GPU (a run names its CPU at its start in `train.log`), channels_last, "
+        "float32 unless a phase says bfloat16 autocast (those phases ran on an Intel Xeon with AVX512-BF16, where it "
+        "measured 2x faster; it is far slower on AVX2-only CPUs); "
         f"{seconds / 3600:.2f} h of training.",
         *_architecture_comparison(),
         "",
