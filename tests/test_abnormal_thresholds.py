@@ -89,3 +89,49 @@ def test_a_normal_answer_whose_abnormal_share_is_not_excluded_goes_to_review():
     assert decide_status(features, base)[0] == "ok"
     status, message = decide_status(features, replace(base, abnormal_share=0.12, abnormal_exclusion=0.1))
     assert status == "review" and "an abnormal cell is not excluded" in message and "12%" in message
+
+
+def test_the_release_fits_the_abnormal_thresholds_on_every_patient_the_network_did_not_train_on(monkeypatch):
+    """Validation and test patients of the source with abnormal cells; never another source's cells."""
+    import torch
+
+    from bcds_core.classifier import answer_checks
+    from bcds_core.splits import SplitRow
+
+    def row(split: str, label: str, group: str) -> SplitRow:
+        return SplitRow("x.jpg", group, label, 360, 363, "0" * 64, split)
+
+    # (source, split, label, group, blast logit, smudge logit, count)
+    layout = [
+        ("pbc", "train", "LY", "lymphocyte", 0.0, 0.0, 40),
+        ("pbc", "val", "LY", "lymphocyte", 0.0, 0.0, 40),
+        ("pbc", "test", "LY", "lymphocyte", 0.0, 6.0, 40),  # smudge-like: would raise the smudge threshold
+        ("deepapl", "train", "BLAST", "blast", 9.0, 0.0, 40),
+        ("deepapl", "val", "BLAST", "blast", 9.0, 0.0, 40),  # confident blasts
+        ("deepapl", "test", "BLAST", "blast", 4.0, 0.0, 40),  # the test patients' blasts are less so
+        ("deepapl", "val", "LY", "lymphocyte", 0.0, 0.0, 100),
+        ("deepapl", "test", "LY", "lymphocyte", 0.0, 0.0, 100),
+    ]
+    rows, source, logits = [], [], []
+    for name, split, label, group, blast, smudge, count in layout:
+        rows += [row(split, label, group)] * count
+        source += [name] * count
+        z = np.zeros(len(FINE_CLASSES), np.float32)
+        z[FINE_CLASSES.index("LY")] = 5.0
+        z[FINE_CLASSES.index("BLAST")] = blast
+        z[FINE_CLASSES.index("SMUDGE")] = smudge
+        logits += [z + np.random.default_rng(len(logits)).normal(0, 0.3, (count, len(z))).astype(np.float32)]
+    logits = np.concatenate(logits)
+    cache = type("Cache", (), {"rows": rows, "mask_found": np.ones(len(rows), bool), "source": np.array(source)})
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(len(rows), 4)).astype(np.float32)
+
+    def cached(model, cache, indices, config):
+        return features[indices], torch.from_numpy(logits[indices])
+
+    monkeypatch.setattr(answer_checks, "cached_features", cached)
+    checks, measured = answer_checks.fit_answer_checks(None, {"temperature": 1.0, "review_threshold": 0.8}, cache)
+    assert measured["abnormal_fit_images"] == 40 + 40 + 100 + 100
+    blast = checks.abnormal.thresholds["blast"]
+    assert blast < 0.5  # the test patients' blasts count: fitted on the validation ones alone it is above 0.9
+    assert checks.abnormal.thresholds["smudge"] < 0.1  # PBC's smudge-like test cells do not

@@ -1,4 +1,4 @@
-"""``fit-answer-checks``: fit a release's familiarity check and conformal sets (after training).
+"""``fit-answer-checks``: fit a release's familiarity check, conformal sets and abnormal thresholds (after training).
 
 Reads the training sources' caches (``build-cache --unet-masks``), writes
 ``answer_checks.safetensors`` into the release folder and seals its thresholds
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
                 "coverage": checks.coverage,
                 "fit_images": measured["fit_images"],
                 "validation_images": measured["validation_images"],
+                "abnormal_fit_images": measured["abnormal_fit_images"],
                 "abnormal_thresholds": checks.abnormal.thresholds,
                 "abnormal_exclusion": checks.abnormal.exclusion,
                 "abnormal_operating_point": measured["abnormal_operating_point"],

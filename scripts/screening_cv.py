@@ -1,0 +1,263 @@
+"""Patient-grouped cross-validation of the abnormal-cell checks and the leukaemia screen (#26).
+
+The shipped network trained on the DeepAPL discovery cohort's train patients;
+its validation and test patients (split by patient, ``dataset/deepapl_split.csv``)
+are the ones it never learned. Their cells go through the product once. Then,
+in each fold of these patients (stratified by diagnosis, folds drawn again in
+every repeat), the abnormal thresholds and the exclusion bar are fitted on the
+other folds' cells exactly as the release step fits them on the validation
+patients (``fit_abnormal_thresholds``) and measured on the held-out patients:
+blasts caught, normal cells flagged, confident normal answers right below the
+bar, each patient's screen and ``apl_score``. The healthy-batch screen (PBC test
+cells, healthy donors) is measured with each fold's thresholds too.
+
+The ROC of the blast probability over all these patients needs no fitting: it
+says which (blasts caught, normal cells flagged) pairs any threshold can reach.
+
+Not cross-validated here: the network itself. Its train patients are left out
+because their cells were learned; a network per fold is one training each.
+
+Usage: .venv/bin/python -m scripts.screening_cv [--folds 6] [--repeats 5]
+  -> reports/screening_cv.json (per-cell outputs kept in runs/screening_cv/cells.npz)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.model_selection import RepeatedStratifiedKFold
+
+from bcds_core.analysis import CellAnalyzer, CellResult
+from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds, abnormal_mass
+from bcds_core.classifier.answer_checks import fit_abnormal_thresholds
+from bcds_core.classifier.model import GROUP_MATRIX, likeliest_in_group
+from bcds_core.deepapl import read_manifest
+from bcds_core.paths import REPORTS_DIR, RUNS_DIR, WEIGHTS_DIR
+from bcds_core.screening import NOT_WHITE_CELLS, screen
+from bcds_core.splits import read_split_csv
+from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
+from bcds_core.training_sources import training_source
+from bcds_core.weights_io import sha256_of
+from scripts.evaluate_sources import HEALTHY_BATCH, analyzed, source_rows
+
+OUT_PATH = REPORTS_DIR / "screening_cv.json"
+CELLS_PATH = RUNS_DIR / "screening_cv" / "cells.npz"
+#: The issue's cell-level goal: blasts caught at most this share of normal cells flagged.
+NORMAL_FLAG_BUDGET = 0.05
+BLAST_GOAL = 0.90
+
+
+def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
+    """Calibrated fine probabilities, rejection and truth of the held-out patients' and PBC test cells."""
+    patients = {c.file_name: c for c in read_manifest()}
+    deepapl = [
+        (r.path, r.group, r.label)
+        for r in read_split_csv(training_source("deepapl").split_csv)
+        if r.split in ("val", "test")
+    ]
+    pbc_root, pbc = source_rows(argparse.Namespace(limit=None))["pbc_test"]
+    outputs = {}
+    for name, root, rows in (
+        ("deepapl", training_source("deepapl").image_root(), deepapl),
+        ("pbc", pbc_root, pbc),
+    ):
+        items = analyzed(analyzer, root, rows)
+        outputs[f"{name}_fine"] = np.stack(
+            [
+                i.result.fine_probabilities if i.result.fine_probabilities is not None else np.zeros(15)
+                for i in items
+            ]
+        )
+        outputs[f"{name}_rejected"] = np.array([i.result.status == "rejected" for i in items])
+        outputs[f"{name}_truth"] = np.array([i.true_group for i in items])
+    outputs["deepapl_patient"] = np.array([patients[p].patient for p, _, _ in deepapl])
+    outputs["deepapl_diagnosis"] = np.array([patients[p].diagnosis for p, _, _ in deepapl])
+    return outputs
+
+
+def screens(fine: np.ndarray, rejected: np.ndarray, thresholds: AbnormalThresholds) -> dict:
+    """The screen of one sample's cells, answered with ``thresholds``."""
+    results = []
+    for index, (f, gone) in enumerate(zip(fine, rejected, strict=True)):
+        if gone:
+            continue
+        group = GROUPS[thresholds.answer(f @ GROUP_MATRIX)[0]]
+        results.append(CellResult(str(index), True, group=group, status="review", fine_probabilities=f))
+    return screen(results).to_json()
+
+
+def apl_scores(fine: np.ndarray, rejected: np.ndarray, thresholds: AbnormalThresholds) -> dict[str, float]:
+    """The shipped ``apl_score`` and two simpler ones, of one patient's white cells."""
+    groups = fine @ GROUP_MATRIX
+    answered = np.array([GROUPS[thresholds.answer(g)[0]] for g in groups])
+    white = ~rejected & ~np.isin(answered, NOT_WHITE_CELLS)
+    shipped = screens(fine[white], rejected[white], thresholds)["apl_score"]
+    return {
+        "shipped": shipped,
+        "mean_abnormal_promyelocyte_probability": float(fine[white, FINE_CLASSES.index("ABPMY")].mean()),
+        "abnormal_promyelocyte_answers": float((answered[white] == "abnormal_promyelocyte").mean()),
+    }
+
+
+def cell_measures(fine: np.ndarray, truth: np.ndarray, thresholds: AbnormalThresholds, review: float) -> dict:
+    """Counts on held-out cells: blasts caught, normal cells flagged, confident normal answers kept and right."""
+    groups = fine @ GROUP_MATRIX
+    reached = thresholds.reached(groups)
+    blasts, normal = truth == "blast", ~np.isin(truth, ABNORMAL_GROUPS)
+    answered = np.array([thresholds.answer(g)[0] for g in groups])
+    confidence = np.array([f[likeliest_in_group(f, a)] for f, a in zip(fine, answered, strict=True)])
+    names = np.array(GROUPS)[answered]
+    kept = (
+        (confidence >= review)
+        & ~np.isin(names, ABNORMAL_GROUPS)
+        & ~reached.any(1)
+        & (abnormal_mass(groups) < thresholds.exclusion)
+    )
+    return {
+        "blasts": int(blasts.sum()),
+        "blasts_caught": int(reached[blasts, ABNORMAL_GROUPS.index("blast")].sum()),
+        "normal_cells": int(normal.sum()),
+        "normal_flagged": int(reached[normal].any(1).sum()),
+        "normal_flagged_as_blast": int(reached[normal, ABNORMAL_GROUPS.index("blast")].sum()),
+        "kept": int(kept.sum()),
+        "kept_right": int((names[kept] == truth[kept]).sum()),
+        "cells": len(truth),
+        "right": int((names == truth).sum()),
+        "normal_right": int((names[normal] == truth[normal]).sum()),
+    }
+
+
+def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repeats: int) -> dict:
+    """Fit on the other folds' patients, measure on the held-out ones; every repeat covers each patient once."""
+    patient, diagnosis = cells["deepapl_patient"], cells["deepapl_diagnosis"]
+    fine, truth, rejected = cells["deepapl_fine"], cells["deepapl_truth"], cells["deepapl_rejected"]
+    usable = ~rejected
+    people = np.array(sorted(set(patient)))
+    people_diagnosis = np.array([diagnosis[patient == p][0] for p in people])
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=0)
+    runs = [dict() for _ in range(repeats)]
+    for number, (fit_people, held_people) in enumerate(splitter.split(people, people_diagnosis)):
+        run = runs[number // folds]
+        fit = np.isin(patient, people[fit_people]) & usable
+        thresholds = fit_abnormal_thresholds(fine[fit], fine[fit] @ GROUP_MATRIX, truth[fit], review)
+        held = np.isin(patient, people[held_people]) & usable
+        for key, value in cell_measures(fine[held], truth[held], thresholds, review).items():
+            run[key] = run.get(key, 0) + value
+        run.setdefault("blast_thresholds", []).append(round(thresholds.thresholds["blast"], 4))
+        run.setdefault("exclusion_bars", []).append(thresholds.exclusion)
+        for p in people[held_people]:
+            own = patient == p
+            summary = screens(fine[own], rejected[own], thresholds)
+            run.setdefault("patients", []).append(
+                {
+                    "patient": str(p),
+                    "diagnosis": str(diagnosis[own][0]),
+                    "blast_fraction": summary["blast_fraction"],
+                    "leukaemia_suspected": summary["leukaemia_suspected"],
+                    **{f"apl_{k}": v for k, v in apl_scores(fine[own], rejected[own], thresholds).items()},
+                }
+            )
+        batches = healthy_batches(cells["pbc_fine"], cells["pbc_rejected"])
+        run.setdefault("healthy_suspected", []).append(
+            sum(screens(f, r, thresholds)["leukaemia_suspected"] for f, r in batches)
+        )
+    return summarise_runs(runs)
+
+
+def healthy_batches(fine: np.ndarray, rejected: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Consecutive batches of 100 PBC test cells, as ``evaluate_sources`` screens them."""
+    return [
+        (fine[i : i + HEALTHY_BATCH], rejected[i : i + HEALTHY_BATCH])
+        for i in range(0, len(fine) - HEALTHY_BATCH + 1, HEALTHY_BATCH)
+    ]
+
+
+def summarise_runs(runs: list[dict]) -> dict:
+    """Per repeat: pooled held-out rates; then their mean and standard deviation over repeats."""
+    per_repeat = []
+    for run in runs:
+        labels = [p["diagnosis"] == "APL" for p in run["patients"]]
+        aurocs = {
+            key: float(roc_auc_score(labels, [p[key] for p in run["patients"]]))
+            for key in run["patients"][0]
+            if key.startswith("apl_") and all(p[key] is not None for p in run["patients"])
+        }
+        per_repeat.append(
+            {
+                "blasts_caught": run["blasts_caught"] / run["blasts"],
+                "normal_flagged": run["normal_flagged"] / run["normal_cells"],
+                "normal_flagged_as_blast": run["normal_flagged_as_blast"] / run["normal_cells"],
+                "group_accuracy": run["right"] / run["cells"],
+                "normal_group_accuracy": run["normal_right"] / run["normal_cells"],
+                "confident_normal_kept": run["kept"],
+                "confident_normal_right": run["kept_right"] / max(run["kept"], 1),
+                "patients_suspected": sum(p["leukaemia_suspected"] for p in run["patients"]),
+                "healthy_batches_suspected_per_fold": run["healthy_suspected"],
+                "apl_vs_aml_auroc": aurocs,
+                "blast_thresholds": run["blast_thresholds"],
+                "exclusion_bars": run["exclusion_bars"],
+            }
+        )
+    rates = (
+        "blasts_caught",
+        "normal_flagged",
+        "normal_flagged_as_blast",
+        "confident_normal_right",
+        "group_accuracy",
+        "normal_group_accuracy",
+    )
+    return {
+        "repeats": per_repeat,
+        "mean": {k: float(np.mean([r[k] for r in per_repeat])) for k in rates},
+        "sd": {k: float(np.std([r[k] for r in per_repeat])) for k in rates},
+        "patients": len(runs[0]["patients"]),
+        "cells": {"blasts": runs[0]["blasts"], "normal": runs[0]["normal_cells"]},
+        "first_repeat_patients": runs[0]["patients"],
+    }
+
+
+def blast_roc(cells: dict[str, np.ndarray]) -> dict:
+    """What any blast threshold reaches on these patients: the ROC, and the two goal-side points."""
+    keep = ~cells["deepapl_rejected"]
+    truth = cells["deepapl_truth"][keep]
+    scored = (truth == "blast") | ~np.isin(truth, ABNORMAL_GROUPS)
+    score = (cells["deepapl_fine"][keep] @ GROUP_MATRIX)[scored, GROUPS.index("blast")]
+    is_blast = truth[scored] == "blast"
+    false_positive, true_positive, _ = roc_curve(is_blast, score)
+    within_budget = false_positive <= NORMAL_FLAG_BUDGET
+    reaching_goal = true_positive >= BLAST_GOAL
+    return {
+        "auroc": float(roc_auc_score(is_blast, score)),
+        "blasts_caught_at_5pct_normal_flagged": float(true_positive[within_budget].max()),
+        "normal_flagged_at_90pct_blasts_caught": float(false_positive[reaching_goal].min()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folds", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="reuse the per-cell outputs of an earlier run")
+    args = parser.parse_args()
+    analyzer = CellAnalyzer()
+    if args.reuse and CELLS_PATH.exists():
+        cells = dict(np.load(CELLS_PATH))
+    else:
+        cells = product_outputs(analyzer)
+        CELLS_PATH.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(CELLS_PATH, **cells)
+    result = {
+        "classifier_sha256": sha256_of(WEIGHTS_DIR / "classifier" / "model.safetensors"),
+        "folds": args.folds,
+        "blast_roc_all_held_out_patients": blast_roc(cells),
+        **cross_validate(cells, analyzer.review_threshold, args.folds, args.repeats),
+    }
+    OUT_PATH.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k not in ("repeats", "first_repeat_patients")}))
+
+
+if __name__ == "__main__":
+    main()
