@@ -122,7 +122,9 @@ def test_the_release_fits_the_abnormal_thresholds_on_every_patient_the_network_d
         z[FINE_CLASSES.index("SMUDGE")] = smudge
         logits += [z + np.random.default_rng(len(logits)).normal(0, 0.3, (count, len(z))).astype(np.float32)]
     logits = np.concatenate(logits)
-    cache = type("Cache", (), {"rows": rows, "mask_found": np.ones(len(rows), bool), "source": np.array(source)})
+    cache = type(
+        "Cache", (), {"rows": rows, "mask_found": np.ones(len(rows), bool), "source": np.array(source)}
+    )
     rng = np.random.default_rng(1)
     features = rng.normal(size=(len(rows), 4)).astype(np.float32)
 
@@ -130,7 +132,9 @@ def test_the_release_fits_the_abnormal_thresholds_on_every_patient_the_network_d
         return features[indices], torch.from_numpy(logits[indices])
 
     monkeypatch.setattr(answer_checks, "cached_features", cached)
-    checks, measured = answer_checks.fit_answer_checks(None, {"temperature": 1.0, "review_threshold": 0.8}, cache)
+    checks, measured = answer_checks.fit_answer_checks(
+        None, {"temperature": 1.0, "review_threshold": 0.8}, cache
+    )
     assert measured["abnormal_fit_images"] == 40 + 40 + 100 + 100
     blast = checks.abnormal.thresholds["blast"]
     assert blast < 0.5  # the test patients' blasts count: fitted on the validation ones alone it is above 0.9
