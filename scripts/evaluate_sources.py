@@ -10,7 +10,10 @@ answers by true and answered group. For DeepAPL also the
 abnormal-cell detection (with the ROC of the blast probability, blasts
 against the same patients' normal cells, and the release's operating point)
 and the patient-level screen; for PBC, the screen of healthy batches of 100
-test cells.
+test cells. The network never trained on the DeepAPL test patients, but the
+abnormal thresholds are fitted on them with the validation patients
+(``ABNORMAL_FIT_SPLITS``): ``scripts/screening_cv.py`` gives the held-out
+figures of those.
 
 Usage: .venv/bin/python -m scripts.evaluate_sources [--limit N]
   -> reports/sources/metrics.json, risk_coverage.png and blast_roc.png
@@ -32,7 +35,7 @@ from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.deepapl import read_manifest
 from bcds_core.evaluation import LabelledResult, ok_answers, summarise
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, data_root, expert_masks_root, pbc_root
-from bcds_core.screening import screen
+from bcds_core.screening import BLAST_EQUIVALENTS, SUSPECT_MIN_CELLS, screen
 from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUPS
 from bcds_core.training_sources import training_source
@@ -125,27 +128,48 @@ def blast_roc(blasts: list[LabelledResult], normal: list[LabelledResult]) -> dic
 
 
 def patient_screens(items: list[LabelledResult], split: str) -> dict:
-    """The screen of each held-out patient's cells, and APL-vs-AML AUROC of ``apl_score``."""
+    """The screen of each held-out patient's cells (and how many blasts or abnormal promyelocytes the lab
+    labelled among them), and APL-vs-AML AUROC of ``apl_score``."""
     cells = {c.file_name: c for c in read_manifest() if c.split == split}
     by_patient = defaultdict(list)
     for item in items:
-        by_patient[cells[item.path].patient].append(item.result)
+        by_patient[cells[item.path].patient].append(item)
     patients = []
-    for patient, results in sorted(by_patient.items()):
-        summary = screen(results)
+    for patient, own in sorted(by_patient.items()):
+        summary = screen([i.result for i in own])
         diagnosis = next(c.diagnosis for c in cells.values() if c.patient == patient)
-        patients.append({"patient": patient, "diagnosis": diagnosis, **summary.to_json()})
+        labelled = sum(i.true_group in BLAST_EQUIVALENTS for i in own)
+        patients.append(
+            {
+                "patient": patient,
+                "diagnosis": diagnosis,
+                "labelled_blast_equivalents": labelled,
+                **summary.to_json(),
+            }
+        )
     scored = [p for p in patients if p["apl_score"] is not None]
     labels = [p["diagnosis"] == "APL" for p in scored]
     auroc = roc_auc_score(labels, [p["apl_score"] for p in scored]) if len(set(labels)) == 2 else None
     return {
         "patients": len(patients),
         "suspected": sum(p["leukaemia_suspected"] for p in patients),
+        "with_blasts": sum(p["labelled_blast_equivalents"] >= SUSPECT_MIN_CELLS for p in patients),
+        "with_blasts_suspected": sum(
+            p["leukaemia_suspected"] for p in patients if p["labelled_blast_equivalents"] >= SUSPECT_MIN_CELLS
+        ),
         "apl_vs_aml_auroc": auroc,
         "per_patient": [
             {
                 k: p[k]
-                for k in ("patient", "diagnosis", "n", "blast_fraction", "leukaemia_suspected", "apl_score")
+                for k in (
+                    "patient",
+                    "diagnosis",
+                    "n",
+                    "labelled_blast_equivalents",
+                    "blast_fraction",
+                    "leukaemia_suspected",
+                    "apl_score",
+                )
             }
             for p in patients
         ],

@@ -36,7 +36,7 @@ from bcds_core.classifier.answer_checks import fit_abnormal_thresholds
 from bcds_core.classifier.model import GROUP_MATRIX, likeliest_in_group
 from bcds_core.deepapl import read_manifest
 from bcds_core.paths import REPORTS_DIR, RUNS_DIR, WEIGHTS_DIR
-from bcds_core.screening import NOT_WHITE_CELLS, screen
+from bcds_core.screening import BLAST_EQUIVALENTS, NOT_WHITE_CELLS, SUSPECT_MIN_CELLS, screen
 from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 from bcds_core.training_sources import training_source
@@ -155,6 +155,7 @@ def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repe
                 {
                     "patient": str(p),
                     "diagnosis": str(diagnosis[own][0]),
+                    "labelled_blast_equivalents": int(np.isin(truth[own], BLAST_EQUIVALENTS).sum()),
                     "blast_fraction": summary["blast_fraction"],
                     "leukaemia_suspected": summary["leukaemia_suspected"],
                     **{f"apl_{k}": v for k, v in apl_scores(fine[own], rejected[own], thresholds).items()},
@@ -195,6 +196,11 @@ def summarise_runs(runs: list[dict]) -> dict:
                 "confident_normal_kept": run["kept"],
                 "confident_normal_right": run["kept_right"] / max(run["kept"], 1),
                 "patients_suspected": sum(p["leukaemia_suspected"] for p in run["patients"]),
+                "patients_with_blasts_suspected": sum(
+                    p["leukaemia_suspected"]
+                    for p in run["patients"]
+                    if p["labelled_blast_equivalents"] >= SUSPECT_MIN_CELLS
+                ),
                 "healthy_batches_suspected_per_fold": run["healthy_suspected"],
                 "apl_vs_aml_auroc": aurocs,
                 "blast_thresholds": run["blast_thresholds"],
@@ -214,6 +220,9 @@ def summarise_runs(runs: list[dict]) -> dict:
         "mean": {k: float(np.mean([r[k] for r in per_repeat])) for k in rates},
         "sd": {k: float(np.std([r[k] for r in per_repeat])) for k in rates},
         "patients": len(runs[0]["patients"]),
+        "patients_with_blasts": sum(
+            p["labelled_blast_equivalents"] >= SUSPECT_MIN_CELLS for p in runs[0]["patients"]
+        ),
         "cells": {"blasts": runs[0]["blasts"], "normal": runs[0]["normal_cells"]},
         "first_repeat_patients": runs[0]["patients"],
     }

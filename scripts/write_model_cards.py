@@ -271,7 +271,7 @@ def _answer_checks_lines(config: dict) -> list[str]:
         ]
         + (
             [
-                "- Abnormal-group thresholds (answer or flag only at or above; fitted on the validation patients: "
+                "- Abnormal-group thresholds (answer or flag only at or above; fitted on the DeepAPL validation and test patients: "
                 "blast keeps 92 % of their blasts, the others let at most 1 % of their normal cells through): "
                 + ", ".join(f"{group} {value:.3f}" for group, value in checks["abnormal_thresholds"].items())
                 + ". ROC of the blast probability on the test patients: `reports/sources/blast_roc.png`."
@@ -282,7 +282,7 @@ def _answer_checks_lines(config: dict) -> list[str]:
         + (
             [
                 f"- Abnormal-exclusion bar {checks['abnormal_exclusion']:.2f}: a normal answer is `ok` only where the "
-                "four abnormal groups together stay below it (the highest bar at which the validation patients' confident "
+                "four abnormal groups together stay below it (the highest bar at which the same patients' confident "
                 "normal answers are 97 % right; `docs/robustness.md`)."
             ]
             if "abnormal_exclusion" in checks
@@ -327,8 +327,12 @@ def _sources_section() -> list[str]:
         lines += [
             "",
             f"DeepAPL test patients, cells: {a['blasts']} blasts, {a['blasts_caught']:.1%} answered or flagged as blast; "
-            f"{a['normal_cells']} normal cells, {a['normal_flagged']:.1%} answered or flagged as any abnormal group.",
-            f"Patients: leukaemia suspected in {screen['suspected']} of {screen['patients']}; APL vs other AML AUROC of "
+            f"{a['normal_cells']} normal cells, {a['normal_flagged']:.1%} answered or flagged as any abnormal group "
+            "(the abnormal thresholds are fitted on these patients and the validation ones: the held-out figures are "
+            "the cross-validation's below).",
+            f"Patients: leukaemia suspected in {screen['suspected']} of {screen['patients']} "
+            f"({screen['with_blasts_suspected']} of the {screen['with_blasts']} whose labelled cells hold at least two "
+            "blasts or abnormal promyelocytes); APL vs other AML AUROC of "
             f"`apl_score`: {screen['apl_vs_aml_auroc']}.",
         ]
     if "healthy_screening" in found.get("pbc_test", {}):
@@ -355,7 +359,7 @@ def _screening_cv_section() -> list[str]:
         f"The {found['patients']} DeepAPL discovery patients the network never trained on (its validation and test "
         f"patients: {found['cells']['blasts']} blasts, {found['cells']['normal']} normal cells) in "
         f"{found['folds']} folds by patient, stratified by diagnosis, drawn {len(found['repeats'])} times; the abnormal "
-        "thresholds and exclusion bar fitted on the other folds as the release fits them on its validation patients, "
+        "thresholds and exclusion bar fitted on the other folds as the release fits them on its 24, "
         "measured on the held-out patients. The network itself is not cross-validated (one training per fold).",
         "",
         f"- Blasts caught: {spread('blasts_caught')}; normal cells flagged: {spread('normal_flagged')} "
@@ -363,9 +367,12 @@ def _screening_cv_section() -> list[str]:
         f"- Confident normal answers below the exclusion bar right: {spread('confident_normal_right')}.",
         "- Leukaemia suspected in "
         + ", ".join(f"{r['patients_suspected']}" for r in found["repeats"])
-        + f" of {found['patients']} patients (per repeat); healthy batches of 100 PBC test cells suspected, per fold: "
+        + f" of {found['patients']} patients (per repeat); of the {found['patients_with_blasts']} whose labelled cells "
+        "hold at least two blasts or abnormal promyelocytes: "
+        + ", ".join(f"{r['patients_with_blasts_suspected']}" for r in found["repeats"])
+        + ". Healthy batches of 100 PBC test cells suspected, worst fold of each repeat: "
         + ", ".join(str(max(r["healthy_batches_suspected_per_fold"])) for r in found["repeats"])
-        + " at most (of 22).",
+        + " of 22.",
         "- APL vs other AML AUROC, out of fold: "
         + "; ".join(
             f"`{key.removeprefix('apl_')}` " + ", ".join(f"{a[key]:.2f}" for a in aurocs) for key in aurocs[0]

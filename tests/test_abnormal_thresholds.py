@@ -1,4 +1,4 @@
-"""Abnormal groups win or flag only at thresholds fitted on validation patients."""
+"""Abnormal groups win or flag only at thresholds fitted on patients the network did not train on."""
 
 from dataclasses import replace
 

@@ -1,14 +1,14 @@
-"""When does an abnormal group win, or raise a flag? Operating points chosen on validation patients.
+"""When does an abnormal group win, or raise a flag? Operating points chosen on patients' cells.
 
 The softmax's argmax treats every class alike, but the errors do not cost the
 same: a blast answered "monocyte" is the worst error bcds can make, while a
 normal lymphocyte of a leukaemia patient answered "variant lymphocyte" is a
 false alarm that buries the real ones. Each abnormal group therefore gets its
-own probability threshold, fitted on the validation patients of the sources
-that have abnormal cells (never the test patients):
+own probability threshold, fitted on the patients of the sources that have
+abnormal cells whom the network did not train on (``fit_answer_checks``):
 
-- blast: the highest threshold that still catches ``BLAST_SENSITIVITY`` of the
-  validation blasts (answered or flagged);
+- blast: the highest threshold that still catches ``BLAST_SENSITIVITY`` of
+  their blasts (answered or flagged);
 - the other abnormal groups: the lowest threshold at which at most
   ``FALSE_FLAG_BUDGET`` of the same patients' normal cells reach it.
 
@@ -20,7 +20,7 @@ A normal answer that is confident and raises no flag can still hide an
 abnormal cell: a blast read as a lymphocyte with the blast's share spread over
 the four abnormal groups. So an answer is ``ok`` only where the abnormal
 groups *together* stay below an exclusion bar, the highest bar at which the
-validation patients' confident normal answers are ``EXCLUSION_TARGET`` right.
+same patients' confident normal answers are ``EXCLUSION_TARGET`` right.
 Healthy cells of PBC hold almost no abnormal probability, so the bar costs
 them little.
 """
@@ -33,13 +33,13 @@ import numpy as np
 
 from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUPS
 
-#: Share of validation blasts the blast threshold keeps (answered or flagged).
+#: Share of the fitting patients' blasts the blast threshold keeps (answered or flagged).
 BLAST_SENSITIVITY = 0.92
-#: Share of validation normal cells each other abnormal group may flag.
+#: Share of the same patients' normal cells each other abnormal group may flag.
 FALSE_FLAG_BUDGET = 0.01
-#: Threshold of a release fitted before thresholds existed, or of a group without validation cells.
+#: Threshold of a release fitted before thresholds existed, or of a group without fitting cells.
 DEFAULT_THRESHOLD = 0.2
-#: Group accuracy the confident normal answers of the validation patients must reach below the exclusion bar
+#: Group accuracy the confident normal answers of the fitting patients must reach below the exclusion bar
 #: (the review threshold's target, ``train_classifier.REVIEW_TARGET_ACCURACY``).
 EXCLUSION_TARGET = 0.97
 #: Exclusion bars tried, highest first; 1.0 is no bar (a release fitted before the bar existed).
@@ -59,7 +59,7 @@ class AbnormalThresholds:
         return cls({g: DEFAULT_THRESHOLD for g in ABNORMAL_GROUPS})
 
     def with_exclusion(self, group_probabilities: np.ndarray, truth: np.ndarray, confident: np.ndarray):
-        """These thresholds with the exclusion bar fitted on validation patients (no bar without any).
+        """These thresholds with the exclusion bar fitted on patients' cells (no bar without any).
 
         Args:
             group_probabilities: N x groups calibrated probabilities.
@@ -81,7 +81,7 @@ class AbnormalThresholds:
 
     @classmethod
     def fit(cls, group_probabilities: np.ndarray, truth: np.ndarray) -> AbnormalThresholds:
-        """Fit on N x groups calibrated validation probabilities and N true group names."""
+        """Fit on N x groups calibrated probabilities of the fitting patients' cells and N true group names."""
         normal = ~np.isin(truth, ABNORMAL_GROUPS)
         thresholds = {}
         for group, column in zip(ABNORMAL_GROUPS, ABNORMAL_INDICES, strict=True):
