@@ -90,13 +90,13 @@ def screens(fine: np.ndarray, rejected: np.ndarray, thresholds: AbnormalThreshol
 
 
 def apl_scores(fine: np.ndarray, rejected: np.ndarray, thresholds: AbnormalThresholds) -> dict[str, float]:
-    """The shipped ``apl_score`` and two simpler ones, of one patient's white cells."""
+    """The product's ``apl_score`` and two simpler scores, of one patient's white cells."""
     groups = fine @ GROUP_MATRIX
     answered = np.array([GROUPS[thresholds.answer(g)[0]] for g in groups])
     white = ~rejected & ~np.isin(answered, NOT_WHITE_CELLS)
-    shipped = screens(fine[white], rejected[white], thresholds)["apl_score"]
+    product = screens(fine[white], rejected[white], thresholds)["apl_score"]
     return {
-        "shipped": shipped,
+        "score": product,
         "mean_abnormal_promyelocyte_probability": float(fine[white, FINE_CLASSES.index("ABPMY")].mean()),
         "abnormal_promyelocyte_answers": float((answered[white] == "abnormal_promyelocyte").mean()),
     }

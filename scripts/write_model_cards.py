@@ -333,7 +333,7 @@ def _sources_section() -> list[str]:
             f"Patients: leukaemia suspected in {screen['suspected']} of {screen['patients']} "
             f"({screen['with_blasts_suspected']} of the {screen['with_blasts']} whose labelled cells hold at least two "
             "blasts or abnormal promyelocytes); APL vs other AML AUROC of "
-            f"`apl_score`: {screen['apl_vs_aml_auroc']}.",
+            f"`apl_score`: {screen['apl_vs_aml_auroc']:.2f}.",
         ]
     if "healthy_screening" in found.get("pbc_test", {}):
         h = found["pbc_test"]["healthy_screening"]
@@ -352,15 +352,16 @@ def _screening_cv_section() -> list[str]:
     aurocs = [r["apl_vs_aml_auroc"] for r in found["repeats"]]
 
     def spread(key: str) -> str:
-        return f"{mean[key]:.1%} (sd {sd[key]:.1%} over {len(found['repeats'])} repeats)"
+        return f"{mean[key]:.1%} (sd {sd[key]:.1%})"
 
     return [
         "## Abnormal cells: patient-grouped cross-validation (`python -m scripts.screening_cv`)",
         f"The {found['patients']} DeepAPL discovery patients the network never trained on (its validation and test "
-        f"patients: {found['cells']['blasts']} blasts, {found['cells']['normal']} normal cells) in "
+        f"patients: {found['cells']['blasts']:,} blasts, {found['cells']['normal']:,} normal cells) in "
         f"{found['folds']} folds by patient, stratified by diagnosis, drawn {len(found['repeats'])} times; the abnormal "
         "thresholds and exclusion bar fitted on the other folds as the release fits them on its 24, "
-        "measured on the held-out patients. The network itself is not cross-validated (one training per fold).",
+        "measured on the held-out patients. The network itself is not cross-validated (one training per fold). "
+        "Rates are the mean of the repeats (sd over repeats).",
         "",
         f"- Blasts caught: {spread('blasts_caught')}; normal cells flagged: {spread('normal_flagged')} "
         f"(as blast: {spread('normal_flagged_as_blast')}).",
@@ -374,9 +375,7 @@ def _screening_cv_section() -> list[str]:
         + ", ".join(str(max(r["healthy_batches_suspected_per_fold"])) for r in found["repeats"])
         + " of 22.",
         "- APL vs other AML AUROC, out of fold: "
-        + "; ".join(
-            f"`{key.removeprefix('apl_')}` " + ", ".join(f"{a[key]:.2f}" for a in aurocs) for key in aurocs[0]
-        )
+        + "; ".join(f"`{key}` " + ", ".join(f"{a[key]:.2f}" for a in aurocs) for key in aurocs[0])
         + ".",
         f"- What any blast threshold reaches on these patients (no fitting): AUROC {roc['auroc']:.3f}; "
         f"{roc['blasts_caught_at_5pct_normal_flagged']:.1%} of blasts caught with 5 % of normal cells flagged as "
