@@ -148,26 +148,21 @@ def run(args: argparse.Namespace) -> int:
     if not set(args.view_choices) <= set(VIEW_CHOICES):
         print(f"error: --view-choices takes counts among {list(VIEW_CHOICES)}", file=sys.stderr)
         return 2
+    from bcds_core.training.recipe import RecipeError, read_recipe, run_recipe
     from bcds_core.training.run_state import ResumeMismatch
 
-    if args.recipe:
-        from bcds_core.training.recipe import RecipeError, read_recipe, run_recipe
-
-        try:
-            release = run_recipe(args.recipe, args, train)
-        except (RecipeError, ResumeMismatch) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        recipe = read_recipe(args.recipe)
-        if "fit-answer-checks" in recipe.get("after", []):
-            from bcds_core.commands import fit_answer_checks
-
-            sources = recipe["phases"][-1]["args"].get("sources", args.sources)
-            return fit_answer_checks.run(argparse.Namespace(release=str(release), sources=sources))
-        return 0
     try:
-        train(args)
-    except ResumeMismatch as error:
+        if not args.recipe:
+            train(args)
+            return 0
+        release = run_recipe(args.recipe, args, train)
+    except (RecipeError, ResumeMismatch) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    recipe = read_recipe(args.recipe)
+    if "fit-answer-checks" in recipe.get("after", []):
+        from bcds_core.commands import fit_answer_checks
+
+        sources = recipe["phases"][-1]["args"].get("sources", args.sources)
+        return fit_answer_checks.run(argparse.Namespace(release=str(release), sources=sources))
     return 0
