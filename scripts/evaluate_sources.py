@@ -176,10 +176,15 @@ def patient_screens(items: list[LabelledResult], split: str) -> dict:
     }
 
 
+def healthy_batches(cells: int) -> list[slice]:
+    """Consecutive whole batches of ``HEALTHY_BATCH`` among ``cells`` PBC test cells (healthy donors)."""
+    return [slice(i, i + HEALTHY_BATCH) for i in range(0, cells - HEALTHY_BATCH + 1, HEALTHY_BATCH)]
+
+
 def healthy_screens(items: list[LabelledResult]) -> dict:
     """Screens of consecutive batches of 100 PBC test cells (healthy donors)."""
-    batches = [items[i : i + HEALTHY_BATCH] for i in range(0, len(items) - HEALTHY_BATCH + 1, HEALTHY_BATCH)]
-    suspected = [screen([i.result for i in batch]).leukaemia_suspected for batch in batches]
+    batches = healthy_batches(len(items))
+    suspected = [screen([i.result for i in items[batch]]).leukaemia_suspected for batch in batches]
     return {"batches": len(batches), "suspected": int(sum(suspected))}
 
 

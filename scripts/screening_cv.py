@@ -41,7 +41,7 @@ from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 from bcds_core.training_sources import training_source
 from bcds_core.weights_io import sha256_of
-from scripts.evaluate_sources import HEALTHY_BATCH, analyzed, source_rows
+from scripts.evaluate_sources import analyzed, healthy_batches, source_rows
 
 OUT_PATH = REPORTS_DIR / "screening_cv.json"
 CELLS_PATH = RUNS_DIR / "screening_cv" / "cells.npz"
@@ -67,7 +67,9 @@ def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
         items = analyzed(analyzer, root, rows)
         outputs[f"{name}_fine"] = np.stack(
             [
-                i.result.fine_probabilities if i.result.fine_probabilities is not None else np.zeros(15)
+                i.result.fine_probabilities
+                if i.result.fine_probabilities is not None
+                else np.zeros(len(FINE_CLASSES))
                 for i in items
             ]
         )
@@ -78,36 +80,38 @@ def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
     return outputs
 
 
-def screens(fine: np.ndarray, rejected: np.ndarray, thresholds: AbnormalThresholds) -> dict:
-    """The screen of one sample's cells, answered with ``thresholds``."""
-    results = []
-    for index, (f, gone) in enumerate(zip(fine, rejected, strict=True)):
-        if gone:
-            continue
-        group = GROUPS[thresholds.answer(f @ GROUP_MATRIX)[0]]
-        results.append(CellResult(str(index), True, group=group, status="review", fine_probabilities=f))
+def answered_groups(fine: np.ndarray, thresholds: AbnormalThresholds) -> np.ndarray:
+    """N group indices: each cell's answer under ``thresholds``."""
+    return np.array([thresholds.answer(g)[0] for g in fine @ GROUP_MATRIX], dtype=int)
+
+
+def screens(fine: np.ndarray, rejected: np.ndarray, answered: np.ndarray) -> dict:
+    """The screen of one sample's cells, with their answered group indices."""
+    results = [
+        CellResult(str(index), True, group=GROUPS[a], status="review", fine_probabilities=f)
+        for index, (f, a, gone) in enumerate(zip(fine, answered, rejected, strict=True))
+        if not gone
+    ]
     return screen(results).to_json()
 
 
-def apl_scores(fine: np.ndarray, rejected: np.ndarray, thresholds: AbnormalThresholds) -> dict[str, float]:
-    """The product's ``apl_score`` and two simpler scores, of one patient's white cells."""
-    groups = fine @ GROUP_MATRIX
-    answered = np.array([GROUPS[thresholds.answer(g)[0]] for g in groups])
-    white = ~rejected & ~np.isin(answered, NOT_WHITE_CELLS)
-    product = screens(fine[white], rejected[white], thresholds)["apl_score"]
+def simpler_apl_scores(fine: np.ndarray, rejected: np.ndarray, answered: np.ndarray) -> dict[str, float]:
+    """Two simpler alternatives to ``apl_score``, of one patient's white cells."""
+    names = np.array(GROUPS)[answered]
+    white = ~rejected & ~np.isin(names, NOT_WHITE_CELLS)
     return {
-        "score": product,
         "mean_abnormal_promyelocyte_probability": float(fine[white, FINE_CLASSES.index("ABPMY")].mean()),
-        "abnormal_promyelocyte_answers": float((answered[white] == "abnormal_promyelocyte").mean()),
+        "abnormal_promyelocyte_answers": float((names[white] == "abnormal_promyelocyte").mean()),
     }
 
 
-def cell_measures(fine: np.ndarray, truth: np.ndarray, thresholds: AbnormalThresholds, review: float) -> dict:
+def cell_measures(
+    fine: np.ndarray, truth: np.ndarray, answered: np.ndarray, thresholds: AbnormalThresholds, review: float
+) -> dict:
     """Counts on held-out cells: blasts caught, normal cells flagged, confident normal answers kept and right."""
     groups = fine @ GROUP_MATRIX
     reached = thresholds.reached(groups)
     blasts, normal = truth == "blast", ~np.isin(truth, ABNORMAL_GROUPS)
-    answered = np.array([thresholds.answer(g)[0] for g in groups])
     confidence = np.array([f[likeliest_in_group(f, a)] for f, a in zip(fine, answered, strict=True)])
     names = np.array(GROUPS)[answered]
     kept = (
@@ -138,19 +142,23 @@ def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repe
     people = np.array(sorted(set(patient)))
     people_diagnosis = np.array([diagnosis[patient == p][0] for p in people])
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=0)
+    batches = healthy_batches(len(cells["pbc_fine"]))
     runs = [dict() for _ in range(repeats)]
     for number, (fit_people, held_people) in enumerate(splitter.split(people, people_diagnosis)):
         run = runs[number // folds]
         fit = np.isin(patient, people[fit_people]) & usable
         thresholds = fit_abnormal_thresholds(fine[fit], fine[fit] @ GROUP_MATRIX, truth[fit], review)
-        held = np.isin(patient, people[held_people]) & usable
-        for key, value in cell_measures(fine[held], truth[held], thresholds, review).items():
+        held = np.isin(patient, people[held_people])
+        answered = np.zeros(len(fine), int)
+        answered[held] = answered_groups(fine[held], thresholds)
+        kept = held & usable
+        for key, value in cell_measures(fine[kept], truth[kept], answered[kept], thresholds, review).items():
             run[key] = run.get(key, 0) + value
         run.setdefault("blast_thresholds", []).append(round(thresholds.thresholds["blast"], 4))
         run.setdefault("exclusion_bars", []).append(thresholds.exclusion)
         for p in people[held_people]:
             own = patient == p
-            summary = screens(fine[own], rejected[own], thresholds)
+            summary = screens(fine[own], rejected[own], answered[own])
             run.setdefault("patients", []).append(
                 {
                     "patient": str(p),
@@ -158,22 +166,23 @@ def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repe
                     "labelled_blast_equivalents": int(np.isin(truth[own], BLAST_EQUIVALENTS).sum()),
                     "blast_fraction": summary["blast_fraction"],
                     "leukaemia_suspected": summary["leukaemia_suspected"],
-                    **{f"apl_{k}": v for k, v in apl_scores(fine[own], rejected[own], thresholds).items()},
+                    "apl_score": summary["apl_score"],
+                    **{
+                        f"apl_{k}": v
+                        for k, v in simpler_apl_scores(fine[own], rejected[own], answered[own]).items()
+                    },
                 }
             )
-        batches = healthy_batches(cells["pbc_fine"], cells["pbc_rejected"])
+        pbc_answered = answered_groups(cells["pbc_fine"], thresholds)
         run.setdefault("healthy_suspected", []).append(
-            sum(screens(f, r, thresholds)["leukaemia_suspected"] for f, r in batches)
+            sum(
+                screens(cells["pbc_fine"][b], cells["pbc_rejected"][b], pbc_answered[b])[
+                    "leukaemia_suspected"
+                ]
+                for b in batches
+            )
         )
     return summarise_runs(runs)
-
-
-def healthy_batches(fine: np.ndarray, rejected: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Consecutive batches of 100 PBC test cells, as ``evaluate_sources`` screens them."""
-    return [
-        (fine[i : i + HEALTHY_BATCH], rejected[i : i + HEALTHY_BATCH])
-        for i in range(0, len(fine) - HEALTHY_BATCH + 1, HEALTHY_BATCH)
-    ]
 
 
 def summarise_runs(runs: list[dict]) -> dict:
