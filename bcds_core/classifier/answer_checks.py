@@ -112,28 +112,33 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
     group = np.array([r.group for r in rows])
     usable = cache.mask_found
     rng = np.random.default_rng(seed)
-    train = np.concatenate(
-        [
-            rng.permutation(np.flatnonzero((split == "train") & usable & (label == name)))[
-                :FIT_IMAGES_PER_LABEL
+    train = np.sort(
+        np.concatenate(
+            [
+                rng.permutation(np.flatnonzero((split == "train") & usable & (label == name)))[
+                    :FIT_IMAGES_PER_LABEL
+                ]
+                for name in np.unique(label)
             ]
-            for name in np.unique(label)
-        ]
+        )
     )
     val = np.flatnonzero((split == "val") & usable)
-    train_features, _ = cached_features(model, cache, np.sort(train), config)
-    val_features, val_logits = cached_features(model, cache, val, config)
-    familiarity = Familiarity.fit(train_features, label[np.sort(train)])
-    familiarity.set_threshold(val_features)
-    _, val_groups = fine_and_group_probabilities(val_logits, config["temperature"])
-    quantile = conformal_quantile(
-        mass_to_true(val_groups.numpy(), np.array([GROUPS.index(g) for g in group[val]]))
-    )
     source = cache.source if cache.source is not None else np.zeros(len(rows))
     with_abnormal = np.isin(source, source[np.isin(group, ABNORMAL_GROUPS)])
     patients = np.flatnonzero(np.isin(split, ABNORMAL_FIT_SPLITS) & usable & with_abnormal)
-    _, patient_logits = cached_features(model, cache, patients, config)
-    fine, groups = (p.numpy() for p in fine_and_group_probabilities(patient_logits, config["temperature"]))
+    held = np.union1d(val, patients)  # the validation patients serve both fits: each image is read once
+    train_features, _ = cached_features(model, cache, train, config)
+    held_features, held_logits = cached_features(model, cache, held, config)
+    val_at, patients_at = np.searchsorted(held, val), np.searchsorted(held, patients)
+    familiarity = Familiarity.fit(train_features, label[train])
+    familiarity.set_threshold(held_features[val_at])
+    _, val_groups = fine_and_group_probabilities(held_logits[val_at], config["temperature"])
+    quantile = conformal_quantile(
+        mass_to_true(val_groups.numpy(), np.array([GROUPS.index(g) for g in group[val]]))
+    )
+    fine, groups = (
+        p.numpy() for p in fine_and_group_probabilities(held_logits[patients_at], config["temperature"])
+    )
     abnormal = fit_abnormal_thresholds(fine, groups, group[patients], config["review_threshold"])
     return AnswerChecks(familiarity, quantile, abnormal=abnormal), {
         "fit_images": int(len(train)),
