@@ -134,21 +134,27 @@ def cell_measures(
     }
 
 
+def patient_folds(patient: np.ndarray, diagnosis: np.ndarray, folds: int, repeats: int):
+    """(repeat, fitting cells, held-out cells) per fold: folds of patients, stratified by diagnosis,
+    drawn again in every repeat; each repeat holds every patient out once."""
+    people = np.array(sorted(set(patient)))
+    people_diagnosis = np.array([diagnosis[patient == p][0] for p in people])
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=0)
+    for number, (fit_people, held_people) in enumerate(splitter.split(people, people_diagnosis)):
+        yield number // folds, np.isin(patient, people[fit_people]), np.isin(patient, people[held_people])
+
+
 def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repeats: int) -> dict:
     """Fit on the other folds' patients, measure on the held-out ones; every repeat covers each patient once."""
     patient, diagnosis = cells["deepapl_patient"], cells["deepapl_diagnosis"]
     fine, truth, rejected = cells["deepapl_fine"], cells["deepapl_truth"], cells["deepapl_rejected"]
     usable = ~rejected
-    people = np.array(sorted(set(patient)))
-    people_diagnosis = np.array([diagnosis[patient == p][0] for p in people])
-    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=0)
     batches = healthy_batches(len(cells["pbc_fine"]))
     runs = [dict() for _ in range(repeats)]
-    for number, (fit_people, held_people) in enumerate(splitter.split(people, people_diagnosis)):
-        run = runs[number // folds]
-        fit = np.isin(patient, people[fit_people]) & usable
+    for repeat, fitting, held in patient_folds(patient, diagnosis, folds, repeats):
+        run = runs[repeat]
+        fit = fitting & usable
         thresholds = fit_abnormal_thresholds(fine[fit], fine[fit] @ GROUP_MATRIX, truth[fit], review)
-        held = np.isin(patient, people[held_people])
         answered = np.zeros(len(fine), int)
         answered[held] = answered_groups(fine[held], thresholds)
         kept = held & usable
@@ -156,7 +162,7 @@ def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repe
             run[key] = run.get(key, 0) + value
         run.setdefault("blast_thresholds", []).append(round(thresholds.thresholds["blast"], 4))
         run.setdefault("exclusion_bars", []).append(thresholds.exclusion)
-        for p in people[held_people]:
+        for p in sorted(set(patient[held])):
             own = patient == p
             summary = screens(fine[own], rejected[own], answered[own])
             run.setdefault("patients", []).append(
