@@ -16,6 +16,12 @@ trained on, folds by patient as in ``screening_cv`` (``patient_folds``):
   correlations", ICLR 2023). Heads are fitted on the fitting patients and score
   the held-out ones; nothing about a held-out patient is seen.
 
+A third question needs no new score: how many normal cells does the answer rule
+itself cost? An abnormal group is answered when it is the likeliest and at its
+flag threshold; answering it only above a stricter bar (the likeliest normal
+group answered otherwise, the flag kept) trades normal cells answered right
+against abnormal cells named as such (``answer_bars``).
+
 Per repeat, from every patient's out-of-fold score: the AUROC of blasts against
 normal cells, blasts caught with 5 % of normal cells flagged, normal cells flagged
 when 90 % of blasts are caught. Then at the release's own rule: the threshold
@@ -29,7 +35,6 @@ Usage: .venv/bin/python -m scripts.blast_score_study [--reuse]
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -40,15 +45,23 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bcds_core.analysis import CellAnalyzer
-from bcds_core.classifier.abnormal_thresholds import BLAST_SENSITIVITY
+from bcds_core.classifier.abnormal_thresholds import ABNORMAL_INDICES, BLAST_SENSITIVITY
+from bcds_core.classifier.answer_checks import fit_abnormal_thresholds
+from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.deepapl import read_manifest
 from bcds_core.paths import REPORTS_DIR, RUNS_DIR, WEIGHTS_DIR
 from bcds_core.splits import read_split_csv
-from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES
+from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 from bcds_core.training_sources import training_source
 from bcds_core.weights_io import sha256_of
 from scripts.evaluate_sources import analyzed
-from scripts.screening_cv import BLAST_GOAL, NORMAL_FLAG_BUDGET, patient_folds
+from scripts.screening_cv import (
+    BLAST_GOAL,
+    NORMAL_FLAG_BUDGET,
+    kept_outputs,
+    patient_folds,
+    patient_study_arguments,
+)
 
 OUT_PATH = REPORTS_DIR / "blast_score_study.json"
 CELLS_PATH = RUNS_DIR / "blast_score_study" / "cells.npz"
@@ -57,6 +70,9 @@ FLIP_VIEWS_TRIED = (4, 8)
 HEAD_STRENGTHS = (0.003, 0.03, 0.3)
 HEAD_INPUTS = ("features", "log_probabilities", "features_and_log_probabilities")
 MIN_PROBABILITY = 1e-6
+#: Shares of the fitting patients' normal cells an abnormal group may take as *answers*, each
+#: tried as a bar for answering it above its flag threshold.
+ANSWER_BUDGETS = (0.0025, 0.01, 0.03)
 BLAST = FINE_CLASSES.index("BLAST")
 
 
@@ -189,27 +205,59 @@ def study(cells: dict[str, np.ndarray], folds: int, repeats: int) -> dict:
     return {"cells": {"blasts": int(is_blast.sum()), "normal": int(normal.sum())}, "scores": result}
 
 
+def answer_bars(cells: dict[str, np.ndarray], review: float, folds: int, repeats: int) -> dict:
+    """Out of fold, for the release's answer rule and each of ``ANSWER_BUDGETS``: normal cells'
+    group accuracy and the share of each abnormal group's cells answered as that group."""
+    usable = ~cells["rejected"]
+    fine, truth = cells["fine"][usable], cells["truth"][usable]
+    groups = fine @ GROUP_MATRIX
+    normal = ~np.isin(truth, ABNORMAL_GROUPS)
+    rules = ("release",) + ANSWER_BUDGETS
+    answered_right = {rule: np.zeros(len(truth)) for rule in rules}
+    for _, fit, held in patient_folds(cells["patient"][usable], cells["diagnosis"][usable], folds, repeats):
+        thresholds = fit_abnormal_thresholds(fine[fit], groups[fit], truth[fit], review)
+        flag_bars = np.array([thresholds.thresholds[g] for g in ABNORMAL_GROUPS])
+        for rule in rules:
+            bars = flag_bars
+            if rule != "release":
+                bars = np.maximum(
+                    bars, np.quantile(groups[fit & normal][:, ABNORMAL_INDICES], 1 - rule, axis=0)
+                )
+            eligible = groups[held].copy()
+            eligible[:, ABNORMAL_INDICES] = np.where(
+                eligible[:, ABNORMAL_INDICES] >= bars, eligible[:, ABNORMAL_INDICES], -1.0
+            )
+            answered_right[rule][held] += np.array(GROUPS)[eligible.argmax(1)] == truth[held]
+    return {
+        str(rule): {
+            "normal_group_accuracy": float(right[normal].mean() / repeats),
+            **{
+                f"{g}_answered_{g}": float(right[truth == g].mean() / repeats)
+                for g in ABNORMAL_GROUPS
+                if (truth == g).any()
+            },
+        }
+        for rule, right in answered_right.items()
+    }
+
+
+def release_review_threshold() -> float:
+    return float(json.loads((WEIGHTS_DIR / "classifier" / "config.json").read_text())["review_threshold"])
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--folds", type=int, default=6)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--reuse", action="store_true", help="reuse the per-cell outputs of an earlier run")
-    args = parser.parse_args()
-    if args.reuse and CELLS_PATH.exists():
-        cells = dict(np.load(CELLS_PATH))
-    else:
-        cells = product_outputs(CellAnalyzer())
-        CELLS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(CELLS_PATH, **cells)
+    args = patient_study_arguments()
+    cells = kept_outputs(CELLS_PATH, args.reuse, lambda: product_outputs(CellAnalyzer()))
     result = {
         "classifier_sha256": sha256_of(WEIGHTS_DIR / "classifier" / "model.safetensors"),
         "patients": len(set(cells["patient"])),
         "folds": args.folds,
         "repeats": args.repeats,
         **study(cells, args.folds, args.repeats),
+        "answer_bars": answer_bars(cells, release_review_threshold(), args.folds, args.repeats),
     }
     OUT_PATH.write_text(json.dumps(result, indent=1) + "\n")
-    for name, measured in result["scores"].items():
+    for name, measured in (result["scores"] | result["answer_bars"]).items():
         print(name, json.dumps(measured))
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -260,19 +262,32 @@ def blast_roc(cells: dict[str, np.ndarray]) -> dict:
     }
 
 
-def main() -> None:
+def patient_study_arguments() -> argparse.Namespace:
+    """The options of a patient-grouped study: folds, repeats, and reusing the last product pass."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="reuse the per-cell outputs of an earlier run")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def kept_outputs(
+    path: Path, reuse: bool, compute: Callable[[], dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """The per-cell outputs kept at ``path`` by an earlier run where ``reuse`` asks for them, else
+    ``compute``'s, kept there: a product pass costs tens of minutes, the folds seconds."""
+    if reuse and path.exists():
+        return dict(np.load(path))
+    cells = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **cells)
+    return cells
+
+
+def main() -> None:
+    args = patient_study_arguments()
     analyzer = CellAnalyzer()
-    if args.reuse and CELLS_PATH.exists():
-        cells = dict(np.load(CELLS_PATH))
-    else:
-        cells = product_outputs(analyzer)
-        CELLS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(CELLS_PATH, **cells)
+    cells = kept_outputs(CELLS_PATH, args.reuse, lambda: product_outputs(analyzer))
     result = {
         "classifier_sha256": sha256_of(WEIGHTS_DIR / "classifier" / "model.safetensors"),
         "folds": args.folds,

@@ -380,7 +380,24 @@ def _screening_cv_section() -> list[str]:
         f"- What any blast threshold reaches on these patients (no fitting): AUROC {roc['auroc']:.3f}; "
         f"{roc['blasts_caught_at_5pct_normal_flagged']:.1%} of blasts caught with 5 % of normal cells flagged as "
         f"blast; {roc['normal_flagged_at_90pct_blasts_caught']:.1%} of normal cells flagged to catch 90 %.",
+        *_blast_score_lines(),
         "",
+    ]
+
+
+def _blast_score_lines() -> list[str]:
+    """Remedies for the blast score that need no training (``scripts/blast_score_study.py``), if measured."""
+    found = _load(REPORTS_DIR / "blast_score_study.json")
+    if not found:
+        return []
+    caught = {name: s["blasts_caught_at_5pct_normal_flagged"] for name, s in found["scores"].items()}
+    release = next(iter(caught))
+    best = max((name for name in caught if name != release), key=caught.get)
+    return [
+        "- Without training again (`python -m scripts.blast_score_study`, the same folds): blasts caught with 5 % of "
+        f"normal cells flagged, out of fold: {caught[release]:.1%} with the release's ({release}), {caught[best]:.1%} at best "
+        f"with another score ({best}; flip views and logistic heads refitted on the fitting patients' features or "
+        "log probabilities tried): none adopted, the goal needs a network that separates blasts better.",
     ]
 
 
