@@ -100,7 +100,10 @@ def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
     ]
     items = analyzed(analyzer, training_source("deepapl").image_root(), rows)
     rejected = np.array([i.result.status == "rejected" for i in items])
+    # The classified images, in the order their inputs were recorded (an unreadable one has no embedding).
     found = [i.result for i in items if i.result.embedding is not None]
+    if any(len(np.concatenate(kept)) != len(found) for kept in extra_views.values()):
+        raise RuntimeError("the recorded flip views do not match the classified images one to one")
     outputs = {
         "fine": np.stack([r.fine_probabilities for r in found]),
         "features": np.stack([r.embedding for r in found]).astype(np.float32),
