@@ -45,7 +45,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bcds_core.analysis import CellAnalyzer
-from bcds_core.classifier.abnormal_thresholds import ABNORMAL_INDICES, BLAST_SENSITIVITY
+from bcds_core.classifier.abnormal_thresholds import ABNORMAL_INDICES, BLAST_SENSITIVITY, AbnormalThresholds
 from bcds_core.classifier.answer_checks import fit_abnormal_thresholds
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.deepapl import read_manifest
@@ -58,6 +58,7 @@ from scripts.evaluate_sources import analyzed
 from scripts.screening_cv import (
     BLAST_GOAL,
     NORMAL_FLAG_BUDGET,
+    answered_groups,
     kept_outputs,
     patient_folds,
     patient_study_arguments,
@@ -219,18 +220,18 @@ def answer_bars(cells: dict[str, np.ndarray], review: float, folds: int, repeats
     answered_right = {rule: np.zeros(len(truth)) for rule in rules}
     for _, fit, held in patient_folds(cells["patient"][usable], cells["diagnosis"][usable], folds, repeats):
         thresholds = fit_abnormal_thresholds(fine[fit], groups[fit], truth[fit], review)
-        flag_bars = np.array([thresholds.thresholds[g] for g in ABNORMAL_GROUPS])
         for rule in rules:
-            bars = flag_bars
+            answering = thresholds
             if rule != "release":
-                bars = np.maximum(
-                    bars, np.quantile(groups[fit & normal][:, ABNORMAL_INDICES], 1 - rule, axis=0)
+                stricter = np.quantile(groups[fit & normal][:, ABNORMAL_INDICES], 1 - rule, axis=0)
+                answering = AbnormalThresholds(
+                    {
+                        g: max(thresholds.thresholds[g], float(bar))
+                        for g, bar in zip(ABNORMAL_GROUPS, stricter, strict=True)
+                    }
                 )
-            eligible = groups[held].copy()
-            eligible[:, ABNORMAL_INDICES] = np.where(
-                eligible[:, ABNORMAL_INDICES] >= bars, eligible[:, ABNORMAL_INDICES], -1.0
-            )
-            answered_right[rule][held] += np.array(GROUPS)[eligible.argmax(1)] == truth[held]
+            answered = answered_groups(fine[held], answering)
+            answered_right[rule][held] += np.array(GROUPS)[answered] == truth[held]
     return {
         str(rule): {
             "normal_group_accuracy": float(right[normal].mean() / repeats),
