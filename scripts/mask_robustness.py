@@ -3,10 +3,13 @@
 The expert masks of other microscopes are held back from the project, so this
 script shifts the 15 expert images no U-Net trained on, in fixed, repeatable
 ways that imitate other labs (pale or dark stains, soft focus, a coarser
-camera, a higher magnification), and scores each release's mask against the
-expert's mask moved the same way (IoU and Dice from smp.metrics, ``mask_overlap``).
+camera, a higher magnification, a tinted lamp or slide, a tight 120 px crop),
+and scores each release's mask against the expert's mask moved the same way
+(IoU and Dice from smp.metrics, ``mask_overlap``). A release that balances
+images to a slide colour (``slide_rgb``) is scored twice: as released, and
+reading the images as they came.
 
-    .venv/bin/python -m scripts.mask_robustness weights/unet runs/unet_v2_shipped --out reports/mask_robustness.json
+    .venv/bin/python -m scripts.mask_robustness weights/unet --out reports/mask_robustness.json
 """
 
 from __future__ import annotations
@@ -49,26 +52,61 @@ def zoomed(array: np.ndarray, keep: float) -> np.ndarray:
     return cv2.resize(centre, (width, height), interpolation=interpolation)
 
 
-#: name -> (image shift, mask shift).
+def cast(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
+    """The whole image tinted by per-channel gains (lamp, camera or slide glass), saturating at 255."""
+    return np.clip(rgb.astype(np.float32) * np.asarray(gains, np.float32), 0, 255).astype(np.uint8)
+
+
+def tight_crop(rgb: np.ndarray, mask: np.ndarray, side: int = 120, margin: float = 1.2) -> tuple:
+    """A ``side`` px square around the expert's cell, ``margin`` times its larger extent (reflected
+    where that leaves the image): the tight crops of analysers that frame the white cell alone."""
+    rows, cols = np.nonzero(mask)
+    half = margin * max(np.ptp(rows), np.ptp(cols)) / 2
+    top, left = round((rows.min() + rows.max()) / 2 - half), round((cols.min() + cols.max()) / 2 - half)
+    extent = round(2 * half)
+    pad = max(0, -top, -left, top + extent - rgb.shape[0], left + extent - rgb.shape[1])
+    rgb = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+    mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    box = (slice(top + pad, top + pad + extent), slice(left + pad, left + pad + extent))
+    return (
+        cv2.resize(rgb[box], (side, side), interpolation=cv2.INTER_AREA),
+        cv2.resize(mask[box], (side, side), interpolation=cv2.INTER_NEAREST),
+    )
+
+
+#: Gains of a yellowish slide glass or lamp (the issue's other microscope shows such a slide).
+YELLOWISH = (1.0, 0.93, 0.78)
+
+#: name -> shift of (image, mask): both moved the same way.
 SHIFTS = {
-    "none": (lambda rgb: rgb, lambda mask: mask),
-    "pale stain (eosin x0.4)": (lambda rgb: stain(rgb, 1.0, 0.4), lambda mask: mask),
-    "dark stain (haematoxylin x1.5, eosin x1.5)": (lambda rgb: stain(rgb, 1.5, 1.5), lambda mask: mask),
-    "blue stain (haematoxylin x1.4, eosin x0.6)": (lambda rgb: stain(rgb, 1.4, 0.6), lambda mask: mask),
-    "soft focus (blur sigma 3 px)": (lambda rgb: cv2.GaussianBlur(rgb, (0, 0), 3), lambda mask: mask),
-    "coarse camera (1/3 of the pixels per side)": (lambda rgb: coarser(rgb, 1 / 3), lambda mask: mask),
-    "higher magnification (x1.4)": (lambda rgb: zoomed(rgb, 1 / 1.4), lambda mask: zoomed(mask, 1 / 1.4)),
+    "none": lambda rgb, mask: (rgb, mask),
+    "pale stain (eosin x0.4)": lambda rgb, mask: (stain(rgb, 1.0, 0.4), mask),
+    "dark stain (haematoxylin x1.5, eosin x1.5)": lambda rgb, mask: (stain(rgb, 1.5, 1.5), mask),
+    "blue stain (haematoxylin x1.4, eosin x0.6)": lambda rgb, mask: (stain(rgb, 1.4, 0.6), mask),
+    "soft focus (blur sigma 3 px)": lambda rgb, mask: (cv2.GaussianBlur(rgb, (0, 0), 3), mask),
+    "coarse camera (1/3 of the pixels per side)": lambda rgb, mask: (coarser(rgb, 1 / 3), mask),
+    "higher magnification (x1.4)": lambda rgb, mask: (zoomed(rgb, 1 / 1.4), zoomed(mask, 1 / 1.4)),
+    "yellowish slide (green x0.93, blue x0.78)": lambda rgb, mask: (cast(rgb, YELLOWISH), mask),
+    "warm lamp (red x0.9, green x0.8, blue x0.6)": lambda rgb, mask: (cast(rgb, (0.9, 0.8, 0.6)), mask),
+    "cool lamp (red x0.8, green x0.9)": lambda rgb, mask: (cast(rgb, (0.8, 0.9, 1.0)), mask),
+    "tight 120 px crop": lambda rgb, mask: tight_crop(rgb, mask),
+    "tight 120 px crop, yellowish slide": lambda rgb, mask: tight_crop(cast(rgb, YELLOWISH), mask),
 }
 
 
 def scores(masker: CellMasker, pairs) -> dict[str, dict[str, float]]:
-    """Mean IoU and Dice of the masker's cell mask under each shift."""
+    """Mean IoU and Dice of the masker's cell mask under each shift (images may change size)."""
     out = {}
-    for name, (shift_image, shift_mask) in SHIFTS.items():
-        predicted = torch.from_numpy(np.stack([masker.cell_mask(shift_image(p.rgb)) for p in pairs]))
-        truth = torch.from_numpy(np.stack([shift_mask(p.mask.astype(np.uint8)) > 0 for p in pairs]))
-        iou, dice = mask_overlap(predicted, truth)
-        out[name] = {"iou": round(float(iou.mean()), 4), "dice": round(float(dice.mean()), 4)}
+    for name, shift in SHIFTS.items():
+        ious, dices = [], []
+        for pair in pairs:
+            rgb, mask = shift(pair.rgb, pair.mask.astype(np.uint8))
+            iou, dice = mask_overlap(
+                torch.from_numpy(masker.cell_mask(rgb))[None], torch.from_numpy(mask > 0)[None]
+            )
+            ious.append(float(iou[0]))
+            dices.append(float(dice[0]))
+        out[name] = {"iou": round(float(np.mean(ious)), 4), "dice": round(float(np.mean(dices)), 4)}
     return out
 
 
@@ -83,10 +121,10 @@ def main() -> None:
     report = {"images": sorted(held_out), "releases": {}}
     for release in args.releases:
         masker = CellMasker(Path(release))
-        report["releases"][Path(release).as_posix()] = {
-            "sha256": masker.config["weights_sha256"],
-            **scores(masker, pairs),
-        }
+        name = Path(release).as_posix()
+        report["releases"][name] = {"sha256": masker.config["weights_sha256"], **scores(masker, pairs)}
+        if masker.config.pop("slide_rgb", None) is not None:
+            report["releases"][f"{name}, images as they came"] = scores(masker, pairs)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

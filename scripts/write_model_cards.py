@@ -566,6 +566,11 @@ def classifier_card() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _release_heading(name: str, scores: dict) -> str:
+    """A column heading: the release folder, with its weights' short hash where the report gives it."""
+    return f"`{name}` ({scores['sha256'][:8]})" if "sha256" in scores else name
+
+
 def _mask_robustness() -> list[str]:
     """The shifted-expert-mask table of ``scripts/mask_robustness.py``, if it was run."""
     report = _load(REPORTS_DIR / "mask_robustness.json")
@@ -579,7 +584,7 @@ def _mask_robustness() -> list[str]:
         "The 15 held-out expert images shifted in fixed ways (`python -m scripts.mask_robustness`, "
         "`reports/mask_robustness.json`); mean IoU per image (smp.metrics):",
         "",
-        "| shift | " + " | ".join(f"`{n}` ({releases[n]['sha256'][:8]})" for n in names) + " |",
+        "| shift | " + " | ".join(_release_heading(n, releases[n]) for n in names) + " |",
         "|---" * (len(names) + 1) + "|",
     ]
     lines += [
@@ -600,6 +605,16 @@ def unet_card() -> str:
         f"depth {config['encoder_depth']}, decoder {config['decoder_channels']}; input: the whole image resized to "
         f"{config['input_side']}x{config['input_side']}; mask = probability > {config['threshold']}, resized back.",
         f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`.",
+        *(
+            [
+                f"- Each image is first white-balanced on its slide: per-channel gains that turn its slide colour "
+                f"into {tuple(config['slide_rgb'])}, PBC's (`bcds_core/slide_balance.py`), so a tinted lamp, camera "
+                "or slide glass does not move the mask (added in session 22 to weights trained without it; their "
+                "training slides lie within a few levels of that colour)."
+            ]
+            if config.get("slide_rgb")
+            else []
+        ),
         "",
         "## Data",
         f"- {training.get('derived_masks')} PBC training-split images (100 per fine class) with masks derived by "

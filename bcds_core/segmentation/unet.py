@@ -4,7 +4,9 @@ Built with segmentation_models_pytorch from names kept in ``config.json``, so
 the released folder alone rebuilds it. It sees the whole image resized to
 ``input_side`` and answers one probability map; the mask is resized back to
 the image's own size, whatever that size is. The release may average flipped
-views (``tta_views`` in the config, chosen on derived validation masks).
+views (``tta_views`` in the config, chosen on derived validation masks), and
+names the slide colour it reads images balanced to (``slide_rgb``,
+``slide_balance``): a release without one reads the image as it came.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.input_tensors import normalise_pixels
 from bcds_core.preprocessing import PIXEL_MEAN, PIXEL_STD
+from bcds_core.slide_balance import REFERENCE_SLIDE_RGB, balanced_to_slide
 from bcds_core.weights_io import WeightsError, load_into, load_released
 
 #: Architecture of the shipped U-Net; training writes it into config.json.
@@ -31,6 +34,7 @@ DEFAULT_UNET_CONFIG = {
     "mean": PIXEL_MEAN,
     "std": PIXEL_STD,
     "threshold": 0.5,
+    "slide_rgb": list(REFERENCE_SLIDE_RGB),
 }
 
 
@@ -71,10 +75,23 @@ def load_unet(directory: Path, device: str = "cpu") -> tuple[torch.nn.Module, di
     return model.to(device).eval(), config
 
 
+def slide_balanced(rgb_images: list[np.ndarray], config: dict) -> list[np.ndarray]:
+    """HxWx3 uint8 images balanced to the release's slide colour (as they came without one)."""
+    reference = config.get("slide_rgb")
+    return (
+        rgb_images if reference is None else [balanced_to_slide(rgb, tuple(reference)) for rgb in rgb_images]
+    )
+
+
 def to_unet_input(rgb_images: list[np.ndarray], config: dict) -> torch.Tensor:
-    """Resize and normalise RGB uint8 images into a 1x... NCHW float batch."""
+    """Balance, resize and normalise RGB uint8 images into an NCHW float batch."""
     side = config["input_side"]
-    resized = np.stack([cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA) for rgb in rgb_images])
+    resized = np.stack(
+        [
+            cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA)
+            for rgb in slide_balanced(rgb_images, config)
+        ]
+    )
     batch = torch.from_numpy(resized).permute(0, 3, 1, 2).float() / 255.0
     return normalise_pixels(batch, config).contiguous(memory_format=torch.channels_last)
 

@@ -31,7 +31,7 @@ from bcds_core.preprocessing import WORKING_SCALE, canvas_side
 from bcds_core.segmentation.derived_masks import mask_is_plausible
 from bcds_core.segmentation.expert_masks import held_out_names, read_mask_folder
 from bcds_core.segmentation.mask_overlap import mask_overlap
-from bcds_core.segmentation.unet import DEFAULT_UNET_CONFIG, build_unet
+from bcds_core.segmentation.unet import DEFAULT_UNET_CONFIG, build_unet, slide_balanced
 from bcds_core.splits import read_split_csv
 from bcds_core.training.epoch_loop import EpochLoop
 from bcds_core.training.run_state import RunState
@@ -75,8 +75,9 @@ def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool, s
     """Normalised NCHW images and N1HW targets at the U-Net's input side.
 
     ``stain`` (with ``augment``): random stain densities and focus before the colour jitter.
+    Images are first balanced to the config's slide colour, as the masker balances them.
     """
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    x = torch.from_numpy(np.stack(slide_balanced(list(images), config))).permute(0, 3, 1, 2).float() / 255.0
     y = torch.from_numpy(np.ascontiguousarray(masks)).float().unsqueeze(1)
     batch = x.shape[0]
     centres = torch.full((batch, 2), CANVAS_SIDE / 2 - 0.5)
