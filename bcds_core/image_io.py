@@ -80,6 +80,13 @@ def read_bytes(path: str | Path) -> bytes:
     return data
 
 
+def encode_png(rgb: np.ndarray) -> bytes:
+    """HxWx3 (or HxW) uint8 array as PNG bytes: an image made in memory, handed on as an upload would be."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def decode_image(data: bytes) -> DecodedImage:
     """Decode image bytes into an RGB uint8 array.
 

@@ -8,15 +8,13 @@ Each should come back ``rejected`` or ``review``, never as a confident class.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from skimage import data as skimage_data
 
-from bcds_core.image_io import decode_image, read_bytes
+from bcds_core.image_io import decode_image, encode_png, read_bytes
 
 NOT_BLOOD = (
     "astronaut",
@@ -38,12 +36,6 @@ NOT_BLOOD = (
 )
 
 
-def _png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _same_height(images: list[np.ndarray]) -> list[np.ndarray]:
     height = min(i.shape[0] for i in images)
     width = min(i.shape[1] for i in images)
@@ -55,11 +47,11 @@ def ood_items(test_paths: list[Path], n_composites: int = 40) -> Iterator[tuple[
     rgbs = [decode_image(read_bytes(p)).rgb for p in test_paths[: 4 * n_composites]]
     for i in range(min(n_composites, len(rgbs) // 2)):
         pair = _same_height(rgbs[2 * i : 2 * i + 2])
-        yield "two_cells", f"two_cells_{i}.png", _png(np.concatenate(pair, axis=1))
+        yield "two_cells", f"two_cells_{i}.png", encode_png(np.concatenate(pair, axis=1))
     for i in range(min(n_composites // 2, len(rgbs) // 4)):
         four = _same_height(rgbs[4 * i : 4 * i + 4])
         field = np.concatenate([np.concatenate(four[:2], 1), np.concatenate(four[2:], 1)], 0)
-        yield "smear_field", f"smear_field_{i}.png", _png(field)
+        yield "smear_field", f"smear_field_{i}.png", encode_png(field)
     for name in NOT_BLOOD:
         loader = getattr(skimage_data, name, None)
         if loader is None:
@@ -70,4 +62,4 @@ def ood_items(test_paths: list[Path], n_composites: int = 40) -> Iterator[tuple[
             continue
         if image.dtype != np.uint8:
             image = (255 * (image - image.min()) / max(float(np.ptp(image)), 1e-9)).astype(np.uint8)
-        yield "not_blood", f"{name}.png", _png(image)
+        yield "not_blood", f"{name}.png", encode_png(image)

@@ -13,26 +13,18 @@ Usage: .venv/bin/python -m scripts.colour_check [PER_CLASS]   -> reports/colour_
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from collections import defaultdict
 
 import numpy as np
-from PIL import Image
 
 from bcds_core.analysis import CellAnalyzer
 from bcds_core.dataset_index import parse_label
-from bcds_core.image_io import decode_image, read_bytes
+from bcds_core.image_io import decode_image, encode_png, read_bytes
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, pbc_root
 from bcds_core.preprocessing import background_colour
 from bcds_core.splits import read_split_csv
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def rebalanced(rgb: np.ndarray, slide: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -56,10 +48,12 @@ def main(per_class: int) -> None:
     slides = np.array([background_colour(rgb) for rgb in images], np.float32)
     target = np.median(slides, axis=0)
     analyzer = CellAnalyzer(device="cpu")
-    as_is = analyzer.analyze_bytes([(row.path, _png(rgb)) for row, rgb in zip(chosen, images, strict=True)])
+    as_is = analyzer.analyze_bytes(
+        [(row.path, encode_png(rgb)) for row, rgb in zip(chosen, images, strict=True)]
+    )
     moved = analyzer.analyze_bytes(
         [
-            (row.path, _png(rebalanced(rgb, slide, target)))
+            (row.path, encode_png(rebalanced(rgb, slide, target)))
             for row, rgb, slide in zip(chosen, images, slides, strict=True)
         ]
     )

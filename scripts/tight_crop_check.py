@@ -16,27 +16,19 @@ read the figures as what the framing and the tint alone cost.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 
 import numpy as np
-from PIL import Image
 
 from bcds_core.analysis import CellAnalyzer
 from bcds_core.evaluation import ok_answers
-from bcds_core.image_io import decode_image
+from bcds_core.image_io import decode_image, encode_png
 from bcds_core.paths import DATASET_DIR, REPORTS_DIR, pbc_root
 from bcds_core.preprocessing import resize_mask
 from bcds_core.splits import read_split_csv
 from scripts.mask_robustness import YELLOWISH, cast, tight_crop
 
 CHUNK = 32
-
-
-def png(rgb: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def imitations(analyzer: CellAnalyzer, rows) -> dict[str, list[tuple[str, bytes, str]]]:
@@ -51,9 +43,9 @@ def imitations(analyzer: CellAnalyzer, rows) -> dict[str, list[tuple[str, bytes,
             rgb = decode_image((pbc_root() / row.path).read_bytes()).rgb
             mask = resize_mask(result.mask, *rgb.shape[:2]).astype(np.uint8)
             crop, _ = tight_crop(rgb, mask)
-            out["tight 120 px crop"].append((row.path, png(crop), row.group))
+            out["tight 120 px crop"].append((row.path, encode_png(crop), row.group))
             out["tight 120 px crop, yellowish slide"].append(
-                (row.path, png(cast(crop, YELLOWISH)), row.group)
+                (row.path, encode_png(cast(crop, YELLOWISH)), row.group)
             )
     return out
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bcds_core.image_io import ImageDecodeError, decode_image
+from bcds_core.image_io import ImageDecodeError, decode_image, encode_png
 from tests.bad_inputs import bad_corpus
 
 CORPUS = bad_corpus()
@@ -54,3 +54,8 @@ def test_formats_outside_the_supported_ones_are_refused_before_any_external_prog
     eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nshowpage\n"
     with pytest.raises(ImageDecodeError, match="not an image that bcds can read"):
         decode_image(eps)
+
+
+def test_an_encoded_png_decodes_to_the_same_pixels():
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(decode_image(encode_png(rgb)).rgb, rgb)
