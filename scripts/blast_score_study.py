@@ -48,20 +48,20 @@ from bcds_core.analysis import CellAnalyzer
 from bcds_core.classifier.abnormal_thresholds import ABNORMAL_INDICES, BLAST_SENSITIVITY, AbnormalThresholds
 from bcds_core.classifier.answer_checks import fit_abnormal_thresholds
 from bcds_core.classifier.model import GROUP_MATRIX
-from bcds_core.deepapl import read_manifest
 from bcds_core.paths import REPORTS_DIR, RUNS_DIR, WEIGHTS_DIR
-from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 from bcds_core.training_sources import training_source
-from bcds_core.weights_io import sha256_of
+from bcds_core.weights_io import read_config, sha256_of
 from scripts.evaluate_sources import analyzed
 from scripts.screening_cv import (
     BLAST_GOAL,
     NORMAL_FLAG_BUDGET,
     answered_groups,
+    held_out_deepapl_rows,
     kept_outputs,
     patient_folds,
     patient_study_arguments,
+    patients_and_diagnoses,
 )
 
 OUT_PATH = REPORTS_DIR / "blast_score_study.json"
@@ -93,12 +93,7 @@ def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
         return inputs
 
     analyzer.classifier_input = recording_input
-    patients = {c.file_name: c for c in read_manifest()}
-    rows = [
-        (r.path, r.group, r.label)
-        for r in read_split_csv(training_source("deepapl").split_csv)
-        if r.split in ("val", "test")
-    ]
+    rows = held_out_deepapl_rows()
     items = analyzed(analyzer, training_source("deepapl").image_root(), rows)
     rejected = np.array([i.result.status == "rejected" for i in items])
     # The classified images, in the order their inputs were recorded (an unreadable one has no embedding).
@@ -111,12 +106,13 @@ def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
         **{f"fine_{views}_views": np.concatenate(kept) for views, kept in extra_views.items()},
     }
     with_cell = np.array([i.result.embedding is not None for i in items])
+    patient, diagnosis = patients_and_diagnoses(rows)
     return {
         **outputs,
         "rejected": rejected[with_cell],
         "truth": np.array([i.true_group for i in items])[with_cell],
-        "patient": np.array([patients[p].patient for p, _, _ in rows])[with_cell],
-        "diagnosis": np.array([patients[p].diagnosis for p, _, _ in rows])[with_cell],
+        "patient": patient[with_cell],
+        "diagnosis": diagnosis[with_cell],
     }
 
 
@@ -245,10 +241,6 @@ def answer_bars(cells: dict[str, np.ndarray], review: float, folds: int, repeats
     }
 
 
-def release_review_threshold() -> float:
-    return float(json.loads((WEIGHTS_DIR / "classifier" / "config.json").read_text())["review_threshold"])
-
-
 def main() -> None:
     args = patient_study_arguments()
     cells = kept_outputs(CELLS_PATH, args.reuse, lambda: product_outputs(CellAnalyzer()))
@@ -258,7 +250,9 @@ def main() -> None:
         "folds": args.folds,
         "repeats": args.repeats,
         **study(cells, args.folds, args.repeats),
-        "answer_bars": answer_bars(cells, release_review_threshold(), args.folds, args.repeats),
+        "answer_bars": answer_bars(
+            cells, read_config(WEIGHTS_DIR / "classifier")["review_threshold"], args.folds, args.repeats
+        ),
     }
     OUT_PATH.write_text(json.dumps(result, indent=1) + "\n")
     for name, measured in (result["scores"] | result["answer_bars"]).items():

@@ -54,12 +54,7 @@ BLAST_GOAL = 0.90
 
 def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
     """Calibrated fine probabilities, rejection and truth of the held-out patients' and PBC test cells."""
-    patients = {c.file_name: c for c in read_manifest()}
-    deepapl = [
-        (r.path, r.group, r.label)
-        for r in read_split_csv(training_source("deepapl").split_csv)
-        if r.split in ("val", "test")
-    ]
+    deepapl = held_out_deepapl_rows()
     pbc_root, pbc = source_rows(argparse.Namespace(limit=None))["pbc_test"]
     outputs = {}
     for name, root, rows in (
@@ -77,9 +72,27 @@ def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
         )
         outputs[f"{name}_rejected"] = np.array([i.result.status == "rejected" for i in items])
         outputs[f"{name}_truth"] = np.array([i.true_group for i in items])
-    outputs["deepapl_patient"] = np.array([patients[p].patient for p, _, _ in deepapl])
-    outputs["deepapl_diagnosis"] = np.array([patients[p].diagnosis for p, _, _ in deepapl])
+    outputs["deepapl_patient"], outputs["deepapl_diagnosis"] = patients_and_diagnoses(deepapl)
     return outputs
+
+
+def held_out_deepapl_rows() -> list[tuple[str, str, str | None]]:
+    """(path, group, fine label) of the discovery cohort's cells whose patients the network never
+    trained on: the patient-level validation and test splits of ``deepapl_split.csv``."""
+    return [
+        (r.path, r.group, r.label)
+        for r in read_split_csv(training_source("deepapl").split_csv)
+        if r.split in ("val", "test")
+    ]
+
+
+def patients_and_diagnoses(rows: list[tuple[str, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's patient and diagnosis, from the discovery cohort's manifest."""
+    patients = {c.file_name: c for c in read_manifest()}
+    return (
+        np.array([patients[row[0]].patient for row in rows]),
+        np.array([patients[row[0]].diagnosis for row in rows]),
+    )
 
 
 def answered_groups(fine: np.ndarray, thresholds: AbnormalThresholds) -> np.ndarray:
