@@ -32,15 +32,17 @@ CHUNK = 32
 
 
 def imitations(analyzer: CellAnalyzer, rows) -> dict[str, list[tuple[str, bytes, str]]]:
-    """(name, PNG bytes, true group) of each imitated source; cells the product rejects are left out."""
+    """(name, PNG bytes, true group) of each imitated source; cells the product rejects, or already
+    reads as a tight crop, are left out."""
     out = {"tight 120 px crop": [], "tight 120 px crop, yellowish slide": []}
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        results = analyzer.analyze_bytes([(r.path, (pbc_root() / r.path).read_bytes()) for r in chunk])
-        for row, result in zip(chunk, results, strict=True):
+        uploads = [(r.path, (pbc_root() / r.path).read_bytes()) for r in chunk]
+        results = analyzer.analyze_bytes(uploads)
+        for row, (_, data), result in zip(chunk, uploads, results, strict=True):
             if result.status == "rejected" or result.pixel_size.tight_crop:
                 continue
-            rgb = decode_image((pbc_root() / row.path).read_bytes()).rgb
+            rgb = decode_image(data).rgb
             mask = resize_mask(result.mask, *rgb.shape[:2]).astype(np.uint8)
             crop, _ = tight_crop(rgb, mask)
             out["tight 120 px crop"].append((row.path, encode_png(crop), row.group))

@@ -12,20 +12,17 @@ from bcds_core.preprocessing import slide_colour
 from bcds_core.segmentation.mask_overlap import mask_overlap
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.slide_balance import GAIN_LIMITS, REFERENCE_SLIDE_RGB, balanced_to_slide, slide_gains
+from scripts.mask_robustness import cast
 
-WARM_LAMP = np.array([0.9, 0.8, 0.6])
-
-
-def tinted(rgb: np.ndarray, gains) -> np.ndarray:
-    return np.clip(rgb * np.asarray(gains), 0, 255).astype(np.uint8)
+WARM_LAMP = (0.9, 0.8, 0.6)
 
 
 def test_a_cast_slide_is_moved_to_the_reference_and_the_cell_by_the_same_gains(cell_rgb):
-    cast = tinted(cell_rgb, WARM_LAMP)
-    balanced = balanced_to_slide(cast)
+    lamp_lit = cast(cell_rgb, WARM_LAMP)
+    balanced = balanced_to_slide(lamp_lit)
     assert np.abs(np.subtract(slide_colour(balanced), REFERENCE_SLIDE_RGB)).max() <= 2
-    gains = slide_gains(cast)
-    np.testing.assert_allclose(balanced[181, 180], np.clip(cast[181, 180] * gains, 0, 255), atol=1)
+    gains = slide_gains(lamp_lit)
+    np.testing.assert_allclose(balanced[181, 180], np.clip(lamp_lit[181, 180] * gains, 0, 255), atol=1)
 
 
 def test_an_image_on_the_reference_slide_is_left_as_it_is(cell_rgb):
@@ -51,7 +48,7 @@ def test_the_released_unet_masks_a_warm_lamp_copy_of_every_sample_as_the_origina
     for path in sample_paths:
         rgb = np.asarray(Image.open(path).convert("RGB"))
         original, warm = (
-            torch.from_numpy(masker.cell_mask(image))[None] for image in (rgb, tinted(rgb, WARM_LAMP))
+            torch.from_numpy(masker.cell_mask(image))[None] for image in (rgb, cast(rgb, WARM_LAMP))
         )
         iou, _ = mask_overlap(warm, original)
         assert float(iou[0]) >= 0.98, path.name
