@@ -598,6 +598,8 @@ def unet_card() -> str:
     folder = WEIGHTS_DIR / "unet"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
     training = config.get("training", {})
+    # releases before session 23 trained at the range that was then fixed
+    stain_range = training.get("stain_range") or 0.35
     lines = [
         "# U-Net: mask of the cell the image is about",
         "",
@@ -625,13 +627,13 @@ def unet_card() -> str:
         "",
         "## Training",
         "- One command: `python -m bcds_core train-unet"
-        + (" --stain-augment" if training.get("stain_augment") else "")
+        + (f" --stain-augment --stain-range {stain_range}" if training.get("stain_augment") else "")
         + f" --epochs {training.get('epochs')}` (after `build-cache` at the working scale; resumable).",
         f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, AdamW lr {training.get('lr')} "
         "(one-cycle), loss Dice + BCE (smp.losses); augmentation: any rotation, flips, zoom 0.75-1.3, shifts, "
         "elastic deformation, colour jitter"
         + (
-            "; stain densities (HED, each x1 +- 0.35, shift +- 0.05) and focus (blur sigma up to 1.5 px at the "
+            f"; stain densities (HED, each x1 +- {stain_range}, shift +- 0.05) and focus (blur sigma up to 1.5 px at the "
             "working scale, 40 % of samples), so that other labs' pale or dark stains and softer optics still mask"
             if training.get("stain_augment")
             else ""

@@ -135,10 +135,13 @@ def test_without_a_ruler_a_profile_keeps_the_pixel_size_its_cells_are_read_best_
             Image.fromarray(rgb[top : top + TIGHT_SIDE, left : left + TIGHT_SIDE]).save(crop, "PNG")
             items.append((path.name, crop.getvalue(), path.parent.name))
     profile, cells = fit_profile(analyzer, items)
-    by_size = profile.summary["accuracy_after_cv_by_pixel_size"]
+    by_size = profile.summary["log_loss_after_cv_by_pixel_size"]
+    assert set(by_size) == set(profile.summary["accuracy_after_cv_by_pixel_size"])
     assert set(by_size) == {"assumed", *map(str, CANDIDATE_PIXEL_SIZES)}
     chosen = "assumed" if profile.pixel_size_um is None else str(profile.pixel_size_um)
-    assert by_size[chosen] == profile.summary["accuracy_after_cv"] == max(by_size.values())
+    assert by_size[chosen] == profile.summary["log_loss_after_cv"] == min(by_size.values())
+    accuracy = profile.summary["accuracy_after_cv_by_pixel_size"][chosen]
+    assert accuracy == profile.summary["accuracy_after_cv"]
     assert len(cells) == len(items)
 
 

@@ -36,6 +36,8 @@ def test_command_line_and_recipe_phases_become_frozen_settings(tmp_path):
     from_recipe = phase_settings(ClassifierPhase, phase_arguments(args, phase, None, tmp_path, tmp_path))
     assert from_recipe.recorded()["mask_augment"] and from_recipe.run_dir == str(tmp_path / "p")
     assert phase_settings(UNetPhase, parsed(unet_command, ["--stain-augment"])).stain_augment
+    wider = phase_settings(UNetPhase, parsed(unet_command, ["--stain-augment", "--stain-range", "0.6"]))
+    assert (wider.stain_range, phase_settings(UNetPhase, parsed(unet_command, [])).stain_range) == (0.6, 0.35)
 
 
 def test_another_seed_and_a_soup_are_recorded_with_the_phase():

@@ -15,6 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stain-augment", action="store_true", help="random stain densities and focus (other labs' slides)"
     )
+    parser.add_argument(
+        "--stain-range",
+        type=float,
+        default=0.35,
+        help="with --stain-augment: each stain's density is scaled by 1 +- this",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "unet"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "unet"), help="release folder")

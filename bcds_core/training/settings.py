@@ -77,6 +77,7 @@ class UNetPhase:
     lr: float
     per_label: int
     stain_augment: bool
+    stain_range: float
     threads: int
 
 

@@ -41,9 +41,8 @@ from bcds_core.weights_io import save_released
 #: Side of the working-scale canvases the U-Net trains on (the cache's at the working scale).
 CANVAS_SIDE = canvas_side(WORKING_SCALE)
 EXPERT_REPEATS = 10
-#: Stain augmentation of the U-Net: each stain's density 1 +- this, ...
-STAIN_SCALE_SIGMA = 0.35
-#: ... and blur up to this sigma, canvas pixels at the working scale (about 2x in the original).
+#: Stain augmentation of the U-Net: blur up to this sigma, canvas pixels at the working scale
+#: (about 2x in the original); stain densities as ``--stain-range`` says.
 MAX_BLUR_SIGMA = 1.5
 
 
@@ -71,10 +70,11 @@ def _expert_arrays(names_filter) -> tuple[np.ndarray, np.ndarray]:
     return images, masks
 
 
-def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool, stain: bool = False):
+def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool, stain_range: float = 0.0):
     """Normalised NCHW images and N1HW targets at the U-Net's input side.
 
-    ``stain`` (with ``augment``): random stain densities and focus before the colour jitter.
+    ``stain_range`` (with ``augment``; 0: none): random stain densities, each x1 +- it, and focus
+    before the colour jitter.
     Images are first balanced to the config's slide colour, as the masker balances them.
     """
     x = torch.from_numpy(np.stack(slide_balanced(list(images), config))).permute(0, 3, 1, 2).float() / 255.0
@@ -83,8 +83,8 @@ def _batch(images: np.ndarray, masks: np.ndarray, config: dict, augment: bool, s
     centres = torch.full((batch, 2), CANVAS_SIDE / 2 - 0.5)
     geometry = {}
     if augment:
-        if stain:
-            x = random_blur(stain_jitter(x, scale_sigma=STAIN_SCALE_SIGMA), max_sigma=MAX_BLUR_SIGMA)
+        if stain_range:
+            x = random_blur(stain_jitter(x, scale_sigma=stain_range), max_sigma=MAX_BLUR_SIGMA)
         x = colour_jitter(x)
         centres = centres + (torch.rand(batch, 2) * 2 - 1) * 12
         geometry = random_geometry(batch, (0.75, 1.3))
@@ -160,7 +160,8 @@ def train(args: argparse.Namespace) -> None:
     dice, bce = DiceLoss("binary"), SoftBCEWithLogitsLoss()
 
     def loss_of(chosen: np.ndarray) -> torch.Tensor:
-        x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True, stain=settings.stain_augment)
+        stain_range = settings.stain_range if settings.stain_augment else 0.0
+        x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True, stain_range=stain_range)
         logits = model(x)
         return dice(logits, y) + bce(logits, y)
 
@@ -191,6 +192,7 @@ def train(args: argparse.Namespace) -> None:
         "batch_size": settings.batch_size,
         "lr": settings.lr,
         "stain_augment": settings.stain_augment,
+        "stain_range": settings.stain_range if settings.stain_augment else None,
         "derived_masks": len(train_idx),
         "expert_trained_on": sorted(n for n in expert_all if n not in held_out),
         "expert_held_out": sorted(held_out),
