@@ -34,7 +34,6 @@ import hashlib
 import json
 import math
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,8 +57,6 @@ PROFILE_VERSION = 1
 MAX_COMPONENTS = 16
 #: Smallest probability whose logarithm the head reads.
 MIN_PROBABILITY = 1e-6
-#: Most folds of the head's cross-validation.
-CV_FOLDS = 10
 
 
 class ProfileError(ValueError):
@@ -111,24 +108,16 @@ def fit_head(
     embeddings: np.ndarray, group_probabilities: np.ndarray, labels: list[str]
 ) -> tuple[GroupHead, np.ndarray]:
     """The head fitted on all cells, and each cell's cross-validated group probabilities after it
-    (N x groups, as ``adjust_groups`` gives them, from a head that did not see the cell).
-
-    Up to ``CV_FOLDS`` folds, stratified, even where a group has fewer cells than folds: a lab
-    may label a single basophil, and folds set by its rarest group (two, then) would fit each
-    head on half the cells, so the cross-validated figures that choose among profiles would
-    judge heads weaker and noisier than the one kept."""
+    (N x groups, as ``adjust_groups`` gives them, from a head that did not see the cell)."""
     x = np.hstack([embeddings, head_log_probabilities(group_probabilities)])
     y = np.array(labels)
     _, counts = np.unique(y, return_counts=True)
-    splits = int(max(2, min(CV_FOLDS, counts.max())))
+    splits = int(max(2, min(5, counts.min())))
     # PCA needs fewer components than the cells of the smallest cross-validation training fold.
     smallest_fold = len(y) - math.ceil(len(y) / splits)
     components = int(max(1, min(MAX_COMPONENTS, smallest_fold - 1, embeddings.shape[1])))
     folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=0)
-    with warnings.catch_warnings():  # rare groups: folds without them are expected, not a fault
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        held_out = cross_val_predict(head_pipeline(components), x, y, cv=folds, method="predict_proba")
+    held_out = cross_val_predict(head_pipeline(components), x, y, cv=folds, method="predict_proba")
     pipeline = head_pipeline(components).fit(x, y)
     pca = pipeline[0].named_transformers_["pca"]
     regression = pipeline[-1]

@@ -68,7 +68,6 @@ def main() -> None:
                 "fit_seconds": round(seconds, 1),
                 "profile_pixel_size_um": profile.pixel_size_um,
                 "accuracy_after_cv_by_pixel_size": profile.summary.get("accuracy_after_cv_by_pixel_size"),
-                "log_loss_after_cv_by_pixel_size": profile.summary.get("log_loss_after_cv_by_pixel_size"),
                 "test_cells": len(rest),
                 "before": scores([plain[i] for i in rest], truth),
                 "after": scores(adapted, truth),
