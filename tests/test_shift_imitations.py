@@ -36,3 +36,17 @@ def test_a_cast_tints_every_pixel_by_its_gains_and_saturates():
     rgb = np.array([[[255, 200, 100]]], np.uint8)
     np.testing.assert_array_equal(cast(rgb, YELLOWISH), [[[255, 186, 78]]])
     np.testing.assert_array_equal(cast(rgb, (2.0, 1.0, 1.0))[..., 0], [[255]])
+
+
+def test_two_releases_masking_alike_agree_and_a_stricter_one_does_not(sample_paths):
+    """scripts.mask_agreement: the shipped U-Net agrees with itself; read at a far higher threshold
+    its masks shrink, and the agreement falls."""
+    from bcds_core.paths import WEIGHTS_DIR
+    from bcds_core.segmentation.masker import CellMasker
+    from scripts.mask_agreement import agreement
+
+    shipped, stricter = CellMasker(WEIGHTS_DIR / "unet"), CellMasker(WEIGHTS_DIR / "unet")
+    stricter.config = {**stricter.config, "threshold": 0.995}
+    paths = sample_paths[:4]
+    assert agreement(shipped, shipped, paths)["mean_iou"] == 1.0
+    assert agreement(shipped, stricter, paths)["mean_iou"] < 0.97
