@@ -29,6 +29,7 @@ from bcds_core.classifier.model import (
     fine_and_group_probabilities,
     likeliest_in_group,
     load_classifier,
+    second_in_group,
 )
 from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.field.detection import find_white_cells
@@ -386,8 +387,11 @@ class CellAnalyzer:
                 candidates=tuple(result.candidates),
                 colour_familiar=self.domain_check.looks_like_smear(cell.working, cell.mask),
                 label_confidence=result.label_confidence,
+                group_confidence=result.group_confidence,
+                label_rival=label_rival(fine, result.group),
                 review_threshold=self.review_threshold,
                 group=result.group,
+                label=result.label,
                 flags=result.flags,
                 abnormal_share=float(abnormal_mass(fine @ GROUP_MATRIX)[0]),
                 abnormal_exclusion=self.abnormal_thresholds.exclusion,
@@ -429,6 +433,12 @@ def fill_answer(result: CellResult, fine: np.ndarray, abnormal: AbnormalThreshol
     result.label_confidence = round(float(fine[best]), 4)
     order = np.argsort(fine)[::-1][:3]
     result.top = [[FINE_CLASSES[i], round(float(fine[i]), 4)] for i in order]
+
+
+def label_rival(fine: np.ndarray, group: str) -> tuple[str, float] | None:
+    """The answered group's second likeliest fine class and its probability (``Evidence.label_rival``)."""
+    second = second_in_group(fine, GROUPS.index(group))
+    return None if second is None else (FINE_CLASSES[second], round(float(fine[second]), 4))
 
 
 def clear_answer(result: CellResult) -> None:

@@ -36,8 +36,13 @@ class Evidence:
         candidates: groups plausible at the release's conformal coverage, the answer first.
         colour_familiar: the image's colours are within those of the training stains.
         label_confidence: calibrated confidence of the fine class (None without an answer).
+        group_confidence: calibrated confidence of the group (None without an answer).
+        label_rival: the group's second likeliest fine class and its confidence, for a group of
+            several fine classes (band or segmented neutrophil; myelocyte, metamyelocyte or
+            promyelocyte), where the fine class is what a person must settle.
         review_threshold: the release's lowest confidence for ``ok``.
         group: the answered group (None without an answer).
+        label: the answered fine class (None without an answer).
         flags: abnormal groups the model gives weight to without answering them.
         abnormal_share: the probability the abnormal groups hold together.
         abnormal_exclusion: the release's exclusion bar: a normal answer is ``ok`` only below it.
@@ -51,8 +56,11 @@ class Evidence:
     candidates: tuple[str, ...] = ()
     colour_familiar: bool = True
     label_confidence: float | None = None
+    group_confidence: float | None = None
+    label_rival: tuple[str, float] | None = None
     review_threshold: float = 0.5
     group: str | None = None
+    label: str | None = None
     flags: tuple[str, ...] = ()
     abnormal_share: float = 0.0
     abnormal_exclusion: float = 1.0
@@ -91,11 +99,8 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
             f"an abnormal cell is not excluded (blast, abnormal promyelocyte, variant lymphocyte or smudge "
             f"cell: {evidence.abnormal_share:.0%} together)"
         )
-    confidence = evidence.label_confidence
-    if confidence is not None and confidence < evidence.review_threshold:
-        reasons.append(
-            f"confidence {confidence:.1%} is below the review threshold {evidence.review_threshold:.0%}"
-        )
+    if (confidence := evidence.label_confidence) is not None and confidence < evidence.review_threshold:
+        reasons.append(low_confidence_reason(evidence))
     if len(evidence.candidates) > 1:
         names = " or ".join(display_name(g).lower() for g in evidence.candidates)
         reasons.append(f"it may be {names}")
@@ -130,6 +135,21 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     if evidence.greyscale:
         reasons.append("the image has no colour")
     return reasons
+
+
+def low_confidence_reason(evidence: Evidence) -> str:
+    """Why a fine class below the review threshold needs a person: where the group itself is clear,
+    which two of its fine classes to choose between; otherwise the confidence against the bar."""
+    bar = evidence.review_threshold
+    group_confidence = evidence.group_confidence
+    if evidence.label_rival is not None and group_confidence is not None and group_confidence >= bar:
+        rival, rival_confidence = evidence.label_rival
+        return (
+            f"{display_name(evidence.group).lower()} is clear ({group_confidence:.0%}) but not which: "
+            f"{display_name(evidence.label).lower()} {evidence.label_confidence:.0%} or {display_name(rival).lower()} "
+            f"{rival_confidence:.0%} (review threshold {bar:.0%})"
+        )
+    return f"confidence {evidence.label_confidence:.1%} is below the review threshold {bar:.0%}"
 
 
 def decide_status(features: MaskFeatures, evidence: Evidence) -> tuple[str, str]:

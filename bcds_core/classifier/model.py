@@ -154,6 +154,12 @@ def likeliest_in_group(fine: np.ndarray, group_index: int) -> int:
     return int(np.argmax(np.where(GROUP_MATRIX[:, group_index] > 0, fine, -1.0)))
 
 
+def second_in_group(fine: np.ndarray, group_index: int) -> int | None:
+    """Index of the second likeliest fine class of one group (None for a group of one class)."""
+    members = np.flatnonzero(GROUP_MATRIX[:, group_index] > 0)
+    return None if len(members) < 2 else int(members[np.argsort(fine[members])[-2]])
+
+
 def allowed_set_nll(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
     """Per-sample -log P(true class in allowed set).
 

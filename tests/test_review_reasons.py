@@ -1,0 +1,70 @@
+"""A fine class below the review threshold: the reason says what a person has to settle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from bcds_core.classifier.model import second_in_group
+from bcds_core.segmentation.mask_features import MaskFeatures
+from bcds_core.status import Evidence, decide_status
+from bcds_core.taxonomy import FINE_CLASSES, GROUPS
+
+FEATURES = MaskFeatures(cell_found=True, area_fraction=0.2, touches_border=False, other_cells=0)
+
+
+def test_a_clear_group_with_an_unclear_fine_class_names_the_two_fine_classes():
+    evidence = Evidence(
+        group="neutrophil",
+        label="BNE",
+        label_confidence=0.6,
+        group_confidence=0.97,
+        label_rival=("SNE", 0.37),
+        review_threshold=0.83,
+    )
+    status, message = decide_status(FEATURES, evidence)
+    assert status == "review"
+    assert (
+        "neutrophil is clear (97%) but not which: band neutrophil 60% or segmented neutrophil 37%" in message
+    )
+
+
+def test_an_unclear_group_keeps_the_confidence_against_the_threshold():
+    evidence = Evidence(
+        group="neutrophil",
+        label="BNE",
+        label_confidence=0.45,
+        group_confidence=0.7,
+        label_rival=("SNE", 0.25),
+        review_threshold=0.83,
+    )
+    message = decide_status(FEATURES, evidence)[1]
+    assert "confidence 45.0% is below the review threshold 83%" in message and "is clear" not in message
+    assert (
+        "is clear"
+        not in decide_status(FEATURES, replace(evidence, label_rival=None, group_confidence=0.9))[1]
+    )
+
+
+def test_the_second_fine_class_of_a_group():
+    fine = np.zeros(len(FINE_CLASSES))
+    fine[[FINE_CLASSES.index(c) for c in ("MY", "MMY", "PMY", "SNE")]] = (0.5, 0.1, 0.3, 0.1)
+    assert FINE_CLASSES[second_in_group(fine, GROUPS.index("ig"))] == "PMY"
+    assert second_in_group(fine, GROUPS.index("monocyte")) is None
+
+
+def test_the_analyzer_names_the_fine_classes_wherever_only_the_fine_class_is_unclear(analyzer, sample_paths):
+    results = analyzer.analyze_bytes([(str(p), p.read_bytes()) for p in sample_paths])
+    unclear_fine = [
+        r
+        for r in results
+        if r.label_confidence is not None
+        and r.label_confidence < analyzer.review_threshold <= r.group_confidence
+        and r.group in ("neutrophil", "ig")
+    ]
+    assert unclear_fine, (
+        "the shipped samples hold band/segmented or myelocyte stages the release hesitates on"
+    )
+    for r in unclear_fine:
+        assert f"{r.group_confidence:.0%}) but not which: " in r.message, r.file
