@@ -39,7 +39,6 @@ import json
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -54,9 +53,8 @@ from bcds_core.training_sources import training_source
 from bcds_core.weights_io import read_config, sha256_of
 from scripts.evaluate_sources import analyzed
 from scripts.screening_cv import (
-    BLAST_GOAL,
-    NORMAL_FLAG_BUDGET,
     answered_groups,
+    goal_points,
     held_out_deepapl_rows,
     kept_outputs,
     patient_folds,
@@ -154,15 +152,10 @@ def head_scores(
 
 
 def roc_points(score: np.ndarray, is_blast: np.ndarray, normal: np.ndarray) -> dict:
-    """AUROC, blasts caught at the normal-flag budget, normal cells flagged at the blast goal."""
-    at_budget = np.quantile(score[normal], 1 - NORMAL_FLAG_BUDGET)
-    at_goal = np.quantile(score[is_blast], 1 - BLAST_GOAL)
+    """AUROC, blasts caught at the normal-flag budget, normal cells flagged at the blast goal
+    (``screening_cv.goal_points``, over the blasts and the normal cells)."""
     scored = is_blast | normal
-    return {
-        "auroc": float(roc_auc_score(is_blast[scored], score[scored])),
-        "blasts_caught_at_5pct_normal_flagged": float((score[is_blast] > at_budget).mean()),
-        "normal_flagged_at_90pct_blasts_caught": float((score[normal] >= at_goal).mean()),
-    }
+    return goal_points(is_blast[scored], score[scored])
 
 
 def study(cells: dict[str, np.ndarray], folds: int, repeats: int) -> dict:

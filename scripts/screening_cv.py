@@ -264,14 +264,20 @@ def blast_roc(cells: dict[str, np.ndarray]) -> dict:
     truth = cells["deepapl_truth"][keep]
     scored = (truth == "blast") | ~np.isin(truth, ABNORMAL_GROUPS)
     score = (cells["deepapl_fine"][keep] @ GROUP_MATRIX)[scored, GROUPS.index("blast")]
-    is_blast = truth[scored] == "blast"
+    return goal_points(truth[scored] == "blast", score)
+
+
+def goal_points(is_blast: np.ndarray, score: np.ndarray) -> dict:
+    """AUROC of a blast score (blasts against normal cells), and the ROC's own points on the two sides
+    of the cell goal: blasts caught with at most ``NORMAL_FLAG_BUDGET`` of normal cells flagged, and
+    normal cells flagged to catch ``BLAST_GOAL`` of blasts. Every patient study reads them here."""
     false_positive, true_positive, _ = roc_curve(is_blast, score)
-    within_budget = false_positive <= NORMAL_FLAG_BUDGET
-    reaching_goal = true_positive >= BLAST_GOAL
     return {
         "auroc": float(roc_auc_score(is_blast, score)),
-        "blasts_caught_at_5pct_normal_flagged": float(true_positive[within_budget].max()),
-        "normal_flagged_at_90pct_blasts_caught": float(false_positive[reaching_goal].min()),
+        "blasts_caught_at_5pct_normal_flagged": float(
+            true_positive[false_positive <= NORMAL_FLAG_BUDGET].max()
+        ),
+        "normal_flagged_at_90pct_blasts_caught": float(false_positive[true_positive >= BLAST_GOAL].min()),
     }
 
 
