@@ -14,16 +14,20 @@ from bcds_core.taxonomy import FINE_CLASSES, GROUPS
 FEATURES = MaskFeatures(cell_found=True, area_fraction=0.2, touches_border=False, other_cells=0)
 
 
-def test_a_clear_group_with_an_unclear_fine_class_names_the_two_fine_classes():
-    evidence = Evidence(
+def band_neutrophil(confidence: float, group_confidence: float, segmented: float) -> Evidence:
+    """A band-neutrophil answer, segmented neutrophil its rival, under a review threshold of 0.83."""
+    return Evidence(
         group="neutrophil",
         label="BNE",
-        label_confidence=0.6,
-        group_confidence=0.97,
-        label_rival=("SNE", 0.37),
+        label_confidence=confidence,
+        group_confidence=group_confidence,
+        label_rival=("SNE", segmented),
         review_threshold=0.83,
     )
-    status, message = decide_status(FEATURES, evidence)
+
+
+def test_a_clear_group_with_an_unclear_fine_class_names_the_two_fine_classes():
+    status, message = decide_status(FEATURES, band_neutrophil(0.6, 0.97, 0.37))
     assert status == "review"
     assert (
         "neutrophil is clear (97%) but not which: band neutrophil 60% or segmented neutrophil 37%" in message
@@ -31,14 +35,7 @@ def test_a_clear_group_with_an_unclear_fine_class_names_the_two_fine_classes():
 
 
 def test_an_unclear_group_keeps_the_confidence_against_the_threshold():
-    evidence = Evidence(
-        group="neutrophil",
-        label="BNE",
-        label_confidence=0.45,
-        group_confidence=0.7,
-        label_rival=("SNE", 0.25),
-        review_threshold=0.83,
-    )
+    evidence = band_neutrophil(0.45, 0.7, 0.25)
     message = decide_status(FEATURES, evidence)[1]
     assert "confidence 45.0% is below the review threshold 83%" in message and "is clear" not in message
     assert (
