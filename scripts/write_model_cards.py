@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 
+from bcds_core.commands.train_unet import DEFAULT_STAIN_RANGE
 from bcds_core.paths import REPO_ROOT, REPORTS_DIR, WEIGHTS_DIR
 
 EVALUATION = REPORTS_DIR / "evaluation"
@@ -598,8 +599,7 @@ def unet_card() -> str:
     folder = WEIGHTS_DIR / "unet"
     config, metrics = _load(folder / "config.json"), _load(folder / "metrics.json")
     training = config.get("training", {})
-    # releases before session 23 trained at the range that was then fixed
-    stain_range = training.get("stain_range") or 0.35
+    stain_range = training.get("stain_range") or DEFAULT_STAIN_RANGE  # older releases do not record it
     lines = [
         "# U-Net: mask of the cell the image is about",
         "",

@@ -6,6 +6,10 @@ import argparse
 
 from bcds_core.paths import RUNS_DIR, WEIGHTS_DIR
 
+#: Each stain's density is scaled by 1 +- this with ``--stain-augment`` unless ``--stain-range`` says
+#: otherwise; every U-Net released before the option existed trained at it.
+DEFAULT_STAIN_RANGE = 0.35
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=8)
@@ -18,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stain-range",
         type=float,
-        default=0.35,
+        default=DEFAULT_STAIN_RANGE,
         help="with --stain-augment: each stain's density is scaled by 1 +- this",
     )
     parser.add_argument("--threads", type=int, default=2)

@@ -158,9 +158,9 @@ def train(args: argparse.Namespace) -> None:
     start_epoch, kept = loop.resume()
     best = float(kept.get("best", -1.0))
     dice, bce = DiceLoss("binary"), SoftBCEWithLogitsLoss()
+    stain_range = settings.stain_range if settings.stain_augment else 0.0
 
     def loss_of(chosen: np.ndarray) -> torch.Tensor:
-        stain_range = settings.stain_range if settings.stain_augment else 0.0
         x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True, stain_range=stain_range)
         logits = model(x)
         return dice(logits, y) + bce(logits, y)
@@ -192,7 +192,7 @@ def train(args: argparse.Namespace) -> None:
         "batch_size": settings.batch_size,
         "lr": settings.lr,
         "stain_augment": settings.stain_augment,
-        "stain_range": settings.stain_range if settings.stain_augment else None,
+        "stain_range": stain_range or None,
         "derived_masks": len(train_idx),
         "expert_trained_on": sorted(n for n in expert_all if n not in held_out),
         "expert_held_out": sorted(held_out),
