@@ -81,10 +81,9 @@ def fit_profile(
     gives it (tight crops show too few whole red cells), each of ``CANDIDATE_PIXEL_SIZES`` is
     tried as if the user had given it, and the profile keeps the one under which its labelled
     cells are answered best, cross-validated (``right_after_cv``); ties go to the release's own
-    reading. On BCCD
-    crops, for instance, group accuracy runs from 40 % read at 0.065 um to 51 % at 0.095 um,
-    near what red cells measure on the fields the crops come from (0.089 um), while each image
-    on its own is assumed at 0.106 um or, as a tight crop, at 0.06-0.07 um
+    reading. On BCCD crops, for instance, group accuracy runs from 40 % read at 0.065 um to 51 %
+    at 0.095 um, near what red cells measure on the fields the crops come from (0.089 um), while
+    each image on its own is assumed at 0.106 um or, as a tight crop, at 0.06-0.07 um
     (``docs/pixel_size.md``). ``accuracy_before`` stays the release's own reading.
 
     Raises:
