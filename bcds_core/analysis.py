@@ -35,14 +35,13 @@ from bcds_core.domain_check import DOMAIN_CHECK_FILE, DomainCheck
 from bcds_core.field.detection import find_white_cells
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.focus import in_focus
-from bcds_core.image_io import DecodedImage, ImageDecodeError, decode_image
+from bcds_core.image_io import ImageDecodeError
 from bcds_core.lab_profile import LabProfile
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.pixel_size import (
     ASSUMED,
     REFERENCE_PIXEL_UM,
     PixelSize,
-    estimate_pixel_size,
     tight_crop_pixel_size,
 )
 from bcds_core.preprocessing import (
@@ -62,6 +61,7 @@ from bcds_core.segmentation.mask_features import MAX_CELL_FRACTION, MaskFeatures
 from bcds_core.segmentation.masker import CellMasker
 from bcds_core.status import Evidence, decide_status
 from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
+from bcds_core.upload_reading import decode_for_reading
 
 #: Images per forward pass in a batch.
 BATCH_SIZE = 16
@@ -323,12 +323,12 @@ class CellAnalyzer:
         results: list[CellResult] = []
         for name, data in items:
             try:
-                image = decode_image(data)
+                image, pixel_size = decode_for_reading(data, pixel_size_um, profile)
             except ImageDecodeError as error:
                 results.append(CellResult(file=name, ok=False, error=str(error), message=str(error)))
                 continue
             result = CellResult(file=name, ok=True, notes=image.notes, decoded_scale=image.scale)
-            result.read_at(upload_pixel_size(image, pixel_size_um, profile), image.rgb)
+            result.read_at(pixel_size, image.rgb)
             results.append(result)
         self._classify([r for r in results if r.ok], profile)
         return results
@@ -407,17 +407,6 @@ class CellAnalyzer:
                 result.status, result.message = field_status(result.rgb)
             if not cell.features.cell_found:
                 clear_answer(result)
-
-
-def upload_pixel_size(
-    image: DecodedImage, pixel_size_um: float | None, profile: LabProfile | None = None
-) -> PixelSize:
-    """The pixel size of a decoded upload: the one given for the file (else the lab profile's),
-    scaled to the decoded image, or estimated from its red cells, or assumed."""
-    if pixel_size_um is None and profile is not None:
-        pixel_size_um = profile.pixel_size_um
-    file_shape = tuple(round(side / image.scale) for side in image.rgb.shape[:2])
-    return estimate_pixel_size(image.rgb, pixel_size_um / image.scale if pixel_size_um else None, file_shape)
 
 
 def fill_answer(result: CellResult, fine: np.ndarray, abnormal: AbnormalThresholds | None = None) -> None:

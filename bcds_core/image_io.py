@@ -25,8 +25,11 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 25_000_000
 #: Longest side kept after decoding. Models read cells at about 0.1 um per pixel; a larger image
 #: is a photo at a finer pixel size or a wide field, and is shrunk on decode (JPEG's own
-#: reduced decoding where it can), so a 6000-px photo costs about what a 2000-px one does.
+#: reduced decoding where it can; ``upload_reading`` goes further where the reading allows).
 MAX_DECODED_SIDE = 2048
+#: Longest side of the first, reduced decode of a large JPEG (``upload_reading``): enough for
+#: the red-cell ruler, which measures at 512 px (1024 where red cells are small).
+REDUCED_DECODE_SIDE = 1024
 #: Smallest side (pixels) that can still show a cell.
 MIN_SIDE = 32
 #: The only formats Pillow may open: others (EPS, PDF, ...) may hand the bytes to
@@ -87,11 +90,12 @@ def encode_png(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def decode_image(data: bytes) -> DecodedImage:
+def decode_image(data: bytes, longest_side: int = MAX_DECODED_SIDE) -> DecodedImage:
     """Decode image bytes into an RGB uint8 array.
 
     Args:
         data: the raw bytes of an uploaded file.
+        longest_side: a larger image is shrunk to this on decode (JPEG's reduced decoding where it can).
 
     Returns:
         The decoded image with notes on every conversion applied.
@@ -113,7 +117,7 @@ def decode_image(data: bytes) -> DecodedImage:
             if frames > 1:
                 notes.append(f"used frame 1 of {frames}")
             original_size = image.size
-            image.draft("RGB", _draft_size(image.size))
+            image.draft("RGB", _draft_size(image.size, longest_side))
             image.load()
             image = ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -134,22 +138,38 @@ def decode_image(data: bytes) -> DecodedImage:
             f"The image is {image.width}x{image.height} pixels; a cell image needs at "
             f"least {MIN_SIDE}x{MIN_SIDE}."
         )
-    rgb, scale = _within_side(_to_rgb(image, notes), max(original_size) / max(image.size))
+    rgb, scale = _within_side(_to_rgb(image, notes), longest_side, max(original_size) / max(image.size))
     if scale < 1:
         notes.append(f"shrunk from {original_size[0]}x{original_size[1]} to {rgb.shape[1]}x{rgb.shape[0]}")
     return DecodedImage(rgb, notes, scale)
 
 
-def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
-    """The size JPEG's reduced decoding may go down to while keeping ``MAX_DECODED_SIDE``."""
-    factor = max(1.0, max(size) / MAX_DECODED_SIDE)
+def reducible_jpeg(data: bytes, longest_side: int = REDUCED_DECODE_SIDE) -> bool:
+    """Whether ``data`` declares a JPEG at least twice ``longest_side`` long, which JPEG's DCT
+    scaling decodes at half its side or less for a fraction of a full decode's time.
+
+    Only the header is read; bytes that are not such a JPEG answer False, and ``decode_image``
+    says what is wrong with them.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
+                return max(image.size) >= 2 * longest_side
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+
+
+def _draft_size(size: tuple[int, int], longest_side: int) -> tuple[int, int]:
+    """The size JPEG's reduced decoding may go down to while keeping ``longest_side``."""
+    factor = max(1.0, max(size) / longest_side)
     return max(1, int(size[0] / factor)), max(1, int(size[1] / factor))
 
 
-def _within_side(rgb: np.ndarray, drafted: float) -> tuple[np.ndarray, float]:
-    """``rgb`` shrunk to ``MAX_DECODED_SIDE``, and its pixels per file pixel (``drafted``: the
+def _within_side(rgb: np.ndarray, longest_side: int, drafted: float) -> tuple[np.ndarray, float]:
+    """``rgb`` shrunk to ``longest_side``, and its pixels per file pixel (``drafted``: the
     file's side over the decoded one)."""
-    factor = min(1.0, MAX_DECODED_SIDE / max(rgb.shape[:2]))
+    factor = min(1.0, longest_side / max(rgb.shape[:2]))
     if factor < 1.0:
         size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)

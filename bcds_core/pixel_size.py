@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.feature import peak_local_max
 
+from bcds_core.binary_morphology import binary_closing, binary_opening
 from bcds_core.segmentation.derived_masks import dark_pixels
 
 #: Diameter of a normal red cell on a dried, stained smear, micrometres.
@@ -96,12 +97,13 @@ def slide_pixels(rgb: np.ndarray) -> np.ndarray:
     return green > threshold
 
 
-def circle_radii(rgb: np.ndarray) -> np.ndarray:
+def circle_radii(rgb: np.ndarray, slide: np.ndarray, dark: np.ndarray) -> np.ndarray:
     """Radii of red-cell outlines found by the Hough transform.
 
     A circle counts when it is stained inside (not a bright pallor or glare
     spot), holds no nucleus, and does not lie inside a circle 1.5 times larger
-    (the pallor of a red cell whose outline was found too).
+    (the pallor of a red cell whose outline was found too). ``slide`` and
+    ``dark``: ``slide_pixels`` and ``dark_pixels`` of ``rgb``.
     """
     green = cv2.GaussianBlur(rgb[..., 1], (0, 0), 1.5)
     found = cv2.HoughCircles(
@@ -117,28 +119,41 @@ def circle_radii(rgb: np.ndarray) -> np.ndarray:
     if found is None:
         return np.zeros(0)
     circles = found[0]
-    slide, dark = slide_pixels(rgb), dark_pixels(rgb)
-    rows, cols = np.ogrid[: green.shape[0], : green.shape[1]]
-    inside = [(cols - x) ** 2 + (rows - y) ** 2 <= r * r for x, y, r in circles]
-    circles = circles[[slide[m].mean() < 0.5 and dark[m].mean() < 0.1 for m in inside]]
+    circles = circles[[_stained_without_nucleus(slide, dark, *circle) for circle in circles]]
     apart = np.hypot(*(circles[:, None, :2] - circles[None, :, :2]).transpose(2, 0, 1))
     nested = ((apart < circles[None, :, 2]) & (circles[None, :, 2] > 1.5 * circles[:, None, 2])).any(1)
     return circles[~nested, 2]
 
 
-def distance_radii(rgb: np.ndarray) -> np.ndarray:
+def _stained_without_nucleus(slide: np.ndarray, dark: np.ndarray, x: float, y: float, r: float) -> bool:
+    """Whether the disc at (x, y) of radius r is mostly stained and holds almost no nucleus
+    (measured over the disc's bounding box only: the ruler tests dozens of circles)."""
+    top, left = max(0, int(y - r)), max(0, int(x - r))
+    bottom, right = int(y + r) + 1, int(x + r) + 1
+    rows, cols = np.ogrid[top:bottom, left:right]
+    inside = (cols - x) ** 2 + (rows - y) ** 2 <= r * r
+    inside = inside[: slide.shape[0] - top, : slide.shape[1] - left]
+    return (
+        slide[top:bottom, left:right][inside].mean() < 0.5
+        and dark[top:bottom, left:right][inside].mean() < 0.1
+    )
+
+
+def distance_radii(slide: np.ndarray, dark: np.ndarray) -> np.ndarray:
     """Radii of red cells as distance-transform peaks of the stained, non-nucleated regions.
 
     Each local maximum of the distance to the slide is a red cell's centre and
     its value the cell's radius, also where red cells touch. Peaks nearer the
-    border than their radius belong to cut cells and are left out.
+    border than their radius belong to cut cells and are left out. ``slide`` and
+    ``dark``: ``slide_pixels`` and ``dark_pixels`` of the image.
     """
-    stained = ndi.binary_opening(~slide_pixels(rgb), iterations=2)
-    stained = ndi.binary_fill_holes(ndi.binary_closing(stained, iterations=3))
+    stained = binary_opening(~slide, iterations=2)
+    stained = ndi.binary_fill_holes(binary_closing(stained, iterations=3))
     labels, _ = ndi.label(stained)
-    nucleated = np.unique(labels[dark_pixels(rgb) & stained])
+    nucleated = np.unique(labels[dark & stained])
     red = stained & ~np.isin(labels, nucleated[nucleated > 0])
-    distance = ndi.distance_transform_edt(np.pad(red, 1, constant_values=True))[1:-1, 1:-1]
+    outside_is_red = np.pad(red, 1, constant_values=True).astype(np.uint8)
+    distance = cv2.distanceTransform(outside_is_red, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
     peaks = peak_local_max(distance, min_distance=MIN_RULER_RADIUS, threshold_abs=MIN_RULER_RADIUS)
     if len(peaks) == 0:
         return np.zeros(0)
@@ -161,7 +176,8 @@ def red_cell_diameter(rgb: np.ndarray, side: int = RULER_SIDE) -> float | None:
     twice the side, as far as the image goes.
     """
     small, factor = shrink(rgb, side)
-    circles, peaks = circle_radii(small), distance_radii(small)
+    slide, dark = slide_pixels(small), dark_pixels(small)
+    circles, peaks = circle_radii(small, slide, dark), distance_radii(slide, dark)
     if len(circles) < MIN_RED_CELLS or len(peaks) < MIN_RED_CELLS:
         return None
     by_circles, by_peaks = 2 * float(np.median(circles)), 2 * float(np.percentile(peaks, 90))

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bcds_core.analysis import CellAnalyzer, CellResult, upload_pixel_size
+from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.field.detection import FoundCell, find_white_cells
-from bcds_core.image_io import ImageDecodeError, decode_image
+from bcds_core.image_io import ImageDecodeError
 from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM
 from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, square_around, to_scale
+from bcds_core.upload_reading import decode_for_reading
 
 #: Fields of ``analyze-field``'s JSON (the command line's contract) and of each cell in it.
 FIELD_CONTRACT_FIELDS = ("file", "ok", "error", "pixel_size_um", "cells", "counts", "message")
@@ -81,10 +82,9 @@ def analyze_field(
 ) -> FieldResult:
     """Find, classify and count the white cells of one uploaded field; never raises for bad input."""
     try:
-        image = decode_image(data)
+        image, pixel_size = decode_for_reading(data, pixel_size_um, profile)
     except ImageDecodeError as error:
         return FieldResult(name, False, str(error), message=str(error))
-    pixel_size = upload_pixel_size(image, pixel_size_um, profile)
     scale = pixel_size.scale_to_reference
     field_rgb = to_scale(image.rgb, scale)
     found = find_white_cells(field_rgb)

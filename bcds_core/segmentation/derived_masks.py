@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
+from bcds_core.binary_morphology import binary_opening
+
 #: Dark pixels: green below this fraction of the image's median green.
 DARK_FRACTION = 0.55
 #: Smallest dark component (working pixels) that can seed a cell.
@@ -31,7 +33,7 @@ GRABCUT_ITERATIONS = 4
 def dark_pixels(rgb: np.ndarray) -> np.ndarray:
     """HxW bool: nucleus-stained pixels of an HxWx3 uint8 RGB image (single specks removed)."""
     green = rgb[..., 1].astype(np.float32)
-    return ndi.binary_opening(green < DARK_FRACTION * np.median(green), iterations=1)
+    return binary_opening(green < DARK_FRACTION * np.median(green), iterations=1)
 
 
 def _central_seed(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

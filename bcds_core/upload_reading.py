@@ -1,0 +1,48 @@
+"""An upload decoded at the resolution its reading needs, and the pixel size to read it at.
+
+The models read cells at about 0.1 um per pixel. A camera photo of one cell may
+be 6000 px wide at a pixel size ten times finer: decoding it in full (and
+shrinking it) would cost more than the two networks together. JPEG's DCT
+scaling decodes it at a quarter of its side for a fraction of that, and the
+red-cell ruler needs no more, so a large JPEG is measured on that reduced
+decode first and read from it wherever it is at least as fine as the models'
+pixel size. Anything else is decoded up to ``MAX_DECODED_SIDE`` as before.
+"""
+
+from __future__ import annotations
+
+from bcds_core.image_io import REDUCED_DECODE_SIDE, DecodedImage, decode_image, reducible_jpeg
+from bcds_core.lab_profile import LabProfile
+from bcds_core.pixel_size import ASSUMED, PixelSize, estimate_pixel_size
+
+
+def decode_for_reading(
+    data: bytes, pixel_size_um: float | None, profile: LabProfile | None = None
+) -> tuple[DecodedImage, PixelSize]:
+    """The decoded upload and its pixel size (``upload_pixel_size``).
+
+    The reduced decode of a large JPEG is kept where the pixel size is known (given or
+    measured) and reading shrinks or keeps the image; where it is only assumed, or reading
+    would enlarge the reduced decode, the upload is decoded again in full and measured on it.
+
+    Raises:
+        ImageDecodeError: as ``decode_image``.
+    """
+    if reducible_jpeg(data, REDUCED_DECODE_SIDE):
+        reduced = decode_image(data, REDUCED_DECODE_SIDE)
+        pixel_size = upload_pixel_size(reduced, pixel_size_um, profile)
+        if pixel_size.source != ASSUMED and pixel_size.scale_to_reference <= 1.0:
+            return reduced, pixel_size
+    image = decode_image(data)
+    return image, upload_pixel_size(image, pixel_size_um, profile)
+
+
+def upload_pixel_size(
+    image: DecodedImage, pixel_size_um: float | None, profile: LabProfile | None = None
+) -> PixelSize:
+    """The pixel size of a decoded upload: the one given for the file (else the lab profile's),
+    scaled to the decoded image, or estimated from its red cells, or assumed."""
+    if pixel_size_um is None and profile is not None:
+        pixel_size_um = profile.pixel_size_um
+    file_shape = tuple(round(side / image.scale) for side in image.rgb.shape[:2])
+    return estimate_pixel_size(image.rgb, pixel_size_um / image.scale if pixel_size_um else None, file_shape)

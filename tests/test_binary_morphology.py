@@ -1,0 +1,27 @@
+"""OpenCV's binary opening and closing give scipy.ndimage's pixels, borders included."""
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from bcds_core.binary_morphology import binary_closing, binary_opening
+
+
+@pytest.mark.parametrize("iterations", [1, 2, 3])
+def test_the_same_pixels_as_scipy(iterations):
+    rng = np.random.default_rng(iterations)
+    for _ in range(30):
+        height, width = rng.integers(5, 120, 2)
+        mask = ndi.binary_dilation(rng.random((height, width)) < rng.uniform(0.02, 0.5), iterations=2)
+        np.testing.assert_array_equal(
+            binary_opening(mask, iterations), ndi.binary_opening(mask, iterations=iterations)
+        )
+        np.testing.assert_array_equal(
+            binary_closing(mask, iterations), ndi.binary_closing(mask, iterations=iterations)
+        )
+
+
+def test_closing_erodes_foreground_at_the_border_as_scipy_does():
+    full = np.ones((12, 12), bool)
+    closed = binary_closing(full, 2)
+    assert not closed[0].any() and closed[6, 6]
