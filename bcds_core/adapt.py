@@ -79,9 +79,10 @@ def fit_profile(
 
     The pixel size is the user's, else the red cells' (``fit_at_pixel_size``). Where neither
     gives it (tight crops show too few whole red cells), each of ``CANDIDATE_PIXEL_SIZES`` is
-    tried as if the user had given it, and the profile keeps the one under which its labelled
-    cells are answered best, cross-validated (``right_after_cv``); ties go to the release's own
-    reading. On BCCD crops, for instance, group accuracy runs from 40 % read at 0.065 um to 51 %
+    tried as if the user had given it, and the profile keeps the one under which most of its
+    labelled cells are answered right, cross-validated (a cell rejected at a size, filling the
+    frame there, counts as not right, or a size that drops the hard cells would look best); ties
+    go to the release's own reading. On BCCD crops, for instance, group accuracy runs from 40 % read at 0.065 um to 51 %
     at 0.095 um, near what red cells measure on the fields the crops come from (0.089 um), while
     each image on its own is assumed at 0.106 um or, as a tight crop, at 0.06-0.07 um
     (``docs/pixel_size.md``). ``accuracy_before`` stays the release's own reading.
@@ -95,19 +96,11 @@ def fit_profile(
     tried = {"assumed": fitted} | {
         str(um): fit_at_pixel_size(analyzer, items, um) for um in CANDIDATE_PIXEL_SIZES
     }
-    labelled = sum(group is not None for _, _, group in items)
-    by_size = {name: right_after_cv(fit[0]) / labelled for name, fit in tried.items()}
+    by_size = {name: fit[0].summary["accuracy_after_cv"] for name, fit in tried.items()}
     profile, cells = tried[max(by_size, key=by_size.get)]
     profile.summary["accuracy_before"] = fitted[0].summary["accuracy_before"]
     profile.summary["accuracy_after_cv_by_pixel_size"] = by_size
     return profile, cells
-
-
-def right_after_cv(profile: LabProfile) -> int:
-    """Labelled cells a profile answers right, cross-validated. Pixel sizes are compared by it over
-    all the lab's labelled cells: a cell rejected at one pixel size (it fills the frame there)
-    counts as not right, not as absent, or a size that drops the hard cells would look best."""
-    return round(profile.summary["accuracy_after_cv"] * profile.summary["n"])
 
 
 def fit_at_pixel_size(
@@ -125,20 +118,19 @@ def fit_at_pixel_size(
     ``docs/robustness.md``).
     """
     results = analyzer.analyze_bytes([(name, data) for name, data, _ in items], pixel_size_um)
-    kept = [
-        (r, g)
-        for r, (_, _, g) in zip(results, items, strict=True)
-        if r.embedding is not None and r.status != "rejected"
-    ]
+    labels = [g for _, _, g in items]
+    readable = [r.embedding is not None and r.status != "rejected" for r in results]
+    kept = [(r, g) for r, g, read in zip(results, labels, readable, strict=True) if read]
     if not any(g for _, g in kept):
         raise ValueError("None of the labelled cells could be analysed: check the images.")
     groups = [g for _, g in kept]
+    unread = [g for g, read in zip(labels, readable, strict=True) if g is not None and not read]
     estimated = [r.pixel_size_um for r, _ in kept if r.pixel_size_source == ESTIMATED]
     pixel = pixel_size_um or (float(np.median(estimated)) if len(estimated) >= 3 else None)
     fine = np.stack([r.fine_probabilities for r, _ in kept])
     embeddings = np.stack([r.embedding for r, _ in kept])
     answered = [r.group is not None for r, _ in kept]
-    profile, after = profile_of(analyzer, fine, embeddings, groups, answered, pixel)
+    profile, after = profile_of(analyzer, fine, embeddings, groups, answered, pixel, unread=unread)
     batchnorm = lab_batchnorm(analyzer, [r.cell for r, g in kept if g is not None])
     if batchnorm is not None:
         provisional = LabProfile(
@@ -151,6 +143,7 @@ def fit_at_pixel_size(
             answered,
             pixel,
             batchnorm,
+            unread,
         )
         adapted.summary["accuracy_after_cv_without_batchnorm"] = profile.summary["accuracy_after_cv"]
         adapted.summary["accuracy_before"] = profile.summary["accuracy_before"]
@@ -178,10 +171,13 @@ def profile_of(
     answered: list[bool],
     pixel_size_um: float | None,
     batchnorm: dict[str, np.ndarray] | None = None,
+    unread: list[str] = (),
 ) -> tuple[LabProfile, list[str | None]]:
     """A profile from the cells' fine probabilities, features and groups (None: unlabelled), and each
     labelled cell's group after it (cross-validated). ``answered``: the cells the release gave a
-    group (a cell it did not find has none before the profile either)."""
+    group (a cell it did not find has none before the profile either). ``unread``: the groups of
+    labelled cells that could not be read (undecodable or rejected): the accuracies are over all
+    the lab's labelled cells, with these counted as not right before and after."""
     labelled = np.array([g is not None for g in groups])
     truth = [g for g in groups if g is not None]
     probabilities = fine[labelled] @ GROUP_MATRIX
@@ -197,11 +193,13 @@ def profile_of(
     threshold = None
     if analyzer.answer_checks is not None:
         threshold = float(np.quantile(analyzer.answer_checks.familiarity.distances(embeddings), 0.95))
+    every_label = truth + list(unread)
     summary = {
-        "n": len(truth),
-        "groups": {g: truth.count(g) for g in sorted(set(truth))},
-        "accuracy_before": float(np.mean(np.array(before) == np.array(truth))),
-        "accuracy_after_cv": float(np.mean(np.array(after) == np.array(truth))),
+        "n": len(every_label),
+        "unread": len(unread),
+        "groups": {g: every_label.count(g) for g in sorted(set(every_label))},
+        "accuracy_before": float(np.sum(np.array(before) == np.array(truth)) / len(every_label)),
+        "accuracy_after_cv": float(np.sum(np.array(after) == np.array(truth)) / len(every_label)),
         "batchnorm_cells": 0 if batchnorm is None else len(truth),
     }
     sha = analyzer.classifier_config["weights_sha256"]

@@ -66,6 +66,11 @@ def show_fit(profile, answers) -> None:
         f"{summary['accuracy_after_cv'] - summary['accuracy_before']:+.0%}",
     )
     st.caption(profile_pixel_size_caption(profile))
+    if unread := summary.get("unread"):
+        st.caption(
+            f"{unread} of your {summary['n']} labelled cells could not be read (no cell found, or the cell "
+            "fills the frame at this pixel size); they count as wrong before and after."
+        )
     wrong = [(r.file, display_name(t), display_name(a)) for r, t, a in answers if t != a]
     if wrong:
         st.write("Cells still answered wrongly after the profile (cross-validated):")

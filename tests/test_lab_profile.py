@@ -142,16 +142,33 @@ def test_without_a_ruler_a_profile_keeps_the_pixel_size_its_cells_are_read_best_
     assert len(cells) == len(items)
 
 
-def test_a_pixel_size_at_which_cells_are_rejected_counts_them_as_not_right(monkeypatch):
-    """31 labelled cells: 0.15 um reads only 28 of them, 20 right (71 % of those read), 0.07 um reads
-    all 31 with 21 right (68 %); the profile keeps 0.07 um, where more of the lab's cells are right."""
+def test_a_profile_scores_every_labelled_cell_and_counts_the_unread_ones_as_not_right(analyzer):
+    """12 labelled cells, 2 of them unread (rejected, say): however well the other 10 are answered,
+    the profile is right on at most 10 of 12, and says so."""
+    from bcds_core.adapt import profile_of
+
+    rng = np.random.default_rng(0)
+    groups = ["lymphocyte"] * 5 + ["neutrophil"] * 5
+    fine = rng.dirichlet(np.ones(len(FINE_CLASSES)), size=10).astype(np.float32)
+    embeddings = rng.normal(size=(10, 512)).astype(np.float32)
+    embeddings[5:] += 4.0
+    profile, after = profile_of(
+        analyzer, fine, embeddings, groups, [True] * 10, None, unread=["lymphocyte", "monocyte"]
+    )
+    summary = profile.summary
+    assert summary["n"] == 12 and summary["unread"] == 2 and len(after) == 10
+    assert summary["groups"] == {"lymphocyte": 6, "monocyte": 1, "neutrophil": 5}
+    right = sum(a == g for a, g in zip(after, groups, strict=True))
+    assert summary["accuracy_after_cv"] == pytest.approx(right / 12) and right / 12 <= 10 / 12
+
+
+def test_the_profile_keeps_the_pixel_size_at_which_most_of_the_labs_cells_are_right(monkeypatch):
     from bcds_core import adapt
 
-    read = {None: (31, 15), 0.07: (31, 21), 0.15: (28, 20)}
+    right = {None: 15, 0.07: 21, 0.15: 20}
 
     def fitted(analyzer, items, pixel_size_um):
-        n, right = read.get(pixel_size_um, (31, 0))
-        summary = {"n": n, "accuracy_before": 15 / 31, "accuracy_after_cv": right / n}
+        summary = {"n": 31, "accuracy_before": 15 / 31, "accuracy_after_cv": right.get(pixel_size_um, 0) / 31}
         return LabProfile("sha", pixel_size_um, None, None, summary), []
 
     monkeypatch.setattr(adapt, "fit_at_pixel_size", fitted)

@@ -5,7 +5,8 @@ groups, about 5-20 cells each) and optionally ``DIR/unlabelled/``. The profile
 folder (plain JSON and safetensors, sealed) is then used by ``predict
 --profile`` and ``evaluate --profile``. The last line is JSON: ``n``,
 ``groups``, ``profile``, ``accuracy_before`` and ``accuracy_after_cv``
-(cross-validated).
+(cross-validated), both over all ``n`` labelled cells (``unread``: those that
+could not be read, counted as not right).
 """
 
 from __future__ import annotations
