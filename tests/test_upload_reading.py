@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bcds_core.image_io import MAX_DECODED_SIDE, REDUCED_DECODE_SIDE, decode_image, reducible_jpeg
+from bcds_core.image_io import (
+    MAX_DECODED_SIDE,
+    REDUCED_DECODE_SIDE,
+    ImageDecodeError,
+    decode_image,
+    reducible_jpeg,
+)
 from bcds_core.pixel_size import ASSUMED, ESTIMATED, REFERENCE_PIXEL_UM
 from bcds_core.upload_reading import decode_for_reading
 from tests.test_pixel_size import smear
@@ -58,3 +64,10 @@ def test_a_given_pixel_size_coarser_than_the_reduced_decode_needs_the_full_one()
     assert max(fine.rgb.shape[:2]) == REDUCED_DECODE_SIDE and fine_size.scale_to_reference <= 1
     assert max(coarse.rgb.shape[:2]) == MAX_DECODED_SIDE
     assert coarse_size.um * coarse.scale == pytest.approx(0.05)
+
+
+def test_a_truncated_large_jpeg_is_refused_with_the_decoders_message():
+    data = photo(red_cell_px=560, side=4000)
+    assert reducible_jpeg(data[: len(data) // 2])
+    with pytest.raises(ImageDecodeError, match="damaged or truncated"):
+        decode_for_reading(data[: len(data) // 2], None)
