@@ -9,6 +9,7 @@ did not see it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,10 +83,10 @@ def fit_profile(
     tried as if the user had given it, and the profile keeps the one under which most of its
     labelled cells are answered right, cross-validated (a cell rejected at a size, filling the
     frame there, counts as not right, or a size that drops the hard cells would look best); ties
-    go to the release's own reading. On BCCD crops, for instance, group accuracy runs from 40 % read at 0.065 um to 51 %
-    at 0.095 um, near what red cells measure on the fields the crops come from (0.089 um), while
-    each image on its own is assumed at 0.106 um or, as a tight crop, at 0.06-0.07 um
-    (``docs/pixel_size.md``). ``accuracy_before`` stays the release's own reading.
+    go to the release's own reading. On BCCD crops, for instance, group accuracy runs from 40 %
+    read at 0.065 um to 51 % at 0.095 um, near what red cells measure on the fields the crops
+    come from (0.089 um), while each image on its own is assumed at 0.106 um or, as a tight
+    crop, at 0.06-0.07 um (``docs/pixel_size.md``). ``accuracy_before`` stays the release's own reading.
 
     Raises:
         ValueError: no labelled cell could be answered.
@@ -171,7 +172,7 @@ def profile_of(
     answered: list[bool],
     pixel_size_um: float | None,
     batchnorm: dict[str, np.ndarray] | None = None,
-    unread: list[str] = (),
+    unread: Sequence[str] = (),
 ) -> tuple[LabProfile, list[str | None]]:
     """A profile from the cells' fine probabilities, features and groups (None: unlabelled), and each
     labelled cell's group after it (cross-validated). ``answered``: the cells the release gave a

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bcds_core.field.analysis import FieldReading, read_field
 from bcds_core.image_io import read_bytes
 from bcds_core.paths import REPORTS_DIR
-from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, square_around, to_scale
+from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE
 from bcds_core.segmentation.derived_masks import dark_pixels
 from bcds_core.segmentation.masker import CellMasker
-from bcds_core.upload_reading import decode_for_reading
 from scripts.evaluate_fields import FIELDS, annotated_white_cells, iou
 
 #: A box within this many pixels of the field's edge is taken as cut by it.
@@ -38,27 +38,23 @@ def boxed_cells() -> list[tuple[str, np.ndarray, tuple[float, float, float, floa
     """(field name, canvas, annotated box in canvas pixels) of every whole annotated white cell."""
     cells = []
     for xml in sorted((FIELDS / "Annotations").glob("*.xml")):
-        data = read_bytes(FIELDS / "JPEGImages" / f"{xml.stem}.jpg")
-        image, pixel_size = decode_for_reading(data, None)
-        scale = pixel_size.scale_to_reference
-        field = to_scale(image.rgb, scale)
-        file_height, file_width = (round(side / image.scale) for side in image.rgb.shape[:2])
-        to_field = scale * image.scale
-        fill = slide_colour(field)
+        reading = read_field(read_bytes(FIELDS / "JPEGImages" / f"{xml.stem}.jpg"))
+        file_height, file_width = reading.upload_shape
         for x0, y0, x1, y1 in annotated_white_cells(xml):
             if min(x0, y0) < BORDER_PX or x1 > file_width - 1 - BORDER_PX or y1 > file_height - 1 - BORDER_PX:
                 continue
-            cells.append((xml.stem, *cut_out(field, tuple(v * to_field for v in (x0, y0, x1, y1)), fill)))
+            cells.append(
+                (xml.stem, *cut_out(reading, tuple(v * reading.to_upload for v in (x0, y0, x1, y1))))
+            )
     return cells
 
 
-def cut_out(field: np.ndarray, box: tuple[float, float, float, float], fill) -> tuple[np.ndarray, tuple]:
-    """The CellaVision-sized square of ``field`` centred on ``box`` (x0, y0, x1, y1 in field pixels),
-    and the box in the square's pixels."""
+def cut_out(reading: FieldReading, box: tuple[float, float, float, float]) -> tuple[np.ndarray, tuple]:
+    """The product's canvas of the cell in ``box`` (x0, y0, x1, y1 in the read field's pixels), centred on
+    the box, and the box in the canvas's pixels."""
     centre = (round((box[0] + box[2]) / 2), round((box[1] + box[3]) / 2))
     origin = (centre[0] - CANVAS_ORIGINAL_SIDE // 2, centre[1] - CANVAS_ORIGINAL_SIDE // 2)
-    moved = tuple(v - origin[i % 2] for i, v in enumerate(box))
-    return square_around(field, centre, CANVAS_ORIGINAL_SIDE, fill), moved
+    return reading.cell_canvas(centre), tuple(v - origin[i % 2] for i, v in enumerate(box))
 
 
 def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:

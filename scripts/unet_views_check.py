@@ -2,7 +2,9 @@
 
 Two views would make every answer about 40 ms faster on 2 CPU cores, but the classifier learned
 on 4-view masks; this measures what the change would cost through the whole product on the PBC
-validation split and the DeepAPL validation patients (never the test splits).
+validation split and the validation patients of the DeepAPL discovery cohort's split
+(``dataset/deepapl_split.csv``): never the test splits, and never DeepAPL's held-back validation
+cohort, which the project does not read.
 
     .venv/bin/python -m scripts.unet_views_check -> reports/unet_views_check.json (about 25 minutes here)
 """

@@ -18,7 +18,7 @@ from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError
 from bcds_core.lab_profile import LabProfile
-from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM
+from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize
 from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, square_around, to_scale
 from bcds_core.upload_reading import decode_for_reading
 
@@ -68,6 +68,47 @@ class FieldResult:
         return answer
 
 
+@dataclass(frozen=True)
+class FieldReading:
+    """An uploaded field read at the models' pixel size.
+
+    Attributes:
+        rgb: HxWx3 uint8, the field at the models' pixel size.
+        pixel_size: the pixel size of the decoded upload and where it came from.
+        decoded_scale: pixels of the decoded upload per pixel of the file.
+        to_upload: pixels of ``rgb`` per pixel of the file.
+        upload_shape: (height, width) of the uploaded file, pixels.
+        slide_rgb: the slide's colour, which pads a cell near the field's edge.
+    """
+
+    rgb: np.ndarray
+    pixel_size: PixelSize
+    decoded_scale: float
+    to_upload: float
+    upload_shape: tuple[int, int]
+    slide_rgb: tuple[int, int, int]
+
+    def cell_canvas(self, centre: tuple[int, int]) -> np.ndarray:
+        """The CellaVision-sized square of the field centred on ``centre`` (x, y in ``rgb``'s
+        pixels), padded with the slide's colour: what the analyzer answers for one cell."""
+        return square_around(self.rgb, centre, CANVAS_ORIGINAL_SIDE, self.slide_rgb)
+
+
+def read_field(
+    data: bytes, pixel_size_um: float | None = None, profile: LabProfile | None = None
+) -> FieldReading:
+    """The upload at the models' pixel size (given, the profile's, or measured on its red cells).
+
+    Raises:
+        ImageDecodeError: as ``decode_image``.
+    """
+    image, pixel_size = decode_for_reading(data, pixel_size_um, profile)
+    scale = pixel_size.scale_to_reference
+    rgb = to_scale(image.rgb, scale)
+    upload_shape = tuple(round(side / image.scale) for side in image.rgb.shape[:2])
+    return FieldReading(rgb, pixel_size, image.scale, image.scale * scale, upload_shape, slide_colour(rgb))
+
+
 def centre_of(cell: FoundCell) -> tuple[int, int]:
     """The nucleus centre of a found cell, in whole pixels."""
     return int(round(cell.centre[0])), int(round(cell.centre[1]))
@@ -82,27 +123,28 @@ def analyze_field(
 ) -> FieldResult:
     """Find, classify and count the white cells of one uploaded field; never raises for bad input."""
     try:
-        image, pixel_size = decode_for_reading(data, pixel_size_um, profile)
+        reading = read_field(data, pixel_size_um, profile)
     except ImageDecodeError as error:
         return FieldResult(name, False, str(error), message=str(error))
-    scale = pixel_size.scale_to_reference
-    field_rgb = to_scale(image.rgb, scale)
-    found = find_white_cells(field_rgb)
-    fill = slide_colour(field_rgb)
-    canvases = [
-        (f"{name}#{i + 1}", square_around(field_rgb, centre_of(c), CANVAS_ORIGINAL_SIDE, fill))
-        for i, c in enumerate(found)
-    ]
+    found = find_white_cells(reading.rgb)
+    canvases = [(f"{name}#{i + 1}", reading.cell_canvas(centre_of(c))) for i, c in enumerate(found)]
+    pixel_size = reading.pixel_size
     results = analyzer.analyze_arrays(canvases, replace(pixel_size, um=REFERENCE_PIXEL_UM), profile)
-    to_upload = image.scale * scale
     cells = []
     for cell, result in zip(found, results, strict=True):
         if cell.cut_by_border and result.status == "ok":
             result.status, result.message = "review", "Check by eye: the cell is cut by the field's border."
-        cells.append(FieldCell([round(v / to_upload) for v in cell.box], result))
+        cells.append(FieldCell([round(v / reading.to_upload) for v in cell.box], result))
     message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found"
     if pixel_size.source == ASSUMED:
         message += "; the pixel size was assumed (no red cells to measure): give it if you know it"
     return FieldResult(
-        name, True, None, round(pixel_size.um * image.scale, 5), cells, message + ".", field_rgb, to_upload
+        name,
+        True,
+        None,
+        round(pixel_size.um * reading.decoded_scale, 5),
+        cells,
+        message + ".",
+        reading.rgb,
+        reading.to_upload,
     )
