@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.feature import peak_local_max
 
-from bcds_core.binary_morphology import binary_closing, binary_opening
+from bcds_core.binary_morphology import binary_closing, binary_fill_holes, binary_opening
 from bcds_core.segmentation.derived_masks import dark_pixels
 
 #: Diameter of a normal red cell on a dried, stained smear, micrometres.
@@ -148,7 +148,7 @@ def distance_radii(slide: np.ndarray, dark: np.ndarray) -> np.ndarray:
     ``dark``: ``slide_pixels`` and ``dark_pixels`` of the image.
     """
     stained = binary_opening(~slide, iterations=2)
-    stained = ndi.binary_fill_holes(binary_closing(stained, iterations=3))
+    stained = binary_fill_holes(binary_closing(stained, iterations=3))
     labels, _ = ndi.label(stained)
     nucleated = np.unique(labels[dark & stained])
     red = stained & ~np.isin(labels, nucleated[nucleated > 0])

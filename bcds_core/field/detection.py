@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from bcds_core.binary_morphology import binary_closing, binary_opening
 from bcds_core.pixel_size import REFERENCE_PIXEL_UM
 
 #: A pixel is nucleus-stained when blue exceeds red by this much (0-255) ...
@@ -55,7 +56,7 @@ def nucleus_pixels(rgb: np.ndarray) -> np.ndarray:
 def find_white_cells(rgb: np.ndarray) -> list[FoundCell]:
     """White cells of a field at the reference pixel size, in reading order (top to bottom, left to right)."""
     gap = max(1, round(LOBE_GAP_UM / REFERENCE_PIXEL_UM / 2))
-    nuclei = ndi.binary_closing(ndi.binary_opening(nucleus_pixels(rgb), iterations=1), iterations=gap)
+    nuclei = binary_closing(binary_opening(nucleus_pixels(rgb), iterations=1), iterations=gap)
     labels, count = ndi.label(nuclei)
     min_area = MIN_NUCLEUS_UM2 / REFERENCE_PIXEL_UM**2
     margin = round(CYTOPLASM_MARGIN_UM / REFERENCE_PIXEL_UM)

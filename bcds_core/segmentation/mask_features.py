@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from bcds_core.binary_morphology import binary_closing, binary_dilation
 from bcds_core.segmentation.derived_masks import dark_pixels
 from bcds_core.segmentation.touching_cells import split_touching_cells
 
@@ -70,8 +71,8 @@ def main_component(mask: np.ndarray) -> np.ndarray:
 
 def count_cells_outside(dark: np.ndarray, component: np.ndarray, min_dark: float, border: np.ndarray) -> int:
     """Whole nucleated cells outside the mask ``component``: dark components of ``min_dark`` pixels clear of the border."""
-    others = dark & ~ndi.binary_dilation(component, iterations=3)
-    labels, _ = ndi.label(ndi.binary_closing(others, iterations=3))
+    others = dark & ~binary_dilation(component, iterations=3)
+    labels, _ = ndi.label(binary_closing(others, iterations=3))
     count = 0
     for label, box in enumerate(ndi.find_objects(labels), start=1):
         region = labels[box] == label

@@ -65,14 +65,15 @@ def build_unet(config: dict) -> torch.nn.Module:
 
 
 def load_unet(directory: Path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """The released U-Net, hash-checked, in eval mode."""
+    """The released U-Net, hash-checked, in eval mode, its weights channels_last like its inputs
+    (``to_unet_input``): the same probabilities without a layout conversion per convolution."""
     state, config = load_released(directory, UNET_CONFIG_KEYS)
     try:
         model = build_unet(config)
     except (KeyError, TypeError, ValueError) as error:
         raise WeightsError(f"{directory.name}/config.json cannot rebuild the U-Net ({error}).") from error
     load_into(model, state, directory)
-    return model.to(device).eval(), config
+    return model.to(device, memory_format=torch.channels_last).eval(), config
 
 
 def slide_balanced(rgb_images: list[np.ndarray], config: dict) -> list[np.ndarray]:
