@@ -36,7 +36,7 @@ COMMANDS = {
     "bench": ("bcds_core.commands.bench", "time every stage; print JSON figures"),
     "fit-answer-checks": (
         "bcds_core.commands.fit_answer_checks",
-        "fit a classifier release's familiarity check and conformal sets",
+        "fit a classifier release's answer checks: familiarity, conformal sets, abnormal and review thresholds",
     ),
     "extract-deepapl": (
         "bcds_core.commands.extract_deepapl",

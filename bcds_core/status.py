@@ -3,11 +3,16 @@
 ``rejected``: no usable cell (no cell, a region filling the frame at a known
 pixel size, a smear field with other than one white cell).
 ``review``: a cell was found but the answer should be checked by a person: a
-possible abnormal cell (or one not excluded), low calibrated confidence, a soft (out-of-focus) cell,
+possible abnormal cell (or one not excluded), a group of low calibrated confidence, a soft (out-of-focus) cell,
 a cell cut by the border, colours unlike the training stains, a pixel size
 assumed for a tight crop or for an image that is not a CellaVision frame,
 other whole cells in view (CellaVision centres the cell it means; in leukaemic
 blood neighbours are common), missing colour. ``ok`` only when none of these holds.
+
+The confidence bar is on the group, the category most laboratories report: within a
+clear group, a fine class below the bar (band or segmented neutrophil; the myelocyte
+stages), where experts themselves disagree, is named with its rival in the message of
+any status instead of sending the cell to review.
 """
 
 from __future__ import annotations
@@ -39,8 +44,8 @@ class Evidence:
         group_confidence: calibrated confidence of the group (None without an answer).
         label_rival: the group's second likeliest fine class and its confidence, for a group of
             several fine classes (band or segmented neutrophil; myelocyte, metamyelocyte or
-            promyelocyte), where the fine class is what a person must settle.
-        review_threshold: the release's lowest confidence for ``ok``.
+            promyelocyte).
+        review_threshold: the release's lowest group confidence for ``ok``.
         group: the answered group (None without an answer).
         label: the answered fine class (None without an answer).
         flags: abnormal groups the model gives weight to without answering them.
@@ -99,8 +104,10 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
             f"an abnormal cell is not excluded (blast, abnormal promyelocyte, variant lymphocyte or smudge "
             f"cell: {evidence.abnormal_share:.0%} together)"
         )
-    if (confidence := evidence.label_confidence) is not None and confidence < evidence.review_threshold:
-        reasons.append(low_confidence_reason(evidence))
+    if (confidence := evidence.group_confidence) is not None and confidence < evidence.review_threshold:
+        reasons.append(
+            f"confidence {confidence:.1%} is below the review threshold {evidence.review_threshold:.0%}"
+        )
     if len(evidence.candidates) > 1:
         names = " or ".join(display_name(g).lower() for g in evidence.candidates)
         reasons.append(f"it may be {names}")
@@ -137,19 +144,23 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     return reasons
 
 
-def low_confidence_reason(evidence: Evidence) -> str:
-    """Why a fine class below the review threshold needs a person: where the group itself is clear,
-    which two of its fine classes to choose between; otherwise the confidence against the bar."""
-    bar = evidence.review_threshold
-    group_confidence = evidence.group_confidence
-    if evidence.label_rival is not None and group_confidence is not None and group_confidence >= bar:
-        rival, rival_confidence = evidence.label_rival
-        return (
-            f"{display_name(evidence.group).lower()} is clear ({group_confidence:.0%}) but not which: "
-            f"{display_name(evidence.label).lower()} {evidence.label_confidence:.0%} or {display_name(rival).lower()} "
-            f"{rival_confidence:.0%} (review threshold {bar:.0%})"
-        )
-    return f"confidence {evidence.label_confidence:.1%} is below the review threshold {bar:.0%}"
+def unsettled_fine_class(evidence: Evidence) -> str | None:
+    """Where the group is clear but its fine class is below the bar, the two fine classes to choose
+    between (None otherwise)."""
+    bar, group_confidence = evidence.review_threshold, evidence.group_confidence
+    if (
+        evidence.label_rival is None
+        or group_confidence is None
+        or group_confidence < bar
+        or evidence.label_confidence >= bar
+    ):
+        return None
+    rival, rival_confidence = evidence.label_rival
+    return (
+        f"{display_name(evidence.group).lower()} is clear ({group_confidence:.0%}) but not which: "
+        f"{display_name(evidence.label).lower()} {evidence.label_confidence:.0%} or {display_name(rival).lower()} "
+        f"{rival_confidence:.0%}"
+    )
 
 
 def decide_status(features: MaskFeatures, evidence: Evidence) -> tuple[str, str]:
@@ -157,6 +168,7 @@ def decide_status(features: MaskFeatures, evidence: Evidence) -> tuple[str, str]
     if (reason := rejection(features, evidence.greyscale)) is not None:
         return "rejected", reason
     reasons = review_reasons(features, evidence)
+    fine_class = unsettled_fine_class(evidence)
     if reasons:
-        return "review", "Check by eye: " + "; ".join(reasons) + "."
-    return "ok", "Single cell classified."
+        return "review", "Check by eye: " + "; ".join(reasons + ([fine_class] if fine_class else [])) + "."
+    return "ok", "Single cell classified" + (f"; {fine_class}." if fine_class else ".")

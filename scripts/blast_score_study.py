@@ -208,7 +208,7 @@ def answer_bars(cells: dict[str, np.ndarray], review: float, folds: int, repeats
     rules = ("release",) + ANSWER_BUDGETS
     answered_right = {rule: np.zeros(len(truth)) for rule in rules}
     for _, fit, held in patient_folds(cells["patient"][usable], cells["diagnosis"][usable], folds, repeats):
-        thresholds = fit_abnormal_thresholds(fine[fit], groups[fit], truth[fit], review)
+        thresholds = fit_abnormal_thresholds(groups[fit], truth[fit], review)
         for rule in rules:
             answering = thresholds
             if rule != "release":

@@ -35,7 +35,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds, abnormal_mass
 from bcds_core.classifier.answer_checks import fit_abnormal_thresholds
-from bcds_core.classifier.model import GROUP_MATRIX, likeliest_in_group
+from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.deepapl import read_manifest
 from bcds_core.paths import REPORTS_DIR, RUNS_DIR, WEIGHTS_DIR
 from bcds_core.screening import BLAST_EQUIVALENTS, NOT_WHITE_CELLS, SUSPECT_MIN_CELLS, screen
@@ -127,7 +127,7 @@ def cell_measures(
     groups = fine @ GROUP_MATRIX
     reached = thresholds.reached(groups)
     blasts, normal = truth == "blast", ~np.isin(truth, ABNORMAL_GROUPS)
-    confidence = np.array([f[likeliest_in_group(f, a)] for f, a in zip(fine, answered, strict=True)])
+    confidence = groups[np.arange(len(groups)), answered]
     names = np.array(GROUPS)[answered]
     kept = (
         (confidence >= review)
@@ -169,7 +169,7 @@ def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repe
     for repeat, fitting, held in patient_folds(patient, diagnosis, folds, repeats):
         run = runs[repeat]
         fit = fitting & usable
-        thresholds = fit_abnormal_thresholds(fine[fit], fine[fit] @ GROUP_MATRIX, truth[fit], review)
+        thresholds = fit_abnormal_thresholds(fine[fit] @ GROUP_MATRIX, truth[fit], review)
         answered = np.zeros(len(fine), int)
         answered[held] = answered_groups(fine[held], thresholds)
         kept = held & usable

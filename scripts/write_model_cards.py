@@ -480,7 +480,8 @@ def classifier_card() -> str:
         f"{config['scale']:g} x the CellaVision pixel size ({config['input_side'] / config['scale']:.0f} original px), "
         "centred on the mask; outside the dilated mask = dataset mean.",
         f"- Calibration: temperature {config.get('temperature', 1):.3f} fitted on the validation split; "
-        f"review threshold {config.get('review_threshold', 0.5):.2f} on the fine-class confidence.",
+        f"review threshold {config.get('review_threshold', 0.5):.2f} on the group confidence (each validation "
+        "source's answers above it 97 % right).",
         _flip_views_line(config),
         *_answer_checks_lines(config),
         f"- Weights: `model.safetensors` (fp16), sha256 `{config['weights_sha256']}`; the config is sealed "

@@ -1,4 +1,4 @@
-"""A fine class below the review threshold: the reason says what a person has to settle."""
+"""The review threshold bars the group; a fine class below it within a clear group is named, not reviewed."""
 
 from __future__ import annotations
 
@@ -26,22 +26,32 @@ def band_neutrophil(confidence: float, group_confidence: float, segmented: float
     )
 
 
-def test_a_clear_group_with_an_unclear_fine_class_names_the_two_fine_classes():
+UNCLEAR_FINE_CLASS = (
+    "neutrophil is clear (97%) but not which: band neutrophil 60% or segmented neutrophil 37%"
+)
+
+
+def test_a_clear_group_with_an_unclear_fine_class_is_ok_and_names_the_two_fine_classes():
     status, message = decide_status(FEATURES, band_neutrophil(0.6, 0.97, 0.37))
+    assert status == "ok"
+    assert message == f"Single cell classified; {UNCLEAR_FINE_CLASS}."
+
+
+def test_the_unclear_fine_class_is_named_beside_the_reasons_for_review():
+    features = replace(FEATURES, touches_border=True)
+    status, message = decide_status(features, band_neutrophil(0.6, 0.97, 0.37))
     assert status == "review"
-    assert (
-        "neutrophil is clear (97%) but not which: band neutrophil 60% or segmented neutrophil 37%" in message
-    )
+    assert "the cell is cut by the image border" in message and UNCLEAR_FINE_CLASS in message
 
 
-def test_an_unclear_group_keeps_the_confidence_against_the_threshold():
-    evidence = band_neutrophil(0.45, 0.7, 0.25)
-    message = decide_status(FEATURES, evidence)[1]
-    assert "confidence 45.0% is below the review threshold 83%" in message and "is clear" not in message
-    assert (
-        "is clear"
-        not in decide_status(FEATURES, replace(evidence, label_rival=None, group_confidence=0.9))[1]
-    )
+def test_an_unclear_group_is_reviewed_with_its_confidence_against_the_threshold():
+    status, message = decide_status(FEATURES, band_neutrophil(0.45, 0.7, 0.25))
+    assert status == "review"
+    assert "confidence 70.0% is below the review threshold 83%" in message and "is clear" not in message
+
+
+def test_a_clear_fine_class_needs_no_note():
+    assert decide_status(FEATURES, band_neutrophil(0.9, 0.97, 0.07)) == ("ok", "Single cell classified.")
 
 
 def test_the_second_fine_class_of_a_group():

@@ -40,7 +40,7 @@ FALSE_FLAG_BUDGET = 0.01
 #: Threshold of a release fitted before thresholds existed, or of a group without fitting cells.
 DEFAULT_THRESHOLD = 0.2
 #: Group accuracy the confident normal answers of the fitting patients must reach below the exclusion bar
-#: (the review threshold's target, ``train_classifier.REVIEW_TARGET_ACCURACY``).
+#: (the review threshold's target, ``calibration.REVIEW_TARGET_ACCURACY``).
 EXCLUSION_TARGET = 0.97
 #: Exclusion bars tried, highest first; 1.0 is no bar (a release fitted before the bar existed).
 EXCLUSION_BARS = (1.0, 0.5, 0.3, 0.2, 0.15, 0.1, 0.05, 0.03, 0.02, 0.01)

@@ -19,10 +19,11 @@ import torch
 from safetensors.numpy import load_file, save_file
 
 from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds
+from bcds_core.classifier.calibration import review_threshold
 from bcds_core.classifier.conformal import COVERAGE, conformal_quantile, mass_to_true
 from bcds_core.classifier.familiarity import Familiarity
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.classifier.model import fine_and_group_probabilities, likeliest_in_group
+from bcds_core.classifier.model import fine_and_group_probabilities
 from bcds_core.segmentation.mask_features import mask_centre
 from bcds_core.taxonomy import ABNORMAL_GROUPS, GROUPS
 from bcds_core.weights_io import CONFIG_FILE, WeightsError, read_sealed_json, sha256_of, write_sealed_json
@@ -38,15 +39,17 @@ ABNORMAL_FIT_SPLITS = ("val", "test")
 
 @dataclass
 class AnswerChecks:
-    """A release's familiarity check, conformal quantile and abnormal-group thresholds."""
+    """A release's familiarity check, conformal quantile, abnormal-group thresholds and review threshold."""
 
     familiarity: Familiarity
     conformal_quantile: float
     coverage: float = COVERAGE
     abnormal: AbnormalThresholds = field(default_factory=AbnormalThresholds.default)
+    review_threshold: float | None = None
 
     def save(self, directory: Path) -> None:
-        """Write the arrays and add the thresholds and the file's sha256 to the sealed config."""
+        """Write the arrays and add the thresholds and the file's sha256 to the sealed config (the
+        review threshold at its top level, where the release step first put it)."""
         path = directory / ANSWER_CHECKS_FILE
         save_file({"centres": self.familiarity.centres, "precision": self.familiarity.precision}, str(path))
         config = read_sealed_json(directory / CONFIG_FILE)
@@ -59,6 +62,8 @@ class AnswerChecks:
             "abnormal_thresholds": self.abnormal.thresholds,
             "abnormal_exclusion": self.abnormal.exclusion,
         }
+        if self.review_threshold is not None:
+            config["review_threshold"] = self.review_threshold
         write_sealed_json(directory / CONFIG_FILE, config)
 
     @classmethod
@@ -82,6 +87,7 @@ class AnswerChecks:
             AbnormalThresholds(abnormal, float(entry.get("abnormal_exclusion", 1.0)))
             if abnormal
             else AbnormalThresholds.default(),
+            float(config["review_threshold"]),
         )
 
 
@@ -102,9 +108,10 @@ def cached_features(model, cache, indices: np.ndarray, config: dict, batch_size:
 def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[AnswerChecks, dict]:
     """Fit the checks on a cache's rows the network did not train on; also return what was measured there.
 
-    Familiarity and conformal sets are fitted on the validation rows (familiarity's centres on
-    training rows). The abnormal thresholds are fitted on the ``ABNORMAL_FIT_SPLITS`` rows of the
-    sources that hold abnormal cells, so that "normal" means the same patients' normal cells.
+    Familiarity, conformal sets and the review threshold are fitted on the validation rows
+    (familiarity's centres on training rows). The abnormal thresholds are fitted on the
+    ``ABNORMAL_FIT_SPLITS`` rows of the sources that hold abnormal cells, so that "normal" means
+    the same patients' normal cells.
     """
     rows = cache.rows
     split = np.array([r.split for r in rows])
@@ -132,15 +139,14 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
     val_at, patients_at = np.searchsorted(held, val), np.searchsorted(held, patients)
     familiarity = Familiarity.fit(train_features, label[train])
     familiarity.set_threshold(held_features[val_at])
-    _, val_groups = fine_and_group_probabilities(held_logits[val_at], config["temperature"])
+    val_fine, val_groups = fine_and_group_probabilities(held_logits[val_at], config["temperature"])
     quantile = conformal_quantile(
         mass_to_true(val_groups.numpy(), np.array([GROUPS.index(g) for g in group[val]]))
     )
-    fine, groups = (
-        p.numpy() for p in fine_and_group_probabilities(held_logits[patients_at], config["temperature"])
-    )
-    abnormal = fit_abnormal_thresholds(fine, groups, group[patients], config["review_threshold"])
-    return AnswerChecks(familiarity, quantile, abnormal=abnormal), {
+    threshold = review_threshold(val_fine.numpy(), group[val], source[val])
+    _, groups = fine_and_group_probabilities(held_logits[patients_at], config["temperature"])
+    abnormal = fit_abnormal_thresholds(groups.numpy(), group[patients], threshold)
+    return AnswerChecks(familiarity, quantile, abnormal=abnormal, review_threshold=threshold), {
         "fit_images": int(len(train)),
         "validation_images": int(len(val)),
         "abnormal_fit_images": int(len(patients)),
@@ -149,17 +155,15 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
 
 
 def fit_abnormal_thresholds(
-    fine: np.ndarray, groups: np.ndarray, truth: np.ndarray, review_threshold: float
+    groups: np.ndarray, truth: np.ndarray, review_threshold: float
 ) -> AbnormalThresholds:
     """The abnormal groups' thresholds and exclusion bar, fitted on patients' cells.
 
     Args:
-        fine, groups: N x fine classes and N x groups calibrated probabilities.
+        groups: N x groups calibrated probabilities.
         truth: N true group names.
-        review_threshold: the release's; the exclusion bar is fitted on the answers that reach it.
+        review_threshold: the release's; the exclusion bar is fitted on the answers whose group reaches it.
     """
     abnormal = AbnormalThresholds.fit(groups, truth)
-    confidence = np.array(
-        [f[likeliest_in_group(f, abnormal.answer(g)[0])] for f, g in zip(fine, groups, strict=True)]
-    )
+    confidence = np.array([g[abnormal.answer(g)[0]] for g in groups])
     return abnormal.with_exclusion(groups, truth, confidence >= review_threshold)

@@ -1,8 +1,9 @@
-"""Temperature scaling and the expected calibration error.
+"""Temperature scaling, the review threshold and the expected calibration error.
 
 A single temperature, fitted on the validation split by minimising the
 negative log-likelihood of the allowed label set, makes the softmax
 confidence match the observed accuracy without changing any prediction.
+The review threshold is the confidence an answer needs for ``ok``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bcds_core.classifier.model import allowed_set_nll
+from bcds_core.classifier.model import GROUP_MATRIX, allowed_set_nll, consistent_answer
+from bcds_core.taxonomy import GROUPS
+
+#: Group accuracy that answers at or above the review threshold must reach on each validation source.
+REVIEW_TARGET_ACCURACY = 0.97
 
 
 def fit_temperature(logits: torch.Tensor, allowed: torch.Tensor) -> float:
@@ -26,6 +31,34 @@ def fit_temperature(logits: torch.Tensor, allowed: torch.Tensor) -> float:
 
     optimiser.step(closure)
     return float(log_t.detach().exp())
+
+
+def review_threshold(
+    fine: np.ndarray, truth: np.ndarray, sources: np.ndarray, target_accuracy: float = REVIEW_TARGET_ACCURACY
+) -> float:
+    """Lowest group confidence at which the answers reaching it are ``target_accuracy`` right on
+    every validation source that has any.
+
+    Args:
+        fine: N x fine classes calibrated probabilities.
+        truth: N true group names.
+        sources: N names of each row's source.
+
+    Every source, not their mix: an analyser unlike PBC's must not borrow PBC's accuracy. The group,
+    not the fine class: it is the category most laboratories report (``status``).
+    """
+    answers = np.array([consistent_answer(f)[0] for f in fine])
+    confidence = (fine @ GROUP_MATRIX)[np.arange(len(fine)), answers]
+    correct = np.array(GROUPS)[answers] == truth
+    for threshold in np.arange(0.30, 0.95, 0.01):
+        accepted = confidence >= threshold
+        if all(
+            correct[accepted & own].mean() >= target_accuracy
+            for own in (sources == name for name in np.unique(sources))
+            if (accepted & own).any()
+        ):
+            return round(float(threshold), 2)
+    return 0.95
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:

@@ -1,5 +1,6 @@
-"""``fit-answer-checks``: fit a release's familiarity check, conformal sets and abnormal thresholds (after training).
+"""``fit-answer-checks``: fit a release's answer checks (after training).
 
+The familiarity check, conformal sets, abnormal thresholds and review threshold.
 Reads the training sources' caches (``build-cache --unet-masks``), writes
 ``answer_checks.safetensors`` into the release folder and seals its thresholds
 into the release's config. The last line is JSON.
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "release": directory.name,
+                "review_threshold": checks.review_threshold,
                 "familiarity_threshold": checks.familiarity.threshold,
                 "conformal_quantile": checks.conformal_quantile,
                 "coverage": checks.coverage,

@@ -30,7 +30,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel
 
 from bcds_core.classifier.batchnorm import reestimate_batchnorm
-from bcds_core.classifier.calibration import fit_temperature
+from bcds_core.classifier.calibration import fit_temperature, review_threshold
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import (
     allowed_set_nll,
@@ -60,8 +60,6 @@ MASK_DILATION_CHOICES = (5, 13, 21, 31)
 MASK_DILATION_TOLERANCE = 0.001
 #: Training images used to recompute BatchNorm statistics before release.
 BN_CALIBRATION_IMAGES = 2048
-#: Fine-class accuracy that answers above the review threshold must reach on validation.
-REVIEW_TARGET_ACCURACY = 0.97
 
 
 def allowed_matrix(rows) -> np.ndarray:
@@ -320,19 +318,6 @@ def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64)
     )
 
 
-def review_threshold(fine: np.ndarray, rows, target_accuracy: float = REVIEW_TARGET_ACCURACY) -> float:
-    """Lowest confidence threshold whose accepted fine-labelled answers reach ``target_accuracy``."""
-    labelled = [(f, r) for f, r in zip(fine, rows, strict=True) if r.label]
-    answers = [consistent_answer(f) for f, _ in labelled]
-    confidence = np.array([f[a[1]] for (f, _), a in zip(labelled, answers, strict=True)])
-    correct = np.array([FINE_CLASSES[a[1]] == r.label for (_, r), a in zip(labelled, answers, strict=True)])
-    for threshold in np.arange(0.30, 0.95, 0.01):
-        accepted = confidence >= threshold
-        if accepted.any() and correct[accepted].mean() >= target_accuracy:
-            return round(float(threshold), 2)
-    return 0.95
-
-
 def choose_classifier_views(
     model, plain_logits, validation: ValidationSplit, config: dict, run: RunState, choices=VIEW_CHOICES
 ) -> tuple[int, torch.Tensor, dict]:
@@ -419,7 +404,9 @@ def release(
     )
     temperature = fit_temperature(logits, data.allowed[data.val_idx])
     fine = torch.softmax(logits / temperature, 1).numpy()
-    threshold = review_threshold(fine, validation.rows)
+    threshold = review_threshold(
+        fine, np.array([r.group for r in validation.rows]), data.cache.source[data.val_idx]
+    )
     run.log(
         f"temperature {temperature:.3f}, review threshold {threshold:.2f} (validation, {len(data.val_idx)} images)"
     )
