@@ -10,6 +10,7 @@ did not see it).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def fit_profile(
     group after the profile, cross-validated) per labelled cell. Unreadable and rejected images
     are left out.
 
-    The pixel size is the user's, else the red cells' (``fit_at_pixel_size``). Where neither
+    The pixel size is the user's, else the red cells' (``read_lab_cells``). Where neither
     gives it (tight crops show too few whole red cells), each of ``CANDIDATE_PIXEL_SIZES`` is
     tried as if the user had given it, and the profile keeps the one under which most of its
     labelled cells are answered right, cross-validated (a cell rejected at a size, filling the
@@ -87,36 +88,53 @@ def fit_profile(
     read at 0.065 um to 51 % at 0.095 um, near what red cells measure on the fields the crops
     come from (0.089 um), while each image on its own is assumed at 0.106 um or, as a tight
     crop, at 0.06-0.07 um (``docs/pixel_size.md``). ``accuracy_before`` stays the release's own reading.
+    BatchNorm statistics are tried at the chosen pixel size only (``with_lab_batchnorm``): at
+    every candidate they took a third of the fitting time.
 
     Raises:
         ValueError: no labelled cell could be answered.
     """
-    fitted = fit_at_pixel_size(analyzer, items, pixel_size_um)
-    if pixel_size_um is not None or fitted[0].pixel_size_um is not None:
-        return fitted
-    tried = {"assumed": fitted} | {
-        str(um): fit_at_pixel_size(analyzer, items, um) for um in CANDIDATE_PIXEL_SIZES
-    }
-    by_size = {name: fit[0].summary["accuracy_after_cv"] for name, fit in tried.items()}
-    profile, cells = tried[max(by_size, key=by_size.get)]
-    profile.summary["accuracy_before"] = fitted[0].summary["accuracy_before"]
-    profile.summary["accuracy_after_cv_by_pixel_size"] = by_size
-    return profile, cells
+    own = read_lab_cells(analyzer, items, pixel_size_um)
+    fitted = plain_profile(analyzer, own)
+    if pixel_size_um is None and own.pixel_size_um is None:
+        readings = {"assumed": (own, fitted)} | {
+            str(um): (reading, plain_profile(analyzer, reading))
+            for um in CANDIDATE_PIXEL_SIZES
+            for reading in [read_lab_cells(analyzer, items, um)]
+        }
+        by_size = {name: fit[0].summary["accuracy_after_cv"] for name, (_, fit) in readings.items()}
+        own, chosen = readings[max(by_size, key=by_size.get)]
+        chosen[0].summary["accuracy_before"] = fitted[0].summary["accuracy_before"]
+        chosen[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
+        fitted = chosen
+    profile, after = with_lab_batchnorm(analyzer, own, *fitted)
+    labelled = [(r, g) for r, g in own.kept if g is not None]
+    return profile, [(r, g, a) for (r, g), a in zip(labelled, after, strict=True)]
 
 
-def fit_at_pixel_size(
+@dataclass(frozen=True)
+class LabReading:
+    """The lab's cells read at one pixel size.
+
+    Attributes:
+        kept: (the release's result, group or None) of each readable, not rejected cell.
+        unread: the groups of labelled cells that could not be read.
+        pixel_size_um: the size they were read at: the user's, the median red-cell estimate
+            where at least 3 images had one, or None (each at its own).
+    """
+
+    kept: list[tuple[CellResult, str | None]]
+    unread: list[str]
+    pixel_size_um: float | None
+
+
+def read_lab_cells(
     analyzer: CellAnalyzer, items: list[tuple[str, bytes, str | None]], pixel_size_um: float | None
-) -> tuple[LabProfile, list[tuple[CellResult, str, str]]]:
-    """``fit_profile``'s profile with the cells read at ``pixel_size_um``, or (None) each at its own:
-    the median of the red-cell estimates becomes the profile's where at least 3 images had one.
+) -> LabReading:
+    """The lab's cells read at ``pixel_size_um``, or (None) each at its own.
 
-    With at least ``MIN_BATCHNORM_CELLS`` labelled cells, a second profile is fitted through the
-    network with BatchNorm statistics re-estimated on them (features, head and familiarity all
-    taken through it, as that profile will read the lab's images; the cells are not masked or
-    measured again, only classified). It is kept where its cross-validated accuracy on the
-    labelled cells is at least the first's: statistics of an uneven set of cells can do harm (on
-    the DeepAPL test patients, mostly blasts, re-estimated statistics cost 10-13 points:
-    ``docs/robustness.md``).
+    Raises:
+        ValueError: no labelled cell could be answered.
     """
     results = analyzer.analyze_bytes([(name, data) for name, data, _ in items], pixel_size_um)
     labels = [g for _, _, g in items]
@@ -124,36 +142,60 @@ def fit_at_pixel_size(
     kept = [(r, g) for r, g, read in zip(results, labels, readable, strict=True) if read]
     if not any(g for _, g in kept):
         raise ValueError("None of the labelled cells could be analysed: check the images.")
-    groups = [g for _, g in kept]
     unread = [g for g, read in zip(labels, readable, strict=True) if g is not None and not read]
     estimated = [r.pixel_size_um for r, _ in kept if r.pixel_size_source == ESTIMATED]
     pixel = pixel_size_um or (float(np.median(estimated)) if len(estimated) >= 3 else None)
-    fine = np.stack([r.fine_probabilities for r, _ in kept])
-    embeddings = np.stack([r.embedding for r, _ in kept])
-    answered = [r.group is not None for r, _ in kept]
-    profile, after = profile_of(analyzer, fine, embeddings, groups, answered, pixel, unread=unread)
-    batchnorm = lab_batchnorm(analyzer, [r.cell for r, g in kept if g is not None])
-    if batchnorm is not None:
-        provisional = LabProfile(
-            analyzer.classifier_config["weights_sha256"], None, None, None, {}, batchnorm
-        )
-        adapted, adapted_after = profile_of(
-            analyzer,
-            *answers_through(analyzer, [r.cell for r, _ in kept], provisional),
-            groups,
-            answered,
-            pixel,
-            batchnorm,
-            unread,
-        )
-        adapted.summary["accuracy_after_cv_without_batchnorm"] = profile.summary["accuracy_after_cv"]
-        adapted.summary["accuracy_before"] = profile.summary["accuracy_before"]
-        if adapted.summary["accuracy_after_cv"] >= profile.summary["accuracy_after_cv"]:
-            profile, after = adapted, adapted_after
-        else:
-            profile.summary["accuracy_after_cv_with_batchnorm"] = adapted.summary["accuracy_after_cv"]
-    labelled = [(r, g) for r, g in kept if g is not None]
-    return profile, [(r, g, a) for (r, g), a in zip(labelled, after, strict=True)]
+    return LabReading(kept, unread, pixel)
+
+
+def plain_profile(analyzer: CellAnalyzer, reading: LabReading) -> tuple[LabProfile, list[str | None]]:
+    """``profile_of`` the cells as the release's network read them."""
+    return profile_of(
+        analyzer,
+        np.stack([r.fine_probabilities for r, _ in reading.kept]),
+        np.stack([r.embedding for r, _ in reading.kept]),
+        [g for _, g in reading.kept],
+        [r.group is not None for r, _ in reading.kept],
+        reading.pixel_size_um,
+        unread=reading.unread,
+    )
+
+
+def with_lab_batchnorm(
+    analyzer: CellAnalyzer, reading: LabReading, profile: LabProfile, after: list[str | None]
+) -> tuple[LabProfile, list[str | None]]:
+    """The plain ``profile`` (with each labelled cell's group ``after`` it), or one fitted through
+    the network with BatchNorm statistics re-estimated on the labelled cells, whichever answers
+    them better, cross-validated.
+
+    With at least ``MIN_BATCHNORM_CELLS`` labelled cells, the second profile takes its features,
+    head and familiarity all through the adapted network, as that profile will read the lab's
+    images (the cells are not masked or measured again, only classified). It is kept where its
+    cross-validated accuracy is at least the first's: statistics of an uneven set of cells can
+    do harm (on the DeepAPL test patients, mostly blasts, re-estimated statistics cost 10-13
+    points: ``docs/robustness.md``).
+    """
+    batchnorm = lab_batchnorm(analyzer, [r.cell for r, g in reading.kept if g is not None])
+    if batchnorm is None:
+        return profile, after
+    provisional = LabProfile(analyzer.classifier_config["weights_sha256"], None, None, None, {}, batchnorm)
+    adapted, adapted_after = profile_of(
+        analyzer,
+        *answers_through(analyzer, [r.cell for r, _ in reading.kept], provisional),
+        [g for _, g in reading.kept],
+        [r.group is not None for r, _ in reading.kept],
+        reading.pixel_size_um,
+        batchnorm,
+        reading.unread,
+    )
+    adapted.summary["accuracy_after_cv_without_batchnorm"] = profile.summary["accuracy_after_cv"]
+    for key in ("accuracy_before", "accuracy_after_cv_by_pixel_size"):
+        if key in profile.summary:
+            adapted.summary[key] = profile.summary[key]
+    if adapted.summary["accuracy_after_cv"] >= profile.summary["accuracy_after_cv"]:
+        return adapted, adapted_after
+    profile.summary["accuracy_after_cv_with_batchnorm"] = adapted.summary["accuracy_after_cv"]
+    return profile, after
 
 
 def answers_through(

@@ -166,17 +166,29 @@ def test_the_profile_keeps_the_pixel_size_at_which_most_of_the_labs_cells_are_ri
     from bcds_core import adapt
 
     right = {None: 15, 0.07: 21, 0.15: 20}
+    batchnorm_tried_at = []
 
-    def fitted(analyzer, items, pixel_size_um):
-        summary = {"n": 31, "accuracy_before": 15 / 31, "accuracy_after_cv": right.get(pixel_size_um, 0) / 31}
-        return LabProfile("sha", pixel_size_um, None, None, summary), []
+    def read(analyzer, items, pixel_size_um):
+        return adapt.LabReading([], [], pixel_size_um)
 
-    monkeypatch.setattr(adapt, "fit_at_pixel_size", fitted)
+    def plain(analyzer, reading):
+        accuracy = right.get(reading.pixel_size_um, 0) / 31
+        summary = {"n": 31, "accuracy_before": 15 / 31, "accuracy_after_cv": accuracy}
+        return LabProfile("sha", reading.pixel_size_um, None, None, summary), []
+
+    def with_batchnorm(analyzer, reading, profile, after):
+        batchnorm_tried_at.append(reading.pixel_size_um)
+        return profile, after
+
+    monkeypatch.setattr(adapt, "read_lab_cells", read)
+    monkeypatch.setattr(adapt, "plain_profile", plain)
+    monkeypatch.setattr(adapt, "with_lab_batchnorm", with_batchnorm)
     monkeypatch.setattr(adapt, "CANDIDATE_PIXEL_SIZES", (0.07, 0.15))
     items = [(f"{i}.png", b"", "neutrophil") for i in range(31)]
     profile, _ = adapt.fit_profile(None, items)
     assert profile.pixel_size_um == 0.07
     assert profile.summary["accuracy_after_cv_by_pixel_size"]["0.15"] == pytest.approx(20 / 31)
+    assert batchnorm_tried_at == [0.07]  # the statistics are tried at the chosen size only
 
 
 def test_the_calibrate_page_says_how_the_profile_found_its_pixel_size():
