@@ -94,21 +94,23 @@ def fit_profile(
     Raises:
         ValueError: no labelled cell could be answered.
     """
-    own = read_lab_cells(analyzer, items, pixel_size_um)
-    fitted = plain_profile(analyzer, own)
-    if pixel_size_um is None and own.pixel_size_um is None:
-        readings = {"assumed": (own, fitted)} | {
-            str(um): (reading, plain_profile(analyzer, reading))
-            for um in CANDIDATE_PIXEL_SIZES
-            for reading in [read_lab_cells(analyzer, items, um)]
+    reading = read_lab_cells(analyzer, items, pixel_size_um)
+    fitted = plain_profile(analyzer, reading)
+    if pixel_size_um is None and reading.pixel_size_um is None:
+        readings = {"assumed": reading} | {
+            str(um): read_lab_cells(analyzer, items, um) for um in CANDIDATE_PIXEL_SIZES
         }
-        by_size = {name: fit[0].summary["accuracy_after_cv"] for name, (_, fit) in readings.items()}
-        own, chosen = readings[max(by_size, key=by_size.get)]
-        chosen[0].summary["accuracy_before"] = fitted[0].summary["accuracy_before"]
-        chosen[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
-        fitted = chosen
-    profile, after = with_lab_batchnorm(analyzer, own, *fitted)
-    labelled = [(r, g) for r, g in own.kept if g is not None]
+        fits = {
+            name: fitted if name == "assumed" else plain_profile(analyzer, cells)
+            for name, cells in readings.items()
+        }
+        by_size = {name: fit[0].summary["accuracy_after_cv"] for name, fit in fits.items()}
+        best = max(by_size, key=by_size.get)
+        fits[best][0].summary["accuracy_before"] = fitted[0].summary["accuracy_before"]
+        fits[best][0].summary["accuracy_after_cv_by_pixel_size"] = by_size
+        reading, fitted = readings[best], fits[best]
+    profile, after = with_lab_batchnorm(analyzer, reading, *fitted)
+    labelled = [(r, g) for r, g in reading.kept if g is not None]
     return profile, [(r, g, a) for (r, g), a in zip(labelled, after, strict=True)]
 
 
