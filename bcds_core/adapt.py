@@ -129,6 +129,16 @@ class LabReading:
     unread: list[str]
     pixel_size_um: float | None
 
+    @property
+    def groups(self) -> list[str | None]:
+        """Each kept cell's group (None: unlabelled)."""
+        return [g for _, g in self.kept]
+
+    @property
+    def answered(self) -> list[bool]:
+        """Each kept cell: the release gave it a group."""
+        return [r.group is not None for r, _ in self.kept]
+
 
 def read_lab_cells(
     analyzer: CellAnalyzer, items: list[tuple[str, bytes, str | None]], pixel_size_um: float | None
@@ -156,8 +166,8 @@ def plain_profile(analyzer: CellAnalyzer, reading: LabReading) -> tuple[LabProfi
         analyzer,
         np.stack([r.fine_probabilities for r, _ in reading.kept]),
         np.stack([r.embedding for r, _ in reading.kept]),
-        [g for _, g in reading.kept],
-        [r.group is not None for r, _ in reading.kept],
+        reading.groups,
+        reading.answered,
         reading.pixel_size_um,
         unread=reading.unread,
     )
@@ -184,8 +194,8 @@ def with_lab_batchnorm(
     adapted, adapted_after = profile_of(
         analyzer,
         *answers_through(analyzer, [r.cell for r, _ in reading.kept], provisional),
-        [g for _, g in reading.kept],
-        [r.group is not None for r, _ in reading.kept],
+        reading.groups,
+        reading.answered,
         reading.pixel_size_um,
         batchnorm,
         reading.unread,

@@ -17,14 +17,16 @@ import numpy as np
 
 from bcds_core.analysis import CellAnalyzer
 from bcds_core.evaluation import ok_answers, summarise
-from bcds_core.paths import DATASET_DIR, REPORTS_DIR, pbc_root
+from bcds_core.paths import REPORTS_DIR
 from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import ABNORMAL_GROUPS
 from bcds_core.training_sources import training_source
 from scripts.evaluate_sources import analyzed
 
 
-def validation_rows(split_csv) -> list[tuple[str, str, str]]:
+def validation_rows(source: str) -> list[tuple[str, str, str]]:
+    """(path, group, fine label) of a training source's validation split."""
+    split_csv = training_source(source).split_csv
     return [(r.path, r.group, r.label) for r in read_split_csv(split_csv) if r.split == "val"]
 
 
@@ -50,11 +52,8 @@ def measured(analyzer: CellAnalyzer, root, rows) -> dict:
 def main() -> None:
     analyzer = CellAnalyzer()
     sources = {
-        "pbc_val": (pbc_root(), validation_rows(DATASET_DIR / "pbc_split.csv")),
-        "deepapl_val": (
-            training_source("deepapl").image_root(),
-            validation_rows(training_source("deepapl").split_csv),
-        ),
+        f"{name}_val": (training_source(name).image_root(), validation_rows(name))
+        for name in ("pbc", "deepapl")
     }
     report = []
     for views in (2, 4):
