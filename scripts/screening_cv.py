@@ -97,7 +97,7 @@ def patients_and_diagnoses(rows: list[tuple[str, ...]]) -> tuple[np.ndarray, np.
 
 def answered_groups(fine: np.ndarray, thresholds: AbnormalThresholds) -> np.ndarray:
     """N group indices: each cell's answer under ``thresholds``."""
-    return np.array([thresholds.answer(g)[0] for g in fine @ GROUP_MATRIX], dtype=int)
+    return thresholds.answers(fine @ GROUP_MATRIX)
 
 
 def screens(fine: np.ndarray, rejected: np.ndarray, answered: np.ndarray) -> dict:

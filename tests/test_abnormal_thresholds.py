@@ -69,18 +69,26 @@ def test_fill_answer_uses_the_thresholds_for_group_label_and_flags():
     assert (result.group, result.label) == ("variant_lymphocyte", "VLY")
 
 
+def test_the_answers_of_many_cells_are_each_cells_answer():
+    probabilities, _ = _validation(np.random.default_rng(1))
+    thresholds = AbnormalThresholds({**{g: 0.5 for g in ABNORMAL_GROUPS}, "blast": 0.3})
+    each = [thresholds.answer(p)[0] for p in probabilities]
+    assert thresholds.answers(probabilities).tolist() == each
+    assert {GROUPS[i] for i in each} == {"blast", "lymphocyte", "variant_lymphocyte"}
+
+
 def test_the_exclusion_bar_is_the_highest_at_which_confident_normal_answers_are_right_often_enough():
     # 100 lymphocytes with no abnormal mass; 10 blasts read as lymphocytes, 0.12 of blast (below its threshold):
     # 91 % right with no bar, all right below 0.1
     probabilities = np.stack([_groups()] * 100 + [_groups(blast=0.12)] * 10)
     truth = np.array(["lymphocyte"] * 100 + ["blast"] * 10)
     thresholds = AbnormalThresholds({g: 0.5 for g in ABNORMAL_GROUPS})
-    fitted = thresholds.with_exclusion(probabilities, truth, np.ones(len(truth), bool))
+    fitted = thresholds.with_exclusion(probabilities, truth, review_threshold=0.5)
     assert fitted.exclusion == 0.1 and fitted.thresholds == thresholds.thresholds
     assert abnormal_mass(_groups(blast=0.05))[0] < fitted.exclusion <= abnormal_mass(_groups(blast=0.12))[0]
     # where the confident answers are right anyway, or there are none, no bar is set
-    assert thresholds.with_exclusion(probabilities[:100], truth[:100], np.ones(100, bool)).exclusion == 1.0
-    assert thresholds.with_exclusion(probabilities, truth, np.zeros(len(truth), bool)).exclusion == 1.0
+    assert thresholds.with_exclusion(probabilities[:100], truth[:100], 0.5).exclusion == 1.0
+    assert thresholds.with_exclusion(probabilities[100:], truth[100:], review_threshold=0.9).exclusion == 1.0
 
 
 def test_a_normal_answer_whose_abnormal_share_is_not_excluded_goes_to_review():

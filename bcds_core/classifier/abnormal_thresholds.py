@@ -58,15 +58,17 @@ class AbnormalThresholds:
     def default(cls) -> AbnormalThresholds:
         return cls({g: DEFAULT_THRESHOLD for g in ABNORMAL_GROUPS})
 
-    def with_exclusion(self, group_probabilities: np.ndarray, truth: np.ndarray, confident: np.ndarray):
+    def with_exclusion(self, group_probabilities: np.ndarray, truth: np.ndarray, review_threshold: float):
         """These thresholds with the exclusion bar fitted on patients' cells (no bar without any).
 
         Args:
             group_probabilities: N x groups calibrated probabilities.
             truth: N true group names.
-            confident: N bool: the answer's label confidence reaches the release's review threshold.
+            review_threshold: the release's; the bar is fitted on the answers whose group reaches it.
         """
-        answered = np.array([GROUPS[self.answer(g)[0]] for g in group_probabilities])
+        answers = self.answers(group_probabilities)
+        answered = np.array(GROUPS)[answers]
+        confident = group_probabilities[np.arange(len(answers)), answers] >= review_threshold
         candidates = (
             confident & ~np.isin(answered, ABNORMAL_GROUPS) & ~self.reached(group_probabilities).any(1)
         )
@@ -100,12 +102,16 @@ class AbnormalThresholds:
         limits = np.array([self.thresholds[g] for g in ABNORMAL_GROUPS])
         return np.atleast_2d(group_probabilities)[:, ABNORMAL_INDICES] >= limits
 
+    def answers(self, group_probabilities: np.ndarray) -> np.ndarray:
+        """N answered group indices: the likeliest group, an abnormal one only at or above its threshold."""
+        eligible = np.atleast_2d(group_probabilities).astype(float)
+        eligible[:, ABNORMAL_INDICES] = np.where(self.reached(eligible), eligible[:, ABNORMAL_INDICES], -1.0)
+        return np.argmax(eligible, axis=1)
+
     def answer(self, group_probabilities: np.ndarray) -> tuple[int, tuple[str, ...]]:
         """(answered group index, flagged abnormal groups other than the answer) of one cell."""
+        group_index = int(self.answers(group_probabilities)[0])
         reached = self.reached(group_probabilities)[0]
-        eligible = group_probabilities.astype(float).copy()
-        eligible[ABNORMAL_INDICES[~reached]] = -1.0
-        group_index = int(np.argmax(eligible))
         flags = tuple(
             g for g, hit in zip(ABNORMAL_GROUPS, reached, strict=True) if hit and GROUPS[group_index] != g
         )

@@ -164,6 +164,4 @@ def fit_abnormal_thresholds(
         truth: N true group names.
         review_threshold: the release's; the exclusion bar is fitted on the answers whose group reaches it.
     """
-    abnormal = AbnormalThresholds.fit(groups, truth)
-    confidence = np.array([g[abnormal.answer(g)[0]] for g in groups])
-    return abnormal.with_exclusion(groups, truth, confidence >= review_threshold)
+    return AbnormalThresholds.fit(groups, truth).with_exclusion(groups, truth, review_threshold)
