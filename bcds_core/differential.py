@@ -72,10 +72,15 @@ def differential(results: list[CellResult]) -> Differential:
     )
 
 
+def counted(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural unless one ("1 image", "3 white cells")."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def summary_line(found: Differential) -> str:
     """The figures reported apart from the white cells, in one sentence."""
     return (
-        f"{found.white_cells} white cells; nucleated red cells {found.nrbc_per_100_wbc:g} per 100 white cells; "
-        f"{found.platelets} {display_name('platelet').lower()}s and {found.smudge} smudge cells counted apart; "
-        f"{found.rejected} images rejected."
+        f"{counted(found.white_cells, 'white cell')}; nucleated red cells {found.nrbc_per_100_wbc:g} per 100 "
+        f"white cells; {counted(found.platelets, display_name('platelet').lower())} and "
+        f"{counted(found.smudge, 'smudge cell')} counted apart; {counted(found.rejected, 'image')} rejected."
     )

@@ -1,4 +1,5 @@
-"""The data attributions shown wherever PBC images, or models trained on PBC and DeepAPL, appear."""
+"""The data attributions shown wherever PBC images, models trained on PBC and DeepAPL, or figures measured on
+other sources appear."""
 
 PBC_ATTRIBUTION = (
     "Cell images: PBC dataset, A. Acevedo, A. Merino, S. Alférez, Á. Molina, L. Boldú, "
@@ -14,6 +15,12 @@ DEEPAPL_ATTRIBUTION = (
     "DeepAPL discovery cohort: J.-W. Sidhom et al. (2021), *npj Precision Oncology* 5:38 "
     "(repository sidhomj/DeepAPL, MIT licence at the time the images were committed)."
 )
+BCCD_ATTRIBUTION = (
+    "BCCD fields and crops (measured on, never trained on): Shenggan, BCCD_Dataset (MIT licence); "
+    "white-cell crops from apple2373/BCCD."
+)
+#: Every data source behind the shipped models and the figures the app shows about them.
+DATA_ATTRIBUTIONS = (PBC_ATTRIBUTION, DEEPAPL_ATTRIBUTION, EXPERT_MASKS_ATTRIBUTION, BCCD_ATTRIBUTION)
 MODEL_ATTRIBUTION = (
     "The classifier was trained on the PBC dataset (Acevedo et al. 2020, *Data in Brief* 30, 105474, "
     "CC BY 4.0) and on the DeepAPL discovery cohort (Sidhom et al. 2021, *npj Precision Oncology* 5:38)."

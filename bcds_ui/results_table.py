@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from bcds_core.analysis import CellResult
-from bcds_core.differential import differential, summary_line
+from bcds_core.differential import counted, differential, summary_line
 from bcds_core.sample_review import spreadsheet_safe
 from bcds_core.taxonomy import display_name
 
@@ -69,7 +69,7 @@ def differential_count_figure(results: list[CellResult]) -> go.Figure:
     tallest = max(count for _, count, _ in total.rows)
     figure.update_layout(
         barmode="stack",
-        title=f"Differential count ({total.white_cells} white cells; {total.rejected} images rejected)",
+        title=f"Differential count ({counted(total.white_cells, 'white cell')}; {counted(total.rejected, 'image')} rejected)",
         height=340,
         margin=dict(l=0, r=0, t=40, b=0),
         legend_title_text="status",

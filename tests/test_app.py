@@ -5,15 +5,40 @@ from streamlit.testing.v1 import AppTest
 
 from bcds_core.paths import REPO_ROOT
 from bcds_core.taxonomy import display_name
+from bcds_ui.home import SOURCES, source_table
 
 TIMEOUT = 120
 
 
-def test_home_page_renders_with_attribution():
+def test_home_page_renders_with_attribution_and_every_sources_figures():
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "CC BY 4.0" in text and "not a diagnostic device" in " ".join(w.value for w in at.warning)
+    assert "Sidhom" in text and "BCCD" in text
+    shown = at.table[0].value
+    assert list(shown.index) == [name for name, _ in SOURCES.values()]
+    assert any(c.value.startswith("Blasts, 24 DeepAPL patients") for c in at.caption)
+
+
+def test_the_source_table_says_how_many_ok_answers_were_right_and_none_where_none():
+    found = {
+        "pbc_test": {"n": 2234, "accuracy_8": 0.9857, "n_ok": 2030, "ok_share": 0.909, "ok_right": 0.99655},
+        "bccd_crops": {"n": 207, "accuracy_8": 0.6957, "n_ok": 0, "ok_share": 0.0, "ok_right": None},
+        "deepapl_test_patients": {
+            "n": 1855,
+            "accuracy_8": 0.6765,
+            "n_ok": 249,
+            "ok_share": 0.134,
+            "ok_right": 0.97992,
+            "abnormal": {"normal_cells_accuracy_8": 0.8347},
+        },
+    }
+    table = source_table(found).set_index("images")
+    assert list(table.index) == ["PBC, test split", "DeepAPL, 12 test patients", "BCCD crops"]
+    assert table.loc["PBC, test split", "ok answers right"] == "2,023 of 2,030"
+    assert table.loc["BCCD crops", "ok answers right"] == "none answered ok"
+    assert table.loc["DeepAPL, 12 test patients", "group right"] == "67.7% (normal cells 83.5%)"
 
 
 def test_classify_page_answers_a_sample():
@@ -89,7 +114,7 @@ def test_a_kept_batch_is_shown_and_a_reclassification_changes_its_differential_a
     next(box for box in at.selectbox if box.label == "Class of LY_420634.jpg").set_value("UNIDENTIFIED").run()
     assert not at.exception
     captions = [c.value for c in at.caption]
-    assert any("1 white cells;" in c for c in captions)
+    assert any("1 white cell;" in c for c in captions)
     assert any(c.startswith("model: Lymphocyte; Dr A,") for c in captions)
     assert at.session_state["sample_reviews"] and not at.error
 

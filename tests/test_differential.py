@@ -41,7 +41,7 @@ def test_the_chart_counts_white_cells_only_with_whole_ticks_and_numbers_on_bars(
     assert bars["ok"]["Lymphocyte"] == 2 and bars["review"]["Monocyte"] == 1
     assert sum(bars["ok"].values()) + sum(bars["review"].values()) == 3
     assert "2" in figure.data[0].text and figure.layout.yaxis.dtick == 1
-    assert "3 white cells; 1 images rejected" in figure.layout.title.text
+    assert "3 white cells; 1 image rejected" in figure.layout.title.text
 
 
 def test_the_batch_table_shows_display_names_and_whole_percentages_and_no_none():
