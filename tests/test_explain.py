@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from pytorch_grad_cam import GradCAM, HiResCAM
 
 from bcds_core.explain import METHODS, FineClassTarget, GroupTarget, explain, explain_cell, target_named
+from bcds_core.explain.cam import backward_stops_at, target_layers
 from bcds_core.explain.faithfulness import RANDOM_MAP, method_scores, score_cell
 from bcds_core.explain.targets import ProbabilityOf
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, NORMAL_FINE_CLASSES, group_matrix
@@ -34,6 +36,24 @@ def test_cam_maps_fit_the_crop_and_the_image_and_name_their_target(analyzer, pre
     assert explanation.crop_heat.min() >= 0 and explanation.crop_heat.max() == pytest.approx(1)
     assert explanation.target == FINE_CLASSES[targets[0]] and 0 <= explanation.inside_mask_share <= 1
     assert explanation.signed_crop is None and explanation.signed_image_heat is None
+
+
+@pytest.mark.parametrize("cam_class", [GradCAM, HiResCAM])
+def test_cams_stop_the_backward_pass_at_their_layer_and_keep_the_map_and_the_weights_gradients(
+    analyzer, prepared, cam_class
+):
+    model, inputs, _ = model_inputs(analyzer, prepared[0][0])
+    target = FineClassTarget(prepared[1][0])
+    with cam_class(model=model, target_layers=target_layers(model)) as cam:
+        whole_backward = cam(input_tensor=inputs, targets=[target])[0]
+    with (
+        backward_stops_at(model, target_layers(model)[0]),
+        cam_class(model=model, target_layers=target_layers(model)) as cam,
+    ):
+        assert not any(p.requires_grad for p in model.parameters())
+        stopped = cam(input_tensor=inputs, targets=[target])[0]
+    assert np.array_equal(stopped, whole_backward) and stopped.max() > 0
+    assert all(p.requires_grad for p in model.parameters())
 
 
 def test_a_different_target_gives_a_different_map(analyzer, prepared):

@@ -48,7 +48,7 @@ def explain(
         method: a key of ``METHODS``.
         target: the class or group to explain (``targets.FineClassTarget``, ``GroupTarget``).
         temperature: the release's calibration (LIME fits calibrated probabilities).
-        progress: optional callback with the fraction done (LIME only; the CAMs take < 0.3 s).
+        progress: optional callback with the fraction done (LIME only; the CAMs take about 0.1 s).
 
     Raises:
         ValueError: for an unknown method.
