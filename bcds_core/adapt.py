@@ -20,9 +20,9 @@ from bcds_core.classifier.batchnorm import adapted_copy, batchnorm_statistics
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.dataset_index import IMAGE_SUFFIXES
 from bcds_core.image_io import ImageDecodeError, read_bytes
-from bcds_core.lab_profile import LabProfile, fit_head
+from bcds_core.lab_profile import GroupHead, LabProfile, adjust_groups, fit_head
 from bcds_core.pixel_size import ESTIMATED, REFERENCE_PIXEL_UM
-from bcds_core.taxonomy import GROUPS
+from bcds_core.taxonomy import GROUPS, NORMAL_GROUPS
 
 UNLABELLED = "unlabelled"
 #: Fewest labelled cells whose BatchNorm statistics a profile takes (fewer give noisy statistics).
@@ -218,6 +218,27 @@ def answers_through(
     return np.concatenate([fine for fine, _ in parts]), np.concatenate([features for _, features in parts])
 
 
+def head_and_answers(
+    embeddings: np.ndarray, probabilities: np.ndarray, truth: list[str], before: list[str | None]
+) -> tuple[GroupHead | None, list[str | None]]:
+    """The head fitted on the cells labelled with a normal group, and each labelled cell's group after it.
+
+    A lab may label abnormal cells too (a ``blast/`` folder): they count in its accuracies, but the
+    head never learns them, as it re-weighs only the normal groups; a head that learned "blast" would
+    hand the blasts' probability to whatever the head says. They are answered through the head fitted
+    on the others, which never saw them; the normal cells by the cross-validated heads. With fewer
+    than two normal groups there is nothing to re-weigh, and the release's answers stand.
+    """
+    normal = np.array([g in NORMAL_GROUPS for g in truth])
+    if len({g for g in truth if g in NORMAL_GROUPS}) < 2:
+        return None, before
+    normal_truth = [g for g in truth if g in NORMAL_GROUPS]
+    head, held_out = fit_head(embeddings[normal], probabilities[normal], normal_truth)
+    adjusted = adjust_groups(probabilities, head.groups, head.probabilities(embeddings, probabilities))
+    adjusted[normal] = held_out
+    return head, [GROUPS[i] for i in adjusted.argmax(1)]
+
+
 def profile_of(
     analyzer: CellAnalyzer,
     fine: np.ndarray,
@@ -240,11 +261,7 @@ def profile_of(
         GROUPS[analyzer.abnormal_thresholds.answer(p)[0]] if found else None
         for p, found in zip(probabilities, np.array(answered)[labelled], strict=True)
     ]
-    if len(set(truth)) < 2:
-        head, after = None, before
-    else:
-        head, adjusted = fit_head(embeddings[labelled], probabilities, truth)
-        after = [GROUPS[i] for i in adjusted.argmax(1)]
+    head, after = head_and_answers(embeddings[labelled], probabilities, truth, before)
     threshold = None
     if analyzer.answer_checks is not None:
         threshold = float(np.quantile(analyzer.answer_checks.familiarity.distances(embeddings), 0.95))

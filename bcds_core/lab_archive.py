@@ -1,25 +1,33 @@
-"""Zip archives of a lab's labelled cells and of lab profiles, read in memory and never extracted.
+"""Zip archives of cell images, of a lab's labelled cells and of lab profiles, read in memory and never
+extracted.
 
-An upload is untrusted: only entries named ``<group>/<image>`` (or ``unlabelled/<image>``)
-with an image extension are read, at most ``MAX_ENTRIES`` of them and at most
-``MAX_ENTRY_BYTES`` each (the image limit), so an archive bomb or a path such
-as ``../../x`` reads nothing.
+An upload is untrusted: only entries with an image extension are read, at most
+``MAX_ENTRIES`` of them, at most ``MAX_ENTRY_BYTES`` each (the image limit) and
+``MAX_ARCHIVE_BYTES`` together, so an archive bomb or a path such as ``../../x``
+reads nothing and nothing is written. The metadata a Mac adds to the zips it
+makes (``__MACOSX/``, ``._name``) is not a cell. An encrypted or damaged entry
+is an ``ArchiveError``, not a traceback.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from bcds_core.adapt import UNLABELLED
 from bcds_core.dataset_index import IMAGE_SUFFIXES
 from bcds_core.image_io import MAX_FILE_BYTES
-from bcds_core.lab_profile import HEAD_FILE, PROFILE_FILE, LabProfile, ProfileError
+from bcds_core.lab_profile import BATCHNORM_FILE, HEAD_FILE, PROFILE_FILE, LabProfile, ProfileError
 from bcds_core.taxonomy import GROUPS
 
 MAX_ENTRIES = 2000
 MAX_ENTRY_BYTES = MAX_FILE_BYTES
+#: Bytes all entries read from one archive may hold together: 2,000 CellaVision cells take 40 MB.
+MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
+#: What reading an encrypted or damaged entry raises.
+UNREADABLE_ENTRY = (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
 
 class ArchiveError(ValueError):
@@ -33,27 +41,57 @@ def _open(data: bytes) -> zipfile.ZipFile:
         raise ArchiveError("This file is not a zip archive.") from error
 
 
-def labelled_cells(data: bytes) -> list[tuple[str, bytes, str | None]]:
-    """(name, bytes, group or None) of the cell images in a zip of ``<group>/<image>`` folders.
+def archive_images(data: bytes) -> list[tuple[str, bytes]]:
+    """(path in the archive, bytes) of every image entry of a zip, in archive order.
 
     Raises:
-        ArchiveError: not a zip, too many entries, or no image in a group folder.
+        ArchiveError: not a zip, too many entries, more than ``MAX_ARCHIVE_BYTES`` unpacked, or an
+            encrypted or damaged entry.
     """
     archive = _open(data)
     entries = [e for e in archive.infolist() if not e.is_dir()]
     if len(entries) > MAX_ENTRIES:
         raise ArchiveError(f"The archive holds {len(entries)} files; at most {MAX_ENTRIES} are read.")
-    cells = []
+    images, total = [], 0
     for entry in entries:
         path = PurePosixPath(entry.filename)
-        folder = path.parent.name
-        if path.suffix.lower() not in IMAGE_SUFFIXES or (folder not in GROUPS and folder != UNLABELLED):
+        if (
+            path.suffix.lower() not in IMAGE_SUFFIXES
+            or _mac_metadata(path)
+            or entry.file_size > MAX_ENTRY_BYTES
+        ):
             continue
-        if entry.file_size > MAX_ENTRY_BYTES:
+        try:
+            with archive.open(entry) as handle:
+                content = handle.read(MAX_ENTRY_BYTES + 1)
+        except UNREADABLE_ENTRY as error:
+            raise ArchiveError(
+                f"{path.name} in the archive cannot be read: it is encrypted or damaged."
+            ) from error
+        if len(content) > MAX_ENTRY_BYTES:
             continue
-        with archive.open(entry) as handle:
-            content = handle.read(MAX_ENTRY_BYTES + 1)
-        if len(content) <= MAX_ENTRY_BYTES:
+        total += len(content)
+        if total > MAX_ARCHIVE_BYTES:
+            raise ArchiveError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB of images.")
+        images.append((entry.filename, content))
+    return images
+
+
+def _mac_metadata(path: PurePosixPath) -> bool:
+    """An entry a Mac adds beside the files it zips (resource forks), not an image."""
+    return path.name.startswith("._") or "__MACOSX" in path.parts
+
+
+def labelled_cells(data: bytes) -> list[tuple[str, bytes, str | None]]:
+    """(name, bytes, group or None) of the cell images in a zip of ``<group>/<image>`` folders.
+
+    Raises:
+        ArchiveError: as ``archive_images``, or no image in a group folder.
+    """
+    cells = []
+    for name, content in archive_images(data):
+        path = PurePosixPath(name)
+        if (folder := path.parent.name) in GROUPS or folder == UNLABELLED:
             cells.append((path.name, content, None if folder == UNLABELLED else folder))
     if not any(group for _, _, group in cells):
         raise ArchiveError(
@@ -82,7 +120,12 @@ def profile_from_archive(data: bytes, classifier_sha256: str) -> LabProfile:
     except ArchiveError as error:
         raise ProfileError(str(error)) from error
     files = {}
-    for name in (PROFILE_FILE, HEAD_FILE):
+    for name in (PROFILE_FILE, HEAD_FILE, BATCHNORM_FILE):
         if name in archive.namelist() and archive.getinfo(name).file_size <= MAX_ENTRY_BYTES:
-            files[name] = archive.read(name)
+            try:
+                files[name] = archive.read(name)
+            except UNREADABLE_ENTRY as error:
+                raise ProfileError(
+                    f"{name} in the archive cannot be read: it is encrypted or damaged."
+                ) from error
     return LabProfile.from_files(files, classifier_sha256)

@@ -132,13 +132,19 @@ def fit_head(
 
 
 def adjust_groups(groups: np.ndarray, head_groups: list[str], head_probabilities: np.ndarray) -> np.ndarray:
-    """N x groups: the normal groups' probability shared among ``head_groups`` as the head says;
-    abnormal groups keep theirs."""
+    """N x groups: the normal groups' probability shared among the normal ones of ``head_groups`` as
+    the head says; abnormal groups keep theirs, even where a head names one."""
     normal = [GROUPS.index(g) for g in NORMAL_GROUPS]
-    inside = [GROUPS.index(g) for g in head_groups]
+    kept = [i for i, g in enumerate(head_groups) if g in NORMAL_GROUPS]
+    if not kept:
+        return groups.copy()
+    shares = head_probabilities[:, kept]
+    shares = shares / np.clip(shares.sum(1, keepdims=True), 1e-12, None)
     adjusted = groups.copy()
     adjusted[:, normal] = 0.0
-    adjusted[:, inside] = groups[:, normal].sum(1, keepdims=True) * head_probabilities
+    adjusted[:, [GROUPS.index(head_groups[i]) for i in kept]] = (
+        groups[:, normal].sum(1, keepdims=True) * shares
+    )
     return adjusted
 
 

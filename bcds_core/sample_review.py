@@ -17,6 +17,7 @@ again files the old sign-off, with the changes that outdated it, under
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -199,26 +200,56 @@ class SampleReview:
             if data.get("version") not in READABLE_VERSIONS:
                 raise ValueError(f"export version {data.get('version')}")
             corrections = {
-                cell["file"]: Correction(**cell["correction"])
+                as_text(cell["file"]): imported(Correction, cell["correction"])
                 for cell in data["cells"]
                 if cell.get("correction")
             }
             if unknown := {c.label for c in corrections.values()} - set(RECLASSIFY_CHOICES):
                 raise ValueError(f"unknown labels {', '.join(sorted(unknown))}")
+            signed = [data.get("signed_by"), data.get("signed_at")]
+            if any(value is not None and not isinstance(value, str) for value in signed):
+                raise ValueError("the sign-off is not text")
             return cls(
                 str(data["sample_id"]),
                 str(data.get("comments", "")),
-                data.get("signed_by"),
-                data.get("signed_at"),
+                *signed,
                 corrections,
-                [Amendment(**a) for a in data.get("amendments", [])],
+                [imported(Amendment, a) for a in data.get("amendments", [])],
                 [
-                    SignOff(s["by"], s["at"], tuple(Amendment(**a) for a in s["amended"]))
+                    SignOff(
+                        as_text(s["by"]),
+                        as_text(s["at"]),
+                        tuple(imported(Amendment, a) for a in s["amended"]),
+                    )
                     for s in data.get("earlier_sign_offs", [])
                 ],
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"Not a bcds sample export: {error}") from error
+
+
+def as_text(value) -> str:
+    """A field of an imported review that must be text (a number there would break every page run
+    that shows the review, not only the import).
+
+    Raises:
+        ValueError: it is not.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not text")
+    return value
+
+
+def imported(record: type, fields: dict):
+    """A ``Correction`` or ``Amendment`` from an import: exactly its fields, each text.
+
+    Raises:
+        ValueError: a field is missing, extra or not text.
+    """
+    names = [f.name for f in dataclasses.fields(record)]
+    if not isinstance(fields, dict) or sorted(fields) != sorted(names):
+        raise ValueError(f"a {record.__name__.lower()} needs exactly {', '.join(names)}")
+    return record(**{name: as_text(fields[name]) for name in names})
 
 
 def choice_name(label: str) -> str:

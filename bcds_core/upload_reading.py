@@ -7,13 +7,23 @@ scaling decodes it at a quarter of its side for a fraction of that, and the
 red-cell ruler needs no more, so a large JPEG is measured on that reduced
 decode first and read from it wherever it is at least as fine as the models'
 pixel size. Anything else is decoded up to ``MAX_DECODED_SIDE`` as before.
+A pixel size that would enlarge the image past ``MAX_PIXELS`` (2 um per pixel
+given for a 2000-px photo: 40,000 px across) is refused in words, not tried.
 """
 
 from __future__ import annotations
 
-from bcds_core.image_io import REDUCED_DECODE_SIDE, DecodedImage, decode_image, reducible_jpeg
+from bcds_core.image_io import (
+    MAX_PIXELS,
+    REDUCED_DECODE_SIDE,
+    DecodedImage,
+    ImageDecodeError,
+    decode_image,
+    reducible_jpeg,
+)
 from bcds_core.lab_profile import LabProfile
-from bcds_core.pixel_size import ASSUMED, PixelSize, estimate_pixel_size
+from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize, estimate_pixel_size
+from bcds_core.preprocessing import scaled_shape
 
 
 def decode_for_reading(
@@ -26,7 +36,8 @@ def decode_for_reading(
     would enlarge the reduced decode, the upload is decoded again in full and measured on it.
 
     Raises:
-        ImageDecodeError: as ``decode_image``.
+        ImageDecodeError: as ``decode_image``, or the image read at its pixel size would exceed
+            ``MAX_PIXELS``.
     """
     if reducible_jpeg(data, REDUCED_DECODE_SIDE):
         reduced = decode_image(data, REDUCED_DECODE_SIDE)
@@ -34,7 +45,14 @@ def decode_for_reading(
         if pixel_size.source != ASSUMED and pixel_size.scale_to_reference <= 1.0:
             return reduced, pixel_size
     image = decode_image(data)
-    return image, upload_pixel_size(image, pixel_size_um, profile)
+    pixel_size = upload_pixel_size(image, pixel_size_um, profile)
+    height, width = scaled_shape(*image.rgb.shape[:2], pixel_size.scale_to_reference)
+    if height * width > MAX_PIXELS:
+        raise ImageDecodeError(
+            f"Read at {pixel_size.um * image.scale:.3f} um per pixel, this image would be {width:,} x "
+            f"{height:,} pixels at the models' {REFERENCE_PIXEL_UM:.3f} um per pixel: check the pixel size."
+        )
+    return image, pixel_size
 
 
 def upload_pixel_size(

@@ -62,14 +62,16 @@ def analyze_field_one(
     return _field_results().get_or_compute((name, key, pixel_size_um, profile_key), find_and_classify)
 
 
-def _explanation_key(key: str, method: str, target: str, active: tuple | None) -> tuple:
-    """An explanation's entry: the upload, the active lab profile (its network), the method and target."""
-    return (key, active[2] if active else None, method, target)
+def _explanation_key(result: CellResult, key: str, method: str, target: str, active: tuple | None) -> tuple:
+    """An explanation's entry: the upload and the pixel size it was read at (another size is another
+    crop of another image shape), the active lab profile (its network), the method and target."""
+    return (key, result.pixel_size_um, active[2] if active else None, method, target)
 
 
-def has_explanation(key: str, method: str, target: str) -> bool:
+def has_explanation(result: CellResult, key: str, method: str, target: str) -> bool:
     """Whether this session has already computed the explanation."""
-    return _explanation_key(key, method, target, active_profile()) in st.session_state.get("explanations", {})
+    entry = _explanation_key(result, key, method, target, active_profile())
+    return entry in st.session_state.get("explanations", {})
 
 
 def explain_one(
@@ -84,7 +86,7 @@ def explain_one(
     """
     kept = st.session_state.setdefault("explanations", {})
     active = active_profile()
-    entry = _explanation_key(key, method, target, active)
+    entry = _explanation_key(result, key, method, target, active)
     if entry not in kept:
         kept[entry] = explain_cell(
             analyzer,

@@ -60,7 +60,7 @@ def explain_panel(column, analyzer, result, key: str) -> None:
         format_func=target_label,
         key=f"classify_target_{key}",
     )
-    slow = method in ("lime", "scorecam") and not has_explanation(key, method, target)
+    slow = method in ("lime", "scorecam") and not has_explanation(result, key, method, target)
     if slow and not column.button(f"Run {METHODS[method]}", key=f"classify_run_{key}_{method}"):
         column.info(f"{METHODS[method]} takes a few seconds per cell: press the button to run it.")
         return

@@ -22,6 +22,7 @@ def pixel_size_setting() -> float | None:
             "Pixel size of your images",
             list(PRESETS),
             key="settings_pixel_size",
+            persist_state="session",  # kept across pages, which do not all draw the sidebar setting
             help="bcds reads every cell at the pixel size its models learned on. Without a value it "
             "measures red cells (7.5 um across) in each image. Where it cannot, an image of a CellaVision "
             "single-cell size is read at the CellaVision's pixel size and a tight crop of one cell is assumed "
@@ -30,7 +31,14 @@ def pixel_size_setting() -> float | None:
         value = PRESETS[choice]
         if value == "custom":
             return st.number_input(
-                "Micrometres per pixel", 0.01, 2.0, 0.1, 0.005, format="%.3f", key="settings_pixel_um"
+                "Micrometres per pixel",
+                0.01,
+                2.0,
+                0.1,
+                0.005,
+                format="%.3f",
+                key="settings_pixel_um",
+                persist_state="session",
             )
         return value
 

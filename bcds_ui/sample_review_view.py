@@ -17,15 +17,20 @@ from bcds_core.analysis import CellResult
 from bcds_core.sample_review import SampleReview
 from bcds_ui.review_gallery import gallery_by_class
 
-#: Session-state key of this session's reviews, one per batch (keyed by the batch's file names).
+#: Session-state key of this session's reviews, one per batch (keyed by the batch's files: names and contents).
 REVIEWS_KEY = "sample_reviews"
 #: Session-state key of the last import's outcome: (ok, message), shown once.
 IMPORT_NOTE_KEY = "review_import_note"
 
 
-def batch_review(results: list[CellResult]) -> SampleReview:
-    """This session's review of this batch (kept while the session lives, keyed by the batch's files)."""
-    key = hashlib.sha256("\n".join(r.file for r in results).encode()).hexdigest()[:16]
+def batch_review(results: list[CellResult], content_keys: list[str]) -> SampleReview:
+    """This session's review of this batch, kept while the session lives.
+
+    Keyed by the files' names and contents: another sample whose files bear the same names (a
+    camera's IMG_0001...) must not inherit this one's corrections and sign-off.
+    """
+    files = (f"{r.file}\t{key}" for r, key in zip(results, content_keys, strict=True))
+    key = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
     reviews = st.session_state.setdefault(REVIEWS_KEY, {})
     return reviews.setdefault(key, SampleReview())
 
@@ -91,14 +96,17 @@ def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None
         (st.success if note[0] else st.error)(note[1])
 
 
-def review_panel(results: list[CellResult], show_cell: Callable[[int], None]) -> SampleReview:
+def review_panel(
+    results: list[CellResult], content_keys: list[str], show_cell: Callable[[int], None]
+) -> SampleReview:
     """The review section of a batch; returns its review (``review.reviewed(results)`` is what counts).
 
-    ``show_cell(i)`` draws the view of ``results[i]`` when it is opened in the gallery. A
+    ``content_keys`` are the uploads' content hashes; ``show_cell(i)`` draws the view of
+    ``results[i]`` when it is opened in the gallery. A
     sign-off that a later change outdated is announced above the gallery, where changes are made.
     """
     st.subheader("Review")
-    review = batch_review(results)
+    review = batch_review(results, content_keys)
     st.text_input("Your name (kept with each change)", key="review_reviewer", persist_state="session")
     if note := review.stale_note():
         st.warning(note, icon=":material/history:")

@@ -90,13 +90,26 @@ if cells and st.button(f"Fit a profile on {len(cells)} cells", key="calibrate_fi
 if (fitted := st.session_state.get("calibrate_fitted")) is not None:
     show_fit(*fitted)
 
-st.divider()
-saved = st.file_uploader("Or load a saved profile", type="zip", key="calibrate_profile_upload")
-if saved is not None:
+
+def load_saved_profile() -> None:
+    """Use the chosen profile file, once, when it is chosen (not on every rerun, which would undo
+    "Stop using it" or replace a profile chosen after it)."""
+    saved = st.session_state.get("calibrate_profile_upload")
+    st.session_state.pop("calibrate_profile_error", None)
+    if saved is None:
+        return
     try:
         set_active_profile(saved.name.removesuffix(".zip"), profile_from_archive(saved.getvalue(), sha))
     except ProfileError as error:
-        st.error(str(error))
+        st.session_state["calibrate_profile_error"] = str(error)
+
+
+st.divider()
+st.file_uploader(
+    "Or load a saved profile", type="zip", key="calibrate_profile_upload", on_change=load_saved_profile
+)
+if problem := st.session_state.get("calibrate_profile_error"):
+    st.error(problem)
 if (current := active_profile()) is not None:
     st.info(f"Active profile: {current[0]} ({current[1].summary.get('n', 0)} cells).")
     if st.button("Stop using it", key="calibrate_clear"):

@@ -50,15 +50,16 @@ if profile_name:
 def show_fields(items: list[tuple[str, bytes]]) -> None:
     """Every white cell of each field, and the sample's counts over all fields."""
     fields = [
-        analyze_field_one(analyzer, name, content_key(data), data, pixel_size_um) for name, data in items
+        analyze_field_one(analyzer, name, content_key(data), data, pixel_size_um, profile, profile_key)
+        for name, data in items
     ]
     cells = [cell.result for field in fields for cell in field.cells]
     if cells:
         st.plotly_chart(differential_count_figure(cells), key="classify_field_count")
         show_differential(cells)
         show_screen(cells)
-    for (_, data), field in zip(items, fields, strict=True):
-        show_field(field, content_key(data))
+    for position, ((_, data), field) in enumerate(zip(items, fields, strict=True)):
+        show_field(field, f"{position}_{content_key(data)}")  # the same field uploaded twice is shown twice
 
 
 def show_differential(results) -> None:
@@ -90,7 +91,7 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         show_one(analyzer, results[0], keys[0])
         return
     summary = st.container()  # drawn above the review, from the answers as reviewed
-    review = review_panel(results, lambda i: show_one(analyzer, results[i], keys[i]))
+    review = review_panel(results, keys, lambda i: show_one(analyzer, results[i], keys[i]))
     reviewed = review.reviewed(results)
     with summary:
         st.plotly_chart(differential_count_figure(reviewed), key="classify_count")

@@ -297,6 +297,86 @@ def test_the_batch_and_its_review_survive_a_visit_to_another_page(page, app_url)
     page.screenshot(path=str(ARTIFACTS / "review_after_visit.png"), full_page=True)
 
 
+def test_a_zip_is_one_batch_and_names_met_twice_are_told_apart(page, app_url):
+    import io
+    import zipfile
+
+    ly, mo, eo = ((SAMPLES_DIR / name).read_bytes() for name in REVIEW_BATCH)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in {
+            "day1/cell.jpg": ly,
+            "day2/cell.jpg": mo,
+            "__MACOSX/day1/._cell.jpg": b"x",
+        }.items():
+            archive.writestr(name, data)
+    page.goto(f"{app_url}/classify")
+    _upload(page, [("sample.zip", buffer.getvalue(), "application/zip"), ("day1/cell.jpg", eo, "image/jpeg")])
+    page.get_by_text("3 white cells;").first.wait_for()
+    table = page.get_by_test_id("stDataFrame").first
+    for name in ("day1/cell.jpg", "day2/cell.jpg", "day1/cell (2).jpg"):
+        table.get_by_text(name, exact=True).wait_for(state="attached")
+    assert page.get_by_text("Traceback").count() == 0
+
+
+def test_another_sample_with_the_same_file_names_starts_its_own_review(page, app_url):
+    _review_a_batch(page, app_url)
+    _reclassify(page, "LY_420634.jpg", "Artefact")
+    page.get_by_text("model: Lymphocyte").first.wait_for()
+    _sign_as(page, "Dr Test")
+    navigation = page.get_by_test_id("stSidebarNav")
+    navigation.get_by_text("Dataset overview").click()
+    page.get_by_text("Images per split").first.wait_for()
+    navigation.get_by_text("Classify cells").click()
+    page.get_by_role("button", name="Clear").click()
+    _wait_until_idle(page)
+    others = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[:3]
+    same_names = [name.split("/")[1] for name in REVIEW_BATCH]
+    _upload(page, [(n, p.read_bytes(), "image/jpeg") for n, p in zip(same_names, others, strict=True)])
+    page.get_by_text("3 white cells;").first.wait_for()
+    _wait_until_idle(page)
+    assert page.get_by_text("model: Lymphocyte").count() == 0
+    assert page.get_by_text("Signed off by Dr Test").count() == 0
+
+
+def test_the_pixel_size_setting_survives_a_visit_to_another_page(page, app_url):
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_url}/classify")
+    setting = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
+    setting.click()
+    page.locator("[role=option]").filter(has_text="CellaVision DM96").click()
+    chosen = re.compile("^CellaVision DM96")
+    expect(setting.get_by_role("combobox")).to_have_value(chosen)
+    navigation = page.get_by_test_id("stSidebarNav")
+    navigation.get_by_text("Dataset overview").click()
+    page.get_by_text("Images per split").first.wait_for()
+    navigation.get_by_text("Classify cells").click()
+    page.get_by_text("Smear fields").first.wait_for()
+    expect(setting.get_by_role("combobox")).to_have_value(chosen)
+
+
+def test_a_loaded_profile_stops_when_asked(page, app_url):
+    from bcds_core.lab_archive import profile_archive
+    from bcds_core.lab_profile import LabProfile
+    from bcds_core.paths import WEIGHTS_DIR
+
+    sha = json.loads((WEIGHTS_DIR / "classifier" / "config.json").read_text())["weights_sha256"]
+    archive = profile_archive(LabProfile(sha, 0.09, None, None, {"n": 7}))
+    page.goto(f"{app_url}/calibrate")
+    saved = page.get_by_test_id("stFileUploader").filter(has_text="Or load a saved profile")
+    saved.locator("input[type=file]").set_input_files(
+        {"name": "scope.zip", "mimeType": "application/zip", "buffer": archive}
+    )
+    page.get_by_text("Active profile: scope (7 cells).").wait_for()
+    page.get_by_role("button", name="Stop using it").click()
+    page.get_by_text("Active profile: scope").wait_for(state="detached")
+    _wait_until_idle(page)
+    assert page.get_by_text("Active profile").count() == 0
+
+
 def test_clicking_a_thumbnail_opens_its_cell_under_its_row(page, app_url):
     _review_a_batch(page, app_url)
     assert page.get_by_text("U-Net mask").count() == 0  # no cell is open before a click

@@ -162,6 +162,37 @@ def test_a_profile_scores_every_labelled_cell_and_counts_the_unread_ones_as_not_
     assert summary["accuracy_after_cv"] == pytest.approx(right / 12) and right / 12 <= 10 / 12
 
 
+def test_cells_a_lab_labels_abnormal_are_scored_but_never_learned_by_the_head(analyzer):
+    """A lab's ``blast/`` folder: the head learns the normal groups only, so a profile cannot take
+    the network's blast probability away; the blasts are answered through the head that never saw them."""
+    from bcds_core.adapt import profile_of
+
+    rng = np.random.default_rng(1)
+    groups = ["lymphocyte"] * 6 + ["neutrophil"] * 6 + ["blast"] * 4
+    fine = rng.dirichlet(np.ones(len(FINE_CLASSES)), size=len(groups)).astype(np.float32)
+    fine[12:, FINE_CLASSES.index("BLAST")] += 5.0
+    fine /= fine.sum(1, keepdims=True)
+    embeddings = rng.normal(size=(len(groups), 512)).astype(np.float32)
+    embeddings[6:] += 4.0
+    profile, after = profile_of(analyzer, fine, embeddings, groups, [True] * len(groups), None)
+    assert profile.head is not None and sorted(profile.head.groups) == ["lymphocyte", "neutrophil"]
+    assert after[12:] == ["blast"] * 4
+    adjusted = profile.adjust(fine, embeddings)
+    blast = FINE_CLASSES.index("BLAST")
+    assert np.allclose(adjusted[:, blast], fine[:, blast], atol=1e-6)
+
+
+def test_a_head_naming_an_abnormal_group_still_moves_only_the_normal_ones():
+    groups = np.zeros((1, len(GROUPS)))
+    groups[0, GROUPS.index("lymphocyte")] = 0.1
+    groups[0, GROUPS.index("blast")] = 0.9
+    adjusted = adjust_groups(groups, ["blast", "lymphocyte", "monocyte"], np.array([[0.9, 0.05, 0.05]]))
+    assert adjusted[0, GROUPS.index("blast")] == pytest.approx(0.9)
+    assert adjusted[0, GROUPS.index("lymphocyte")] == pytest.approx(0.05)
+    assert adjusted.sum() == pytest.approx(1.0)
+    assert np.array_equal(adjust_groups(groups, ["blast", "smudge"], np.array([[0.5, 0.5]])), groups)
+
+
 def test_the_profile_keeps_the_pixel_size_at_which_most_of_the_labs_cells_are_right(monkeypatch):
     from bcds_core import adapt
 

@@ -46,6 +46,29 @@ def test_export_and_import_round_trip_and_csv_cells_cannot_run_as_formulas():
         SampleReview.from_json('{"version": 99}')
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d["amendments"].append({"what": 1, "by": None, "at": "x"}),
+        lambda d: d["amendments"].append({"what": "x", "by": "y"}),
+        lambda d: d.update(signed_by=["dr. b"]),
+        lambda d: d["cells"][0].update(correction={"label": "MO", "by": 7, "at": "t"}),
+        lambda d: d["earlier_sign_offs"].append({"by": {}, "at": "t", "amended": []}),
+    ],
+)
+def test_an_import_with_fields_that_are_not_text_is_refused_not_kept(damage):
+    """A review that would break every later page run (joining a number into a note) never gets in."""
+    results, review = answers(), SampleReview("S-1")
+    review.correct("a.jpg", "MO", "dr. b")
+    review.sign("dr. b")
+    review.correct("b.jpg", "LY", "dr. c")
+    data = json.loads(review.to_json(results))
+    damage(data)
+    with pytest.raises(ValueError, match="Not a bcds sample export"):
+        SampleReview.from_json(json.dumps(data))
+    assert SampleReview.from_json(review.to_json(results)).stale_note() == review.stale_note()
+
+
 def test_a_change_after_sign_off_makes_it_stale_and_every_export_carries_the_note():
     results, review = answers(), SampleReview("S-1")
     review.correct("a.jpg", "MO", "dr. a")

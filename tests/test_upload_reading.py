@@ -71,3 +71,13 @@ def test_a_truncated_large_jpeg_is_refused_with_the_decoders_message():
     assert reducible_jpeg(data[: len(data) // 2])
     with pytest.raises(ImageDecodeError, match="damaged or truncated"):
         decode_for_reading(data[: len(data) // 2], None)
+
+
+def test_a_pixel_size_that_would_enlarge_the_image_past_the_limit_is_refused_in_words(analyzer):
+    image = encoded(np.full((2000, 2000, 3), 200, np.uint8), "PNG")
+    with pytest.raises(ImageDecodeError, match="check the pixel size"):
+        decode_for_reading(image, 2.0)
+    decoded, pixel_size = decode_for_reading(image, 0.2)
+    assert pixel_size.scale_to_reference * 2000 < 4000
+    result = analyzer.analyze_bytes([("photo.png", image)], pixel_size_um=2.0)[0]
+    assert result.status == "rejected" and "check the pixel size" in result.message

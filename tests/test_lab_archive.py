@@ -1,0 +1,109 @@
+"""Zip uploads: the cells and profiles in them are read in memory, and a bad archive gets a clear error."""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from bcds_core import lab_archive
+from bcds_core.lab_archive import (
+    ArchiveError,
+    archive_images,
+    labelled_cells,
+    profile_archive,
+    profile_from_archive,
+)
+from bcds_core.lab_profile import GroupHead, LabProfile, ProfileError
+from bcds_core.taxonomy import GROUPS
+
+
+def zipped(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_cells_come_from_group_folders_and_a_macs_metadata_and_other_files_are_left_out():
+    data = zipped(
+        {
+            "lab/lymphocyte/a.jpg": b"A",
+            "lab/blast/b.png": b"B",
+            "lab/unlabelled/c.jpg": b"C",
+            "lab/notes/d.jpg": b"D",
+            "lab/lymphocyte/readme.txt": b"E",
+            "__MACOSX/lab/lymphocyte/._a.jpg": b"F",
+            "lab/lymphocyte/._a.jpg": b"G",
+            "../../lymphocyte/up.jpg": b"H",
+        }
+    )
+    assert labelled_cells(data) == [
+        ("a.jpg", b"A", "lymphocyte"),
+        ("b.png", b"B", "blast"),
+        ("c.jpg", b"C", None),
+        ("up.jpg", b"H", "lymphocyte"),
+    ]
+    assert [name for name, _ in archive_images(data)] == [
+        "lab/lymphocyte/a.jpg",
+        "lab/blast/b.png",
+        "lab/unlabelled/c.jpg",
+        "lab/notes/d.jpg",
+        "../../lymphocyte/up.jpg",
+    ]
+
+
+def test_an_archive_without_labelled_cells_or_not_a_zip_is_refused_in_words():
+    with pytest.raises(ArchiveError, match="folders named"):
+        labelled_cells(zipped({"unlabelled/a.jpg": b"A"}))
+    with pytest.raises(ArchiveError, match="not a zip"):
+        labelled_cells(b"PK but not really a zip")
+
+
+def test_an_archive_that_unpacks_to_too_much_is_refused(monkeypatch):
+    monkeypatch.setattr(lab_archive, "MAX_ARCHIVE_BYTES", 1000)
+    entries = {f"neutrophil/{i}.jpg": bytes(400) for i in range(3)}
+    with pytest.raises(ArchiveError, match="unpacks to more than"):
+        archive_images(zipped(entries))
+    monkeypatch.setattr(lab_archive, "MAX_ENTRIES", 2)
+    with pytest.raises(ArchiveError, match="at most 2"):
+        archive_images(zipped(entries))
+
+
+def test_an_encrypted_or_damaged_entry_is_an_archive_error_not_a_traceback():
+    encrypted = bytearray(zipped({"lymphocyte/a.jpg": b"x" * 100}))
+    # Set the "encrypted" bit of the entry in the local and the central header, as an encrypting zip tool does.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = encrypted.index(signature) + offset
+        encrypted[at] |= 0x1
+    with pytest.raises(ArchiveError, match="encrypted or damaged"):
+        archive_images(bytes(encrypted))
+    damaged = bytearray(zipped({"lymphocyte/a.jpg": bytes(range(256)) * 40}))
+    header = damaged.index(b"PK\x03\x04")
+    start = header + 30 + len("lymphocyte/a.jpg")
+    damaged[start + 10 : start + 40] = bytes(30)
+    with pytest.raises(ArchiveError, match="encrypted or damaged"):
+        archive_images(bytes(damaged))
+
+
+def test_a_downloaded_profile_loads_again_with_its_head_and_batchnorm_statistics():
+    head = GroupHead(
+        ["lymphocyte", "neutrophil"],
+        np.zeros(4, np.float32),
+        np.eye(2, 4, dtype=np.float32),
+        np.ones((1, 2 + len(GROUPS)), np.float32),
+        np.zeros(1, np.float32),
+    )
+    statistics = {"network.bn1.running_mean": np.arange(4, dtype=np.float32)}
+    profile = LabProfile("sha", 0.09, 40.0, head, {"n": 12}, statistics)
+    loaded = profile_from_archive(profile_archive(profile), "sha")
+    assert loaded.head.groups == head.groups and np.array_equal(loaded.head.coef, head.coef)
+    assert np.array_equal(
+        loaded.batchnorm["network.bn1.running_mean"], statistics["network.bn1.running_mean"]
+    )
+    assert loaded.batchnorm_key == profile.batchnorm_key and loaded.pixel_size_um == 0.09
+    with pytest.raises(ProfileError, match="another classifier"):
+        profile_from_archive(profile_archive(profile), "other sha")
+    with pytest.raises(ProfileError, match="not a zip"):
+        profile_from_archive(b"not a zip", "sha")
