@@ -52,13 +52,15 @@ def lab_images(directory: Path) -> list[tuple[Path, str | None]]:
 
 
 def lab_items(directory: Path) -> list[tuple[str, bytes, str | None]]:
-    """(name, bytes, group or None) of the readable images of a lab folder."""
+    """(name, bytes, group or None) of the images of a lab folder. A file that cannot be read (over
+    the size limit, not a regular file) comes with no bytes, so that it is counted as a labelled
+    cell that could not be read, like one that cannot be decoded."""
     items = []
     for path, group in lab_images(directory):
         try:
             items.append((str(path), read_bytes(path), group))
         except ImageDecodeError:
-            continue
+            items.append((str(path), b"", group))
     return items
 
 

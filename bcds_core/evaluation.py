@@ -132,9 +132,13 @@ def summarise(items: list[LabelledResult], temperature: float | None = None) -> 
 
 
 def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -> None:
-    """Confusion matrices, per-class reports, all predictions and the misclassified list."""
+    """Confusion matrices, per-class reports, all predictions and the misclassified list; the metrics last,
+    so that a folder whose ``metrics.json`` is new holds the new files beside it.
+
+    Another lab's cells (``<group>/<any name>``) have no fine labels: their 11-class matrix is all
+    zeros and their report empty, rather than scikit-learn's error on an empty list.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     fine_items = [i for i in items if i.true_label]
     for name, labels, truth, predicted in (
         ("8", list(GROUPS), [i.true_group for i in items], [i.result.group or NO_ANSWER for i in items]),
@@ -146,12 +150,20 @@ def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -
         ),
     ):
         columns = labels + [NO_ANSWER]
-        matrix = confusion_matrix(truth, predicted, labels=columns)[: len(labels)]
+        matrix = (
+            confusion_matrix(truth, predicted, labels=columns)[: len(labels)]
+            if truth
+            else np.zeros((len(labels), len(columns)), int)
+        )
         with open(out_dir / f"confusion_{name}.csv", "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["true\\predicted", *columns])
             writer.writerows([[label, *row] for label, row in zip(labels, matrix.tolist(), strict=True)])
-        report = classification_report(truth, predicted, labels=labels, output_dict=True, zero_division=0)
+        report = (
+            classification_report(truth, predicted, labels=labels, output_dict=True, zero_division=0)
+            if truth
+            else {}
+        )
         (out_dir / f"report_{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     fields = [
         "path",
@@ -189,3 +201,4 @@ def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -
             writers[0].writerow(row)
             if item.wrong:
                 writers[1].writerow(row)
+    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -8,8 +8,9 @@ Here the network stays as released; a profile adds, for one lab:
 - the pixel size of its images (the median of what the red cells give), used
   when the user gives none;
 - a small head that re-weighs the normal groups: a logistic regression over
-  the groups the lab labelled, on the network's pooled features (reduced by
-  PCA) and its own log group probabilities. The lab's normal cells are taken
+  the normal groups the lab labelled (cells it labels abnormal are scored,
+  never learned), on the network's pooled features (reduced by PCA) and its
+  own log group probabilities. The lab's normal cells are taken
   to be of the groups it labelled, so the head shares all the normal groups'
   probability among them; the share the network gives to abnormal groups
   (blasts, ...) is never moved, so a profile cannot hide a blast;

@@ -1,14 +1,17 @@
 """A PDF report of one sample: differential, flags, a gallery of the cells, unusable files, model versions.
 
-Built with fpdf2's core Helvetica font, which covers Latin-1 only: every text
-goes through ``latin1`` so that a file name in another script cannot break the
-report. No patient identifiers: the sample is named by the ID the user gives.
+Set in DejaVu Sans (shipped in ``fonts/``, its licence beside it), which covers Latin, Greek and
+Cyrillic: fpdf2's core fonts hold Latin-1 only, and printed "样本1" and "标本1" both as "??1" and a
+reviewer "Иван" as "????". A character the font lacks is written as its code point
+(``<U+6837>``), so two sample IDs or signatures never print alike. No patient identifiers:
+the sample is named by the ID the user gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from fpdf import FPDF
@@ -28,9 +31,22 @@ THUMB_MM = 24
 THUMBS_PER_ROW = 7
 
 
-def latin1(text: str) -> str:
-    """``text`` in the core font's character set (unknown characters become '?')."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+FONT = "dejavu"
+FONT_DIR = Path(__file__).parent / "fonts"
+
+
+def report_pdf() -> FPDF:
+    """An empty report with the shipped font, regular and bold."""
+    pdf = FPDF()
+    pdf.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
+    pdf.add_font(FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
+    return pdf
+
+
+def printable(pdf: FPDF, text: str) -> str:
+    """``text`` with each character the current font lacks written as its code point (``<U+6837>``)."""
+    covered = pdf.current_font.cmap
+    return "".join(c if ord(c) in covered or c in "\n\t" else f"<U+{ord(c):04X}>" for c in text)
 
 
 def thumbnail(result: CellResult, side: int = 96) -> Image.Image:
@@ -64,14 +80,18 @@ def sample_report(
     ``review`` is the person's sign-off record as sentences (``SampleReview.sign_off_lines``),
     so a sign-off that later changes outdated is printed with the note saying so.
     """
-    pdf = FPDF()
+    pdf = report_pdf()
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(text=latin1(f"bcds sample report: {sample_id}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=9)
+    pdf.set_font(FONT, "B", 16)
+    pdf.multi_cell(0, 8, printable(pdf, f"bcds sample report: {sample_id}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=9)
     pdf.multi_cell(
-        0, 5, latin1(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {DISCLAIMER}"), new_x="LMARGIN", new_y="NEXT"
+        0,
+        5,
+        printable(pdf, f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {DISCLAIMER}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     found = differential(results)
     _heading(pdf, "Differential (white cells answered ok or review)")
@@ -81,41 +101,43 @@ def sample_report(
         for row in [("Cell", "Count", "%"), *((n, str(c), str(p)) for n, c, p in found.rows)]:
             cells = table.row()
             for value in row:
-                cells.cell(latin1(value))
+                cells.cell(printable(pdf, value))
     pdf.ln(2)
-    pdf.multi_cell(0, 5, latin1(summary_line(found)), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, printable(pdf, summary_line(found)), new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, "Flags")
     summary = screen(results)
     flagged = [r for r in results if r.status == "review" and r.label]
     pdf.multi_cell(
         0,
         5,
-        latin1(f"{summary.message} {len(flagged)} cells need a look (status review)."),
+        printable(pdf, f"{summary.message} {len(flagged)} cells need a look (status review)."),
         new_x="LMARGIN",
         new_y="NEXT",
     )
     if review:
         _heading(pdf, "Review")
         for line in review:
-            pdf.multi_cell(0, 5, latin1(line), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, printable(pdf, line), new_x="LMARGIN", new_y="NEXT")
     _gallery(pdf, [r for r in results if r.label and r.status != "rejected" and r.rgb is not None])
     unusable = [r for r in results if r.status == "rejected"]
     _heading(pdf, f"Unusable files ({len(unusable)})")
     for result in unusable:
-        pdf.multi_cell(0, 5, latin1(f"{result.file}: {result.message}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 5, printable(pdf, f"{result.file}: {result.message}"), new_x="LMARGIN", new_y="NEXT"
+        )
     _heading(pdf, "Models")
     for name, version in model_versions.items():
-        pdf.cell(text=latin1(f"{name}: sha256 {version}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(text=printable(pdf, f"{name}: sha256 {version}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.multi_cell(0, 5, latin1(DISCLAIMER), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, printable(pdf, DISCLAIMER), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(3)
-    pdf.set_font("helvetica", "B", 12)
-    pdf.cell(text=latin1(text), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=9)
+    pdf.set_font(FONT, "B", 12)
+    pdf.cell(text=printable(pdf, text), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=9)
 
 
 def _gallery(pdf: FPDF, results: list[CellResult]) -> None:
@@ -130,8 +152,8 @@ def _gallery(pdf: FPDF, results: list[CellResult]) -> None:
             x = pdf.l_margin + column * (THUMB_MM + 3)
             pdf.image(thumbnail(result), x=x, y=y, w=THUMB_MM, h=THUMB_MM)
             pdf.set_xy(x, y + THUMB_MM)
-            pdf.set_font("helvetica", size=6)
+            pdf.set_font(FONT, size=6)
             caption = f"{number}. {display_name(result.label)} ({result.status})"
-            pdf.multi_cell(THUMB_MM + 2, 3, latin1(caption), align="L")
-        pdf.set_font("helvetica", size=9)
+            pdf.multi_cell(THUMB_MM + 2, 3, printable(pdf, caption), align="L")
+        pdf.set_font(FONT, size=9)
         pdf.set_y(y + THUMB_MM + 8)

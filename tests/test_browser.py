@@ -218,6 +218,15 @@ def _expect_differential_row(page, name: str, count: int, percent: int) -> None:
     expect(row.locator("td, th")).to_have_text([name, str(count), str(percent)])
 
 
+def _leave_and_come_back(page) -> None:
+    """Visit the dataset overview and return to Classify by the menu: Streamlit drops the values of
+    widgets the other page does not draw, unless the app keeps them."""
+    navigation = page.get_by_test_id("stSidebarNav")
+    navigation.get_by_text("Dataset overview").click()
+    page.get_by_text("Images per split").first.wait_for()
+    navigation.get_by_text("Classify cells").click()
+
+
 def _sign_as(page, name: str) -> None:
     page.get_by_label("Your name (kept with each change)").fill(name)
     page.get_by_label("Your name (kept with each change)").press("Enter")
@@ -283,10 +292,7 @@ def test_the_batch_and_its_review_survive_a_visit_to_another_page(page, app_url)
     _reclassify(page, "LY_420634.jpg", "Unidentified")
     page.get_by_text("2 white cells;").first.wait_for()
     _sign_as(page, "Dr Test")
-    navigation = page.get_by_test_id("stSidebarNav")
-    navigation.get_by_text("Dataset overview").click()
-    page.get_by_text("Images per split").first.wait_for()
-    navigation.get_by_text("Classify cells").click()
+    _leave_and_come_back(page)
     page.get_by_text("Showing the 3 images you uploaded before").wait_for()
     page.get_by_text("Signed off by Dr Test").wait_for()
     page.get_by_text("2 white cells;").first.wait_for()
@@ -324,12 +330,9 @@ def test_another_sample_with_the_same_file_names_starts_its_own_review(page, app
     _reclassify(page, "LY_420634.jpg", "Artefact")
     page.get_by_text("model: Lymphocyte").first.wait_for()
     _sign_as(page, "Dr Test")
-    navigation = page.get_by_test_id("stSidebarNav")
-    navigation.get_by_text("Dataset overview").click()
-    page.get_by_text("Images per split").first.wait_for()
-    navigation.get_by_text("Classify cells").click()
+    _leave_and_come_back(page)
     page.get_by_role("button", name="Clear").click()
-    _wait_until_idle(page)
+    page.get_by_text("Your name (kept with each change)").wait_for(state="detached")
     others = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[:3]
     same_names = [name.split("/")[1] for name in REVIEW_BATCH]
     _upload(page, [(n, p.read_bytes(), "image/jpeg") for n, p in zip(same_names, others, strict=True)])
@@ -350,10 +353,7 @@ def test_the_pixel_size_setting_survives_a_visit_to_another_page(page, app_url):
     page.locator("[role=option]").filter(has_text="CellaVision DM96").click()
     chosen = re.compile("^CellaVision DM96")
     expect(setting.get_by_role("combobox")).to_have_value(chosen)
-    navigation = page.get_by_test_id("stSidebarNav")
-    navigation.get_by_text("Dataset overview").click()
-    page.get_by_text("Images per split").first.wait_for()
-    navigation.get_by_text("Classify cells").click()
+    _leave_and_come_back(page)
     page.get_by_text("Smear fields").first.wait_for()
     expect(setting.get_by_role("combobox")).to_have_value(chosen)
 

@@ -109,6 +109,20 @@ def test_evaluate_on_the_samples_writes_the_review_artifacts(tmp_path):
         assert (out / name).exists()
 
 
+def test_evaluate_on_another_labs_cells_without_fine_labels_writes_every_file(tmp_path):
+    lab = tmp_path / "lab"
+    for group in ("lymphocyte", "monocyte"):
+        (lab / group).mkdir(parents=True)
+        for i, path in enumerate(sorted((SAMPLES_DIR / group).glob("*.jpg"))):
+            shutil.copy(path, lab / group / f"scope_{i}.jpg")
+    out = tmp_path / "eval"
+    summary = json.loads(bcds("evaluate", lab, "--json", "--out", out).stdout.strip().splitlines()[-1])
+    assert summary["n"] == 6 and summary["n_fine"] == 0 and summary["macro_f1_11"] is None
+    assert json.loads((out / "report_11.json").read_text()) == {}
+    assert (out / "confusion_11.csv").read_text().count("\n") == 16  # the header and 15 rows of zeros
+    assert json.loads((out / "metrics.json").read_text()) == summary
+
+
 @pytest.mark.skipif(not expert_masks_root().is_dir(), reason="expert mask folder not present")
 def test_evaluate_masks_on_expert_masks(tmp_path):
     for sub in ("images", "masks"):
@@ -220,3 +234,33 @@ def test_adapt_writes_a_profile_that_predict_reads(tmp_path):
         bcds("predict", sample, "--json", "--profile", tmp_path / "profile").stdout.splitlines()[-1]
     )
     assert answer["ok"] and answer["group"] is not None
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-0.1", "0"])
+def test_a_pixel_size_that_is_not_a_finite_positive_number_is_refused_by_every_command(value, tmp_path):
+    sample = sorted(SAMPLES_DIR.glob("*/*.jpg"))[0]
+    for command in (["predict", sample], ["evaluate", SAMPLES_DIR], ["analyze-field", sample]):
+        result = bcds(*command, "--pixel-size", value, check=False)
+        assert result.returncode == 2 and "must be a number above 0" in result.stderr
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path):
+    sample = sorted(SAMPLES_DIR.glob("*/*.jpg"))[0]
+    result = bcds("report", sample, "--pdf", tmp_path / "missing" / "r.pdf", check=False)
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    (tmp_path / "taken").write_text("a file")
+    result = bcds("adapt", SAMPLES_DIR, "--out", tmp_path / "taken", check=False)
+    assert result.returncode == 2 and "is not a folder" in result.stderr
+
+
+def test_index_and_ood_eval_without_their_images_say_so_and_write_nothing(tmp_path):
+    import os
+
+    (tmp_path / "empty").mkdir()
+    outputs = ["--split-out", tmp_path / "split.csv", "--report", tmp_path / "report.md"]
+    for folder, message in ((tmp_path / "missing", "is not a folder"), (tmp_path / "empty", "no images")):
+        result = bcds("index", folder, *outputs, check=False)
+        assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "split.csv").exists() and not (tmp_path / "report.md").exists()
+    result = bcds("ood-eval", env={**os.environ, "BCDS_DATA_DIR": str(tmp_path / "missing")}, check=False)
+    assert result.returncode == 2 and "PBC images are not in" in result.stderr

@@ -129,3 +129,16 @@ def test_stats_and_radial_eval_commands_on_the_samples(tmp_path):
 def test_radial_eval_without_statistics_says_what_to_run(tmp_path):
     result = bcds("radial-eval", SAMPLES_DIR, "--stats", tmp_path, "--json", check=False)
     assert result.returncode == 2 and "run `python -m bcds_core stats" in result.stderr
+
+
+def test_a_statistics_folder_missing_any_required_file_is_reported_as_missing(tmp_path):
+    import shutil
+
+    from bcds_core.explore.stats_files import StatsMissingError
+
+    for name in ("outliers.csv", "summary.json"):
+        copy = tmp_path / name
+        shutil.copytree(STATS_DIR, copy)
+        (copy / name).unlink()
+        with pytest.raises(StatsMissingError, match="run `python -m bcds_core stats"):
+            read_stats(copy)

@@ -3,6 +3,7 @@
 import io
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,3 +250,15 @@ def test_a_lab_that_keeps_working_keeps_its_network_while_other_labs_pass_throug
     analyzer.classifier_for(labs[PROFILE_NETWORKS])  # one lab too many: the least recently used goes
     assert analyzer.classifier_for(labs[0]) is first
     assert list(analyzer.profile_networks) == [f"lab{i}" for i in (2, 3, PROFILE_NETWORKS, 0)]
+
+
+def test_a_lab_file_that_cannot_be_read_is_kept_to_be_counted_as_unread(tmp_path):
+    from bcds_core.adapt import lab_items
+
+    (tmp_path / "lymphocyte").mkdir()
+    (tmp_path / "lymphocyte" / "a.jpg").write_bytes(b"jpeg bytes")
+    (tmp_path / "lymphocyte" / "b.jpg").mkdir()  # a folder with an image's name
+    assert [(Path(name).name, data, group) for name, data, group in lab_items(tmp_path)] == [
+        ("a.jpg", b"jpeg bytes", "lymphocyte"),
+        ("b.jpg", b"", "lymphocyte"),
+    ]

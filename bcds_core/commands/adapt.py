@@ -16,8 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from bcds_core.commands.common import load_analyzer
-from bcds_core.commands.predict import positive_float
+from bcds_core.commands.common import load_analyzer, output_problem, positive_float
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from bcds_core.adapt import fit_profile, lab_items
 
+    if problem := output_problem(args.out, folder=True):
+        print(f"error: cannot write the profile: {problem}", file=sys.stderr)
+        return 2
     analyzer = load_analyzer()
     if analyzer is None:
         return 2

@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bcds_core.commands.common import load_analyzer
-from bcds_core.commands.predict import positive_float
+from bcds_core.commands.common import load_analyzer, positive_float
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,12 +1,44 @@
-"""Helpers shared by the commands: choosing labelled images, loading the models with a clear failure."""
+"""Helpers shared by the commands: choosing labelled images, loading the models with a clear failure,
+checking a pixel size."""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
 from bcds_core.paths import DATASET_DIR
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0 ("inf" and "nan" parse as floats, and would fail later)."""
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
+def output_problem(path: str, folder: bool = False) -> str | None:
+    """Why ``path`` cannot take a command's output (a file, or with ``folder`` a folder), or None.
+
+    Checked before the work, not after it: ``report`` and ``adapt`` take minutes on many files.
+    """
+    target = Path(path)
+    if folder and target.exists() and not target.is_dir():
+        return f"{path} exists and is not a folder."
+    if not folder and target.is_dir():
+        return f"{path} is a folder, not a file to write."
+    parent = target.parent
+    if folder:  # a folder is made with its parents: the nearest one that exists must take it
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+    if not parent.is_dir():
+        return f"the folder {parent} does not exist." if not parent.exists() else f"{parent} is not a folder."
+    if not os.access(parent if not target.is_dir() else target, os.W_OK):
+        return f"the folder {parent} cannot be written."
+    return None
 
 
 def load_analyzer():

@@ -17,6 +17,7 @@ from pathlib import Path
 from bcds_core.commands.common import (
     add_selection_arguments,
     load_analyzer_and_profile,
+    positive_float,
     selected_images,
     source_images,
 )
@@ -35,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["deepapl"],
         help="instead of DIR: a training source's own split (e.g. deepapl --split test: held-out patients)",
     )
-    parser.add_argument("--pixel-size", type=float, metavar="UM", help="micrometres per pixel of every image")
+    parser.add_argument(
+        "--pixel-size", type=positive_float, metavar="UM", help="micrometres per pixel of every image"
+    )
     parser.add_argument("--profile", metavar="PROFILE", help="a lab profile folder written by adapt")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON (last line)")
     parser.add_argument("--out", help="folder for confusion matrices, reports and error lists")

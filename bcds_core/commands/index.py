@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -53,7 +54,13 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.splits import assign_splits, write_split_csv
 
     root = Path(args.dir) if args.dir else pbc_root()
+    if not root.is_dir():
+        print(f"error: {root} is not a folder (set BCDS_DATA_DIR, or give DIR)", file=sys.stderr)
+        return 2
     images, skipped = index_folder(root)
+    if not images:
+        print(f"error: no images in {root}; the split files were left as they are", file=sys.stderr)
+        return 2
     rows = assign_splits(images)
     duplicates = find_duplicates(images)
     write_split_csv(rows, args.split_out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from bcds_core.paths import DATASET_DIR
 
@@ -27,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.paths import pbc_root
     from bcds_core.splits import read_split_csv
 
+    if not pbc_root().is_dir():
+        print(f"error: the PBC images are not in {pbc_root()} (set BCDS_DATA_DIR)", file=sys.stderr)
+        return 2
     analyzer = load_analyzer()
     if analyzer is None:
         return 2

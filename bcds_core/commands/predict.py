@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bcds_core.commands.common import load_analyzer_and_profile
+from bcds_core.commands.common import load_analyzer_and_profile, positive_float
 
 #: Files read and answered per step, so that a long list streams its answers.
 CHUNK = 16
@@ -28,14 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="micrometres per pixel of the images (CellaVision DM96: about 0.1); default: estimated",
     )
     parser.add_argument("--profile", metavar="PROFILE", help="a lab profile folder written by adapt")
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number above 0."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
 
 
 def answer_files(analyzer, paths: list[str], pixel_size_um: float | None = None, profile=None):

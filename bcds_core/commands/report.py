@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from bcds_core.commands.common import load_analyzer_and_profile
+from bcds_core.commands.common import load_analyzer_and_profile, output_problem
 from bcds_core.commands.predict import add_arguments as add_predict_arguments
 from bcds_core.commands.predict import answer_files
 
@@ -27,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.differential import differential
     from bcds_core.report import model_versions, sample_report
 
+    if problem := output_problem(args.pdf):
+        print(f"error: cannot write the report: {problem}", file=sys.stderr)
+        return 2
     if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
     analyzer, profile = loaded

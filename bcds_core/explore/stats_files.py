@@ -129,12 +129,17 @@ def write_stats(bundle: StatsBundle, out_dir: str | Path) -> list[Path]:
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
-def _load(path: Path) -> dict:
+def _required(path: Path) -> Path:
+    """``path``, or ``StatsMissingError`` (which the pages show as a message) where it is missing."""
     if not path.exists():
         raise StatsMissingError(
             f"No statistics in {path.parent}: run `python -m bcds_core stats DATASET_DIR` first."
         )
-    return json.loads(path.read_text())
+    return path
+
+
+def _load(path: Path) -> dict:
+    return json.loads(_required(path).read_text())
 
 
 def read_stats(stats_dir: str | Path = STATS_DIR) -> StatsBundle:
@@ -147,7 +152,7 @@ def read_stats(stats_dir: str | Path = STATS_DIR) -> StatsBundle:
     histograms = _load(folder / HISTOGRAMS_FILE)
     signatures = _load(folder / SIGNATURES_FILE)
     evaluation_path = folder / EVALUATION_FILE
-    with open(folder / OUTLIERS_FILE, newline="") as handle:
+    with open(_required(folder / OUTLIERS_FILE), newline="") as handle:
         outliers = list(csv.DictReader(handle))
     for row in outliers:
         row["distance"], row["class_median"] = float(row["distance"]), float(row["class_median"])
