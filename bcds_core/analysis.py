@@ -270,7 +270,8 @@ class CellAnalyzer:
             else:
                 if len(self.profile_networks) >= PROFILE_NETWORKS:
                     self.profile_networks.popitem(last=False)
-                self.profile_networks[key] = with_batchnorm_statistics(self.classifier, profile.batchnorm)
+                with torch.inference_mode(False):  # the explanations take gradients through the copy
+                    self.profile_networks[key] = with_batchnorm_statistics(self.classifier, profile.batchnorm)
             return self.profile_networks[key]
 
     @torch.inference_mode()

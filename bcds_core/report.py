@@ -19,7 +19,7 @@ from PIL import Image
 
 from bcds_core.analysis import CellResult
 from bcds_core.differential import differential, summary_line
-from bcds_core.screening import screen
+from bcds_core.screening import review_line, screen
 from bcds_core.taxonomy import display_name
 
 DISCLAIMER = (
@@ -105,12 +105,10 @@ def sample_report(
     pdf.ln(2)
     pdf.multi_cell(0, 5, printable(pdf, summary_line(found)), new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, "Flags")
-    summary = screen(results)
-    flagged = [r for r in results if r.status == "review" and r.label]
     pdf.multi_cell(
         0,
         5,
-        printable(pdf, f"{summary.message} {len(flagged)} cells need a look (status review)."),
+        printable(pdf, f"{screen(results).message} {review_line(results)}"),
         new_x="LMARGIN",
         new_y="NEXT",
     )

@@ -1,7 +1,7 @@
 """Analysis results kept by content for every session of one process, bounded by bytes.
 
-A count of entries bounds nothing: a CellaVision cell's result holds half a
-megabyte of arrays, a 6000-px photo's twenty times more (the image at the
+A count of entries bounds nothing: a CellaVision cell's result holds 1.2 MB of
+arrays, a 6000-px photo's ten times more (the image at the
 models' pixel size, its working copy, masks and canvas), so 128 cached photos
 once held gigabytes. ``ResultCache`` counts the bytes of the arrays each
 result holds (``nbytes_of``) and drops the least recently used results once
@@ -22,9 +22,12 @@ import numpy as np
 
 T = TypeVar("T")
 
-#: Bytes of arrays the app's cached cell results of all sessions may hold: about 400 CellaVision
-#: cells, or 30 big photos (each kept at the models' pixel size; decoding caps the side at 2048 px).
-APP_RESULT_BYTES = 256 * 2**20
+#: Bytes of arrays the app's cached cell results of all sessions may hold: about 850 CellaVision
+#: cells (1.2 MB each, measured), or 80 big photos (each kept at the models' pixel size; decoding caps
+#: the side at 2048 px). A page run asks for its whole batch in order, so a batch larger than the
+#: cache would miss on every rerun and be analysed again at each click: the app's batches are capped
+#: below it (``batch_input.MAX_BATCH_IMAGES``).
+APP_RESULT_BYTES = 1024 * 2**20
 #: The same for smear fields, whose results also hold every found cell.
 APP_FIELD_BYTES = 128 * 2**20
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bcds_core.analysis import CellResult
+from bcds_core.differential import counted
 from bcds_core.taxonomy import FINE_CLASSES, display_name
 
 #: Groups that are not white cells of the differential (the last two only after a person's review).
@@ -89,3 +90,16 @@ def screen(results: list[CellResult]) -> Screen:
             "A screening aid, not a diagnosis."
         )
     return Screen(len(answered), counts, fraction, suspected, score, message, [r.file for r in driving])
+
+
+def review_line(results: list[CellResult]) -> str:
+    """How many answered cells need a look, and how many of those may be blasts, in one sentence.
+
+    Said beside the screen: a cell flagged "possible blast" is not counted as a blast equivalent,
+    so "no leukaemia suspected" alone would hide it.
+    """
+    review = [r for r in results if r.status == "review" and r.label]
+    blasts = sum("blast" in r.flags for r in review)
+    flagged = f", {blasts} of them flagged as a possible blast" if blasts else ""
+    need = "needs" if len(review) == 1 else "need"
+    return f"{counted(len(review), 'cell')} {need} a look (status review){flagged}."

@@ -62,6 +62,11 @@ def analyze_field_one(
     return _field_results().get_or_compute((name, key, pixel_size_um, profile_key), find_and_classify)
 
 
+#: Explanations one session keeps, the most recently shown (each holds about 1-2 MB of maps; a
+#: session that opens every cell of a 100-cell batch would otherwise keep them all).
+KEPT_EXPLANATIONS = 40
+
+
 def _explanation_key(result: CellResult, key: str, method: str, target: str, active: tuple | None) -> tuple:
     """An explanation's entry: the upload and the pixel size it was read at (another size is another
     crop of another image shape), the active lab profile (its network), the method and target."""
@@ -87,7 +92,9 @@ def explain_one(
     kept = st.session_state.setdefault("explanations", {})
     active = active_profile()
     entry = _explanation_key(result, key, method, target, active)
-    if entry not in kept:
+    if entry in kept:
+        kept[entry] = kept.pop(entry)  # the most recently shown last
+    else:
         kept[entry] = explain_cell(
             analyzer,
             result.cell,
@@ -96,4 +103,6 @@ def explain_one(
             progress=progress,
             profile=active[1] if active else None,
         )
+        while len(kept) > KEPT_EXPLANATIONS:
+            kept.pop(next(iter(kept)))
     return kept[entry]

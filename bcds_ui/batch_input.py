@@ -26,6 +26,9 @@ BATCH_KEY = "classify_batch"
 UPLOAD_KEY = "classify_upload"
 #: Session-state key of what could not be taken from the last upload (zips that cannot be read).
 UPLOAD_PROBLEMS_KEY = "classify_upload_problems"
+#: Images one batch may hold: a 200-cell differential twice over, and well within the shared result
+#: cache (``result_cache.APP_RESULT_BYTES``), so that a rerun finds every answer there.
+MAX_BATCH_IMAGES = 400
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,12 @@ def keep_uploads() -> None:
         items += images
         if not images:
             problems.append(f"{upload.name}: no image (JPEG, PNG, BMP, TIFF) in the archive.")
-    st.session_state[BATCH_KEY] = with_unique_names(items)
+    if len(items) > MAX_BATCH_IMAGES:
+        problems.append(
+            f"{len(items)} images uploaded; the first {MAX_BATCH_IMAGES} are analysed. "
+            "Split a larger sample into batches."
+        )
+    st.session_state[BATCH_KEY] = with_unique_names(items[:MAX_BATCH_IMAGES])
     st.session_state[UPLOAD_PROBLEMS_KEY] = problems
 
 

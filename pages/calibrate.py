@@ -50,7 +50,9 @@ def fit(cells: list[tuple[str, bytes, str | None]]) -> None:
     """Fit the profile and keep it in the session, so the buttons below it survive reruns."""
     try:
         with st.spinner(f"Analysing {len(cells)} cells and fitting the profile..."):
-            st.session_state["calibrate_fitted"] = fit_profile(analyzer, cells, pixel_size_um)
+            profile, answers = fit_profile(analyzer, cells, pixel_size_um)
+        # the file names only, not the cells' images and masks (1.2 MB a cell, kept for the session)
+        st.session_state["calibrate_fitted"] = (profile, [(r.file, t, a) for r, t, a in answers])
     except ValueError as error:
         st.error(str(error))
 
@@ -71,7 +73,7 @@ def show_fit(profile, answers) -> None:
             f"{unread} of your {summary['n']} labelled cells could not be read (no cell found, or the cell "
             "fills the frame at this pixel size); they count as wrong before and after."
         )
-    wrong = [(r.file, display_name(t), display_name(a)) for r, t, a in answers if t != a]
+    wrong = [(file, display_name(t), display_name(a)) for file, t, a in answers if t != a]
     if wrong:
         st.write("Cells still answered wrongly after the profile (cross-validated):")
         st.dataframe(pd.DataFrame(wrong, columns=["file", "your label", "answer"]), hide_index=True)

@@ -146,3 +146,37 @@ def test_opening_a_cell_from_the_gallery_reruns_without_recomputing_and_the_keyp
     assert at.session_state["review_open"] == "SNE_844272.jpg"
     at.button(key="review_close").click().run()
     assert not any("of the heat lies inside the cell mask" in c.value for c in at.caption)
+
+
+def test_a_batch_over_the_limit_keeps_the_first_images_and_says_so(monkeypatch):
+    from bcds_ui import batch_input
+
+    monkeypatch.setattr(batch_input, "MAX_BATCH_IMAGES", 3)  # the script runs in this process
+
+    def page():
+        from dataclasses import dataclass
+
+        import streamlit as st
+
+        from bcds_ui import batch_input
+
+        @dataclass
+        class Upload:
+            name: str
+
+            def getvalue(self) -> bytes:
+                return self.name.encode()
+
+        st.session_state[batch_input.UPLOAD_KEY] = [Upload(f"cell{i}.jpg") for i in range(5)]
+        batch_input.keep_uploads()
+
+    at = AppTest.from_function(page, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [name for name, _ in at.session_state[batch_input.BATCH_KEY]] == [
+        "cell0.jpg",
+        "cell1.jpg",
+        "cell2.jpg",
+    ]
+    assert at.session_state[batch_input.UPLOAD_PROBLEMS_KEY] == [
+        "5 images uploaded; the first 3 are analysed. Split a larger sample into batches."
+    ]

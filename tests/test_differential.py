@@ -70,3 +70,16 @@ def test_the_batch_table_shows_display_names_and_whole_percentages_and_no_none()
         "Not an image.",
     ]
     assert not shown.isna().any().any() and "None" not in shown.to_string()
+
+
+def test_the_review_line_counts_cells_to_look_at_and_those_that_may_be_blasts():
+    from dataclasses import replace
+
+    from bcds_core.screening import review_line
+
+    flagged = replace(answer("MO", "review"), flags=("blast",))
+    results = [answer("LY"), answer("SNE", "review"), flagged, flagged, answer("MO", "rejected")]
+    assert (
+        review_line(results) == "3 cells need a look (status review), 2 of them flagged as a possible blast."
+    )
+    assert review_line(results[:2]) == "1 cell needs a look (status review)."

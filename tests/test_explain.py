@@ -123,3 +123,18 @@ def test_grad_cam_is_more_faithful_than_a_random_map(analyzer, prepared):
     assert grad_cam.road_combined > random_map.road_combined + 0.05
     assert grad_cam.blank_combined > random_map.blank_combined + 0.05
     assert grad_cam.inside_mask_share > grad_cam.mask_area_share
+
+
+def test_a_lab_profiles_network_explains_after_it_answered(analyzer, sample_paths):
+    """The profile's network copy is first made while answering, under inference mode; the CAMs
+    still take its gradients (its weights must not be inference tensors)."""
+    from bcds_core.classifier.batchnorm import batchnorm_statistics
+    from bcds_core.lab_profile import LabProfile
+
+    statistics = {name: value * 1.01 for name, value in batchnorm_statistics(analyzer.classifier).items()}
+    profile = LabProfile(analyzer.classifier_config["weights_sha256"], None, None, None, {}, statistics)
+    result = analyzer.analyze_bytes([("cell.jpg", sample_paths[0].read_bytes())], profile=profile)[0]
+    for method in ("gradcam", "hirescam"):
+        explanation = explain_cell(analyzer, result.cell, method, target_named(result.group), profile=profile)
+        assert explanation.crop_heat.max() == pytest.approx(1)
+    assert all(p.requires_grad for p in analyzer.classifier_for(profile).parameters())
