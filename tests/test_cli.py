@@ -264,3 +264,10 @@ def test_index_and_ood_eval_without_their_images_say_so_and_write_nothing(tmp_pa
     assert not (tmp_path / "split.csv").exists() and not (tmp_path / "report.md").exists()
     result = bcds("ood-eval", env={**os.environ, "BCDS_DATA_DIR": str(tmp_path / "missing")}, check=False)
     assert result.returncode == 2 and "PBC images are not in" in result.stderr
+
+
+def test_developer_commands_given_a_wrong_folder_say_so(tmp_path):
+    result = bcds("fit-answer-checks", "--release", tmp_path / "none", check=False)
+    assert result.returncode == 2 and "No trained model" in result.stderr
+    result = bcds("extract-deepapl", "--mirror", tmp_path / "none", check=False)
+    assert result.returncode == 2 and "is not a git directory" in result.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -22,8 +23,12 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.deepapl import SPLIT_CSV, extract_images, images_dir, read_manifest, split_rows
     from bcds_core.splits import write_split_csv
 
+    mirror = Path(args.mirror)
+    if not (mirror / "objects").is_dir():
+        print(f"error: {mirror} is not a git directory (the fetch tool's .../repo folder)", file=sys.stderr)
+        return 2
     cells = read_manifest()
-    counts = extract_images(Path(args.mirror), cells, images_dir())
+    counts = extract_images(mirror, cells, images_dir())
     if counts["missing"]:
         print(json.dumps({"n": len(cells), **counts, "error": "blobs missing from the mirror"}))
         return 1

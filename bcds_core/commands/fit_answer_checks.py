@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from bcds_core.paths import WEIGHTS_DIR
@@ -28,10 +29,15 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.classifier.answer_checks import fit_answer_checks
     from bcds_core.classifier.model import load_classifier
     from bcds_core.image_cache import open_sources
+    from bcds_core.weights_io import WeightsError
 
     torch.set_num_threads(2)
     directory = Path(args.release)
-    model, config = load_classifier(directory)
+    try:
+        model, config = load_classifier(directory)
+    except WeightsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     cache = open_sources(args.sources, config["scale"], "unet")
     checks, measured = fit_answer_checks(model, config, cache)
     checks.save(directory)
