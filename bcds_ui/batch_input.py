@@ -44,6 +44,8 @@ def keep_uploads() -> None:
     changes them)."""
     items, problems = [], []
     for upload in st.session_state.get(UPLOAD_KEY) or []:
+        if len(items) > MAX_BATCH_IMAGES:  # full: the other uploads are not unpacked at all
+            break
         if not upload.name.lower().endswith(".zip"):
             items.append((upload.name, upload.getvalue()))
             continue
@@ -57,7 +59,7 @@ def keep_uploads() -> None:
             problems.append(f"{upload.name}: no image (JPEG, PNG, BMP, TIFF) in the archive.")
     if len(items) > MAX_BATCH_IMAGES:
         problems.append(
-            f"{len(items)} images uploaded; the first {MAX_BATCH_IMAGES} are analysed. "
+            f"More than {MAX_BATCH_IMAGES} images uploaded; the first {MAX_BATCH_IMAGES} are analysed. "
             "Split a larger sample into batches."
         )
     st.session_state[BATCH_KEY] = with_unique_names(items[:MAX_BATCH_IMAGES])
