@@ -358,6 +358,32 @@ def test_the_pixel_size_setting_survives_a_visit_to_another_page(page, app_url):
     expect(setting.get_by_role("combobox")).to_have_value(chosen)
 
 
+def test_a_lab_fits_a_profile_from_a_zip_and_classifies_with_it(page, app_url):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(SAMPLES_DIR.glob("*/*.jpg")):
+            archive.writestr(f"lab/{path.parent.name}/{path.name}", path.read_bytes())
+    page.goto(f"{app_url}/calibrate")
+    uploader = page.get_by_test_id("stFileUploader").filter(
+        has_text="A zip of folders named after the groups"
+    )
+    uploader.locator("input[type=file]").set_input_files(
+        {"name": "lab.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()}
+    )
+    page.get_by_role("button", name="Fit a profile on 33 cells").click()
+    page.get_by_text("After (cross-validated)").wait_for()
+    page.get_by_role("button", name="Download the profile").wait_for()
+    page.get_by_role("button", name="Use this profile on the Classify page").click()
+    page.get_by_text("Answers now use the profile 'my microscope'").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "calibrate_fitted.png"), full_page=True)
+    page.get_by_test_id("stSidebarNav").get_by_text("Classify cells").click()
+    page.get_by_text("Lab profile: my microscope").wait_for()
+    assert page.get_by_text("Traceback").count() == 0
+
+
 def test_a_loaded_profile_stops_when_asked(page, app_url):
     from bcds_core.lab_archive import profile_archive
     from bcds_core.lab_profile import LabProfile
