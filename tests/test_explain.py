@@ -1,5 +1,7 @@
 """Explanations on a real sample with the shipped weights: shapes, targets, and faithfulness."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -138,3 +140,28 @@ def test_a_lab_profiles_network_explains_after_it_answered(analyzer, sample_path
         explanation = explain_cell(analyzer, result.cell, method, target_named(result.group), profile=profile)
         assert explanation.crop_heat.max() == pytest.approx(1)
     assert all(p.requires_grad for p in analyzer.classifier_for(profile).parameters())
+
+
+class CountingLock:
+    """A lock that counts how often it was taken."""
+
+    def __init__(self):
+        self.taken = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        self._lock.acquire()
+        self.taken += 1
+
+    def __exit__(self, *exc):
+        self._lock.release()
+
+
+def test_lime_takes_the_shared_models_lock_per_batch_and_a_cam_once(analyzer, prepared):
+    """LIME only runs the model, so other sessions may answer between its batches; a CAM hooks it."""
+    inputs = model_inputs(analyzer, prepared[0][0])
+    target = FineClassTarget(prepared[1][0])
+    lime_lock, cam_lock = CountingLock(), CountingLock()
+    explain(*inputs, "lime", target, lock=lime_lock)
+    explain(*inputs, "gradcam", target, lock=cam_lock)
+    assert lime_lock.taken >= 2 and cam_lock.taken == 1

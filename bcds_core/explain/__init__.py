@@ -12,6 +12,7 @@ original image. The libraries (pytorch-grad-cam, lime) do the work.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 import torch
@@ -36,10 +37,14 @@ def explain(
     target: Target,
     temperature: float = 1.0,
     progress: Callable[[float], None] | None = None,
+    lock: AbstractContextManager | None = None,
 ) -> Explanation:
     """Explain ``model``'s answer for one classifier input.
 
-    The caller serialises the use of a shared model: the CAMs hook it while they run.
+    A shared model is serialised through ``lock``: the CAMs hook it, so they hold the lock for
+    their whole run, which no other thread's forward pass may cross; LIME only runs it, so it
+    takes the lock for each batch of perturbed samples and lets other sessions' answers in
+    between (its 4-5 s would otherwise stall every other user).
 
     Args:
         model: the classifier (fine-class logits in ``FINE_CLASSES`` order).
@@ -49,36 +54,41 @@ def explain(
         target: the class or group to explain (``targets.FineClassTarget``, ``GroupTarget``).
         temperature: the release's calibration (LIME fits calibrated probabilities).
         progress: optional callback with the fraction done (LIME only; the CAMs take about 0.1 s).
+        lock: the shared model's lock, if it is shared (a ``threading.Lock``).
 
     Raises:
         ValueError: for an unknown method.
     """
     if method not in METHODS:
         raise ValueError(f"Unknown explanation method '{method}'; choose one of {sorted(METHODS)}.")
+    lock = lock or nullcontext()
     if method == "lime":
-        return explain_with_lime(model, input_tensor, crop_mask, target, temperature, progress=progress)
-    return explain_with_cam(model, input_tensor, crop_mask, method, target)
+        return explain_with_lime(
+            model, input_tensor, crop_mask, target, temperature, progress=progress, lock=lock
+        )
+    with lock:
+        return explain_with_cam(model, input_tensor, crop_mask, method, target)
 
 
 def explain_cell(analyzer, cell, method: str, target: Target, progress=None, profile=None) -> CellExplanation:
     """Explain a loaded ``CellAnalyzer``'s answer for one ``PreparedCell``, on the cell's image.
 
-    The analyzer's lock is held while the model runs: one classifier serves every
+    The analyzer's lock is held while the model runs (``explain``): one classifier serves every
     session, and another thread's forward pass would run through the CAM's hooks.
     With a lab ``profile``, the network explained is the one that answered: the copy
     holding the profile's BatchNorm statistics (``CellAnalyzer.classifier_for``).
     """
     network = analyzer.classifier_for(profile)
-    with analyzer.lock:
-        explanation = explain(
-            network,
-            analyzer.classifier_input([cell]),
-            analyzer.crop_mask(cell),
-            method,
-            target,
-            analyzer.temperature,
-            progress,
-        )
+    explanation = explain(
+        network,
+        analyzer.classifier_input([cell]),
+        analyzer.crop_mask(cell),
+        method,
+        target,
+        analyzer.temperature,
+        progress,
+        analyzer.lock,
+    )
     return CellExplanation.on_image(explanation, cell)
 
 

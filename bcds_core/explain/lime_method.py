@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 import torch
@@ -57,6 +58,7 @@ def explain_with_lime(
     temperature: float = 1.0,
     num_samples: int | None = None,
     progress: Callable[[float], None] | None = None,
+    lock: AbstractContextManager | None = None,
 ) -> Explanation:
     """Explain ``target`` for one classifier input with LIME.
 
@@ -68,6 +70,7 @@ def explain_with_lime(
         temperature: the release's calibration, so LIME fits the probabilities the app shows.
         num_samples: perturbed samples to score; by default as many as the time budget allows.
         progress: called with the fraction of perturbed samples scored so far (for a progress bar).
+        lock: held around each batch's forward pass where ``model`` is shared (``explain``).
     """
     started = time.perf_counter()
     if num_samples is None:
@@ -83,7 +86,9 @@ def explain_with_lime(
         scored[0] += len(images)
         if progress is not None:
             progress(min(1.0, scored[0] / (num_samples + 1)))
-        return probability(model(batch.contiguous(memory_format=torch.channels_last)))[:, None].cpu().numpy()
+        with lock or nullcontext():
+            logits = model(batch.contiguous(memory_format=torch.channels_last))
+        return probability(logits)[:, None].cpu().numpy()
 
     explainer = lime_image.LimeImageExplainer(random_state=SEED)
     explanation = explainer.explain_instance(
