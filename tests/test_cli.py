@@ -267,7 +267,12 @@ def test_index_and_ood_eval_without_their_images_say_so_and_write_nothing(tmp_pa
 
 
 def test_developer_commands_given_a_wrong_folder_say_so(tmp_path):
+    import os
+
     result = bcds("fit-answer-checks", "--release", tmp_path / "none", check=False)
     assert result.returncode == 2 and "No trained model" in result.stderr
     result = bcds("extract-deepapl", "--mirror", tmp_path / "none", check=False)
     assert result.returncode == 2 and "is not a git directory" in result.stderr
+    missing_data = {**os.environ, "BCDS_DATA_DIR": str(tmp_path / "none")}
+    result = bcds("build-cache", "--out", tmp_path / "cache", env=missing_data, check=False)
+    assert result.returncode == 2 and "no pbc images" in result.stderr and not (tmp_path / "cache").exists()

@@ -7,6 +7,7 @@ for a classifier trained on the masks the product classifies through.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from bcds_core.preprocessing import WORKING_SCALE
 
@@ -44,6 +45,13 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.training_sources import training_source
 
     source = training_source(args.source)
+    if not source.image_root().is_dir():
+        print(
+            f"error: no {source.name} images in {source.image_root()} (set BCDS_DATA_DIR, or run "
+            "extract-deepapl first for DeepAPL)",
+            file=sys.stderr,
+        )
+        return 2
     out = Path(args.out) if args.out else cache_dir(args.scale, source.name)
     rows = read_split_csv(source.split_csv)
     if args.unet_masks:
