@@ -276,3 +276,17 @@ def test_developer_commands_given_a_wrong_folder_say_so(tmp_path):
     missing_data = {**os.environ, "BCDS_DATA_DIR": str(tmp_path / "none")}
     result = bcds("build-cache", "--out", tmp_path / "cache", env=missing_data, check=False)
     assert result.returncode == 2 and "no pbc images" in result.stderr and not (tmp_path / "cache").exists()
+
+
+def test_evaluate_masks_names_a_pair_it_cannot_score(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    Image.new("RGB", (40, 40)).save(tmp_path / "images" / "a.png")
+    Image.new("L", (48, 48)).save(tmp_path / "masks" / "a.png")
+    result = bcds("evaluate-masks", tmp_path, check=False)
+    assert result.returncode == 2 and "a.png: the mask is (48, 48), its image (40, 40)" in result.stderr
+    (tmp_path / "images" / "a.png").write_bytes(b"not a png")
+    result = bcds("evaluate-masks", tmp_path, check=False)
+    assert result.returncode == 2 and "a.png:" in result.stderr and "Traceback" not in result.stderr

@@ -43,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.segmentation.masker import CellMasker
     from bcds_core.weights_io import WeightsError
 
-    pairs = read_mask_folder(Path(args.dir))
+    try:
+        pairs = read_mask_folder(Path(args.dir))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not pairs:
         print(f"error: no images/NAME.png with masks/NAME.png in {args.dir}", file=sys.stderr)
         return 2

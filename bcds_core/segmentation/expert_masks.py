@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bcds_core.image_io import decode_image, read_bytes
+from bcds_core.image_io import ImageDecodeError, decode_image, read_bytes
 
 N_HELD_OUT = 15
 
@@ -28,14 +28,24 @@ class MaskedImage:
 
 
 def read_mask_folder(root: Path) -> list[MaskedImage]:
-    """Pairs ``images/NAME.png`` with ``masks/NAME.png`` (mask > 0 is the cell)."""
+    """Pairs ``images/NAME.png`` with ``masks/NAME.png`` (mask > 0 is the cell).
+
+    Raises:
+        ValueError: an image or mask cannot be decoded, or a mask is not the size of its image
+            (the message names the file: a mask metric must not quietly leave a pair out).
+    """
     pairs = []
     for mask_path in sorted((root / "masks").glob("*.png")):
         image_path = root / "images" / mask_path.name
         if not image_path.exists():
             continue
-        rgb = decode_image(read_bytes(image_path)).rgb
-        mask = decode_image(read_bytes(mask_path)).rgb[..., 0] > 0
+        try:
+            rgb = decode_image(read_bytes(image_path)).rgb
+            mask = decode_image(read_bytes(mask_path)).rgb[..., 0] > 0
+        except ImageDecodeError as error:
+            raise ValueError(f"{mask_path.name}: {error}") from error
+        if mask.shape != rgb.shape[:2]:
+            raise ValueError(f"{mask_path.name}: the mask is {mask.shape}, its image {rgb.shape[:2]}")
         pairs.append(MaskedImage(mask_path.stem, rgb, mask))
     return pairs
 
