@@ -100,13 +100,14 @@ def fit_profile(
     fitted = plain_profile(analyzer, reading)
     if pixel_size_um is None and reading.pixel_size_um is None:
         before = fitted[0].summary["accuracy_before"]
-        by_size = {"assumed": fitted[0].summary["accuracy_after_cv"]}
+        best = fitted[0].summary["accuracy_after_cv"]
+        by_size = {"assumed": best}
         for um in CANDIDATE_PIXEL_SIZES:  # one candidate's cells at a time beside the best (1.2 MB a cell)
             candidate = read_lab_cells(analyzer, items, um)
             candidate_fit = plain_profile(analyzer, candidate)
-            by_size[str(um)] = candidate_fit[0].summary["accuracy_after_cv"]
-            if by_size[str(um)] > max(list(by_size.values())[:-1]):
-                reading, fitted = candidate, candidate_fit
+            by_size[str(um)] = accuracy = candidate_fit[0].summary["accuracy_after_cv"]
+            if accuracy > best:  # ties stay with the earlier reading, the release's own first
+                best, reading, fitted = accuracy, candidate, candidate_fit
         fitted[0].summary["accuracy_before"] = before
         fitted[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
     profile, after = with_lab_batchnorm(analyzer, reading, *fitted)
@@ -230,9 +231,9 @@ def head_and_answers(
     than two normal groups there is nothing to re-weigh, and the release's answers stand.
     """
     normal = np.array([g in NORMAL_GROUPS for g in truth])
-    if len({g for g in truth if g in NORMAL_GROUPS}) < 2:
-        return None, before
     normal_truth = [g for g in truth if g in NORMAL_GROUPS]
+    if len(set(normal_truth)) < 2:
+        return None, before
     head, held_out = fit_head(embeddings[normal], probabilities[normal], normal_truth)
     adjusted = adjust_groups(probabilities, head.groups, head.probabilities(embeddings, probabilities))
     adjusted[normal] = held_out

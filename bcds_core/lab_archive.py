@@ -61,13 +61,7 @@ def archive_images(data: bytes) -> list[tuple[str, bytes]]:
             or entry.file_size > MAX_ENTRY_BYTES
         ):
             continue
-        try:
-            with archive.open(entry) as handle:
-                content = handle.read(MAX_ENTRY_BYTES + 1)
-        except UNREADABLE_ENTRY as error:
-            raise ArchiveError(
-                f"{path.name} in the archive cannot be read: it is encrypted or damaged."
-            ) from error
+        content = _entry_bytes(archive, entry)
         if len(content) > MAX_ENTRY_BYTES:
             continue
         total += len(content)
@@ -75,6 +69,20 @@ def archive_images(data: bytes) -> list[tuple[str, bytes]]:
             raise ArchiveError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB of images.")
         images.append((entry.filename, content))
     return images
+
+
+def _entry_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo | str) -> bytes:
+    """At most ``MAX_ENTRY_BYTES`` + 1 bytes of an entry (one more says it is too large).
+
+    Raises:
+        ArchiveError: the entry is encrypted or damaged.
+    """
+    try:
+        with archive.open(entry) as handle:
+            return handle.read(MAX_ENTRY_BYTES + 1)
+    except UNREADABLE_ENTRY as error:
+        name = PurePosixPath(getattr(entry, "filename", entry)).name
+        raise ArchiveError(f"{name} in the archive cannot be read: it is encrypted or damaged.") from error
 
 
 def _mac_metadata(path: PurePosixPath) -> bool:
@@ -117,15 +125,11 @@ def profile_from_archive(data: bytes, classifier_sha256: str) -> LabProfile:
     """
     try:
         archive = _open(data)
+        files = {
+            name: _entry_bytes(archive, name)
+            for name in (PROFILE_FILE, HEAD_FILE, BATCHNORM_FILE)
+            if name in archive.namelist() and archive.getinfo(name).file_size <= MAX_ENTRY_BYTES
+        }
     except ArchiveError as error:
         raise ProfileError(str(error)) from error
-    files = {}
-    for name in (PROFILE_FILE, HEAD_FILE, BATCHNORM_FILE):
-        if name in archive.namelist() and archive.getinfo(name).file_size <= MAX_ENTRY_BYTES:
-            try:
-                files[name] = archive.read(name)
-            except UNREADABLE_ENTRY as error:
-                raise ProfileError(
-                    f"{name} in the archive cannot be read: it is encrypted or damaged."
-                ) from error
     return LabProfile.from_files(files, classifier_sha256)

@@ -39,27 +39,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from bcds_core.commands.common import source_image_root
     from bcds_core.image_cache import add_unet_masks, build_cache, cache_dir
     from bcds_core.paths import WEIGHTS_DIR
     from bcds_core.splits import read_split_csv
     from bcds_core.training_sources import training_source
 
     source = training_source(args.source)
-    if not source.image_root().is_dir():
-        print(
-            f"error: no {source.name} images in {source.image_root()} (set BCDS_DATA_DIR, or run "
-            "extract-deepapl first for DeepAPL)",
-            file=sys.stderr,
-        )
+    try:
+        root = source_image_root(source)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else cache_dir(args.scale, source.name)
     rows = read_split_csv(source.split_csv)
     if args.unet_masks:
-        add_unet_masks(rows, source.image_root(), out, WEIGHTS_DIR / "unet", workers=args.workers)
+        add_unet_masks(rows, root, out, WEIGHTS_DIR / "unet", workers=args.workers)
     else:
         build_cache(
             rows,
-            source.image_root(),
+            root,
             out,
             scale=args.scale,
             workers=args.workers,

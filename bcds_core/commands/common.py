@@ -95,6 +95,20 @@ def selected_images(args: argparse.Namespace):
     return (images[: args.limit] if args.limit else images), skipped
 
 
+def source_image_root(source) -> Path:
+    """The folder of a training source's images.
+
+    Raises:
+        FileNotFoundError: it is not there (no data folder, or DeepAPL before extract-deepapl).
+    """
+    root = source.image_root()
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"no {source.name} images in {root} (set BCDS_DATA_DIR, or run extract-deepapl first for DeepAPL)"
+        )
+    return root
+
+
 def source_images(args: argparse.Namespace):
     """(image root, rows, no skipped files) of a training source's split CSV after ``--split`` and ``--limit``.
 
@@ -105,8 +119,6 @@ def source_images(args: argparse.Namespace):
     from bcds_core.training_sources import training_source
 
     source = training_source(args.source)
-    root = source.image_root()
-    if not root.is_dir():
-        raise FileNotFoundError(f"No {args.source} images in {root}: extract them first.")
+    root = source_image_root(source)
     rows = [row for row in read_split_csv(source.split_csv) if not args.split or row.split == args.split]
     return root, (rows[: args.limit] if args.limit else rows), []
