@@ -10,6 +10,8 @@ from bcds_core.preprocessing import WORKING_SCALE
 
 #: ``classifier.model.ARCHITECTURES``' names, spelt out so that the CLI starts without importing torch.
 ARCHITECTURE_NAMES = ["resnet18", "resnet18_gn", "resnet34"]
+#: The ResNet blocks ``--train-from`` can start at, in forward order (``training.freezing``).
+TRAINABLE_BLOCKS = ["layer1", "layer2", "layer3", "layer4", "fc"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +92,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra weight of -log P(true group) in the loss, on top of the fine-class term that holds it once",
     )
     parser.add_argument(
+        "--train-from",
+        choices=TRAINABLE_BLOCKS,
+        help="train only this block of the ResNet and those after it; the blocks before keep their weights "
+        "and BatchNorm statistics (with --init-from: a backward pass through half the network, about "
+        "twice as fast on a CPU)",
+    )
+    parser.add_argument(
         "--release-only",
         action="store_true",
         help="skip training: release the run's last checkpoint (BatchNorm, temperature, threshold)",
@@ -133,6 +142,11 @@ def run(args: argparse.Namespace) -> int:
         print(
             "error: --soup releases the mean of its releases: it takes no --init-from or --average-weights",
             file=sys.stderr,
+        )
+        return 2
+    if args.train_from and not (args.init_from or args.recipe):
+        print(
+            "error: --train-from keeps the first blocks as they are: add --init-from RELEASE", file=sys.stderr
         )
         return 2
     if args.average_weights and not args.init_from:

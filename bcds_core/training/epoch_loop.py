@@ -34,6 +34,8 @@ class EpochLoop:
         model, optimiser, scheduler: stepped once per batch.
         batch_size: samples per step; an epoch's last partial batch is dropped.
         shuffle_seed: epoch ``e`` shuffles with ``numpy.random.default_rng(shuffle_seed + e)``.
+        frozen: modules that are not trained: they stay in eval mode, so their BatchNorm statistics
+            are not moved by the training batches either.
     """
 
     run: RunState
@@ -42,6 +44,7 @@ class EpochLoop:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     batch_size: int
     shuffle_seed: int
+    frozen: tuple[torch.nn.Module, ...] = ()
 
     def resume(self) -> tuple[int, dict]:
         """(the first epoch to train, the checkpoint's other entries); (0, {}) for a fresh run.
@@ -69,6 +72,8 @@ class EpochLoop:
             ``epoch``, mean ``loss`` and ``started`` (a ``time.time()``, for ``end_epoch``).
         """
         self.model.train()
+        for module in self.frozen:
+            module.eval()
         order = np.random.default_rng(self.shuffle_seed + epoch).permutation(samples)
         steps = len(samples) // self.batch_size
         started, losses = time.time(), []

@@ -35,6 +35,7 @@ class ClassifierPhase:
     threads: int
     bf16: bool
     group_weight: float
+    train_from: str | None
     average_weights: bool
     release_only: bool
     view_choices: tuple[int, ...]
@@ -55,6 +56,7 @@ class ClassifierPhase:
         departures = {
             "bf16": self.bf16,
             "group_weight": self.group_weight,
+            "train_from": self.train_from,
             **read,
             "stain_augment": self.stain_augment,
             "camera_augment": self.camera_augment,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,10 +253,18 @@ def train(args: argparse.Namespace) -> None:
     )
     train_centres = dict(zip(data.train_idx.tolist(), centres_of(cache, data.train_idx), strict=True))
     model = build_classifier(settings.arch).to(memory_format=torch.channels_last)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    frozen = freeze_before(model, settings.train_from)
+    trained_parameters = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trained_parameters, lr=settings.lr, weight_decay=settings.weight_decay)
     scheduler = learning_rate_schedule(settings, optimiser, len(data.train_idx) // settings.batch_size)
     loop = EpochLoop(
-        run, model, optimiser, scheduler, settings.batch_size, shuffle_seed=1000 * (settings.seed + 1)
+        run,
+        model,
+        optimiser,
+        scheduler,
+        settings.batch_size,
+        shuffle_seed=1000 * (settings.seed + 1),
+        frozen=frozen,
     )
     start_epoch, kept = loop.resume()
     if start_epoch == 0 and settings.init_from:
@@ -293,6 +302,28 @@ def train(args: argparse.Namespace) -> None:
             **({"averaged": averaged.state_dict()} if averaged else {}),
         )
     release(settings, config, run, data, released_weights(run.load()))
+
+
+def freeze_before(model: torch.nn.Module, first_trained: str | None) -> tuple[torch.nn.Module, ...]:
+    """Stop training the ResNet's blocks before ``first_trained`` (``None``: train them all).
+
+    A short fine-tune of a release then moves only its later, class-specific blocks, and its
+    backward pass stops halfway: about twice the images per second on a CPU, and the early
+    features (and their BatchNorm statistics) that other microscopes' images pass through stay
+    those the release was chosen with.
+
+    Returns:
+        The frozen blocks, for the epoch loop to keep in eval mode.
+    """
+    if first_trained is None:
+        return ()
+    blocks = dict(model.named_children())
+    if first_trained not in blocks:
+        raise ValueError(f"The network has no block '{first_trained}'; it has {', '.join(blocks)}.")
+    frozen = tuple(itertools.takewhile(lambda block: block is not blocks[first_trained], blocks.values()))
+    for block in frozen:
+        block.requires_grad_(False)
+    return frozen
 
 
 def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64) -> None:
