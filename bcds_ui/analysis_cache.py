@@ -62,8 +62,8 @@ def analyze_field_one(
     return _field_results().get_or_compute((name, key, pixel_size_um, profile_key), find_and_classify)
 
 
-#: Explanations one session keeps, the most recently shown (each holds about 1-2 MB of maps; a
-#: session that opens every cell of a 100-cell batch would otherwise keep them all).
+#: Explanations one session keeps, the most recently shown (each holds its crop's maps, at most
+#: 0.5 MB; a session that opens every cell of a 100-cell batch would otherwise keep them all).
 KEPT_EXPLANATIONS = 40
 
 

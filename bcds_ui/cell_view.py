@@ -72,7 +72,7 @@ def explain_panel(column, analyzer, result, key: str) -> None:
     explanation = explain_one(analyzer, result, key, method, target, report if slow else None)
     if bar is not None:
         bar.empty()
-    signed = explanation.signed_image_heat is not None
+    signed = explanation.signed_crop is not None
     heat = explanation.signed_image_heat if signed else explanation.image_heat
     column.markdown(f"**{METHODS[method]}: {target_label(target)}**")
     column.plotly_chart(

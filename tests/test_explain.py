@@ -8,6 +8,7 @@ import torch
 from pytorch_grad_cam import GradCAM, HiResCAM
 
 from bcds_core.explain import METHODS, FineClassTarget, GroupTarget, explain, explain_cell, target_named
+from bcds_core.explain.base import CellExplanation, CropPlacement
 from bcds_core.explain.cam import backward_stops_at, target_layers
 from bcds_core.explain.faithfulness import RANDOM_MAP, method_scores, score_cell
 from bcds_core.explain.targets import ProbabilityOf
@@ -165,3 +166,22 @@ def test_lime_takes_the_shared_models_lock_per_batch_and_a_cam_once(analyzer, pr
     explain(*inputs, "lime", target, lock=lime_lock)
     explain(*inputs, "gradcam", target, lock=cam_lock)
     assert lime_lock.taken >= 2 and cam_lock.taken == 1
+
+
+def test_an_explanation_of_a_photo_keeps_only_its_crop_maps():
+    """A session keeps 40 explanations: over a 2048x1536 photo, image-sized maps would hold 12.6 MB each."""
+    crop = np.zeros((256, 256), np.float32)
+    crop[96:160, 96:160] = 1.0
+    explanation = CellExplanation(
+        method="lime",
+        target="LY",
+        crop_heat=crop,
+        signed_crop=crop - 0.5,
+        inside_mask_share=1.0,
+        seconds=0.0,
+        placement=CropPlacement(centre=(1024, 768), scale=1.0, image_shape=(1536, 2048)),
+    )
+    kept = [value.nbytes for value in vars(explanation).values() if isinstance(value, np.ndarray)]
+    assert kept == [crop.nbytes, crop.nbytes]
+    assert explanation.image_heat.shape == explanation.signed_image_heat.shape == (1536, 2048)
+    assert explanation.image_heat[768, 1024] == 1.0 and explanation.image_heat[0, 0] == 0.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bcds_core.classifier.inputs import classifier_batch
-from bcds_core.explain.base import crop_to_image
+from bcds_core.explain.base import CropPlacement, crop_to_image
 from bcds_core.image_cache import UNET_MASKS_VERSION, UNET_META_FILE, add_unet_masks, build_cache, open_cache
 from bcds_core.image_io import decode_image, read_bytes
 from bcds_core.paths import SAMPLES_DIR, WEIGHTS_DIR
@@ -83,7 +83,7 @@ def test_a_finer_scale_crops_the_same_window_with_more_pixels(analyzer, sample_p
     assert fine_analyzer.classifier_input([fine]).shape == (1, 3, 192, 192)
     assert fine_analyzer.crop_mask(fine).shape == (192, 192)
     for cell, side in ((coarse, 128), (fine, 192)):
-        covered = crop_to_image(np.ones((side, side), np.float32), cell) > 0
+        covered = crop_to_image(np.ones((side, side), np.float32), CropPlacement.of(cell)) > 0
         rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
         top_left = np.array([cols[0], rows[0]])
         expected = np.round(np.array(cell.centre) / cell.scale - 128).clip(0)

@@ -36,27 +36,50 @@ class Explanation:
     seconds: float
 
 
-@dataclass
-class CellExplanation(Explanation):
-    """An ``Explanation`` placed back on the original image, as the pages show it.
+@dataclass(frozen=True)
+class CropPlacement:
+    """Where the classifier's input crop lies on the original image.
 
     Attributes:
-        image_heat: HxW float32 in [0, 1] over the original image (0 outside the crop).
-        signed_image_heat: HxW float32 in [-1, 1] where the method has a signed map, else None.
+        centre: x, y of the crop's centre, in pixels at ``scale``.
+        scale: pixels of the crop per original pixel.
+        image_shape: height and width of the original image.
     """
 
-    image_heat: np.ndarray
-    signed_image_heat: np.ndarray | None
+    centre: tuple[int, int]
+    scale: float
+    image_shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, cell: PreparedCell) -> CropPlacement:
+        return cls(cell.centre, cell.scale, cell.image_shape)
+
+
+@dataclass
+class CellExplanation(Explanation):
+    """An ``Explanation`` with where its crop lies, so the pages can show it on the original image.
+
+    Only the crop's maps are kept (at most two of 256x256): the maps over the image are drawn
+    from them when shown. Kept over the image, a photo's explanation would hold tens of MB
+    (a 2048x1536 map is 12.6 MB), and a session keeps its latest 40.
+    """
+
+    placement: CropPlacement
 
     @classmethod
     def on_image(cls, explanation: Explanation, cell: PreparedCell) -> CellExplanation:
-        """Both maps of ``explanation`` mapped from the crop of ``cell`` onto its image."""
-        signed = explanation.signed_crop
-        return cls(
-            **vars(explanation),
-            image_heat=crop_to_image(explanation.crop_heat, cell),
-            signed_image_heat=None if signed is None else crop_to_image(signed, cell),
-        )
+        """``explanation`` of the crop cut from ``cell``."""
+        return cls(**vars(explanation), placement=CropPlacement.of(cell))
+
+    @property
+    def image_heat(self) -> np.ndarray:
+        """HxW float32 in [0, 1] over the original image (0 outside the crop)."""
+        return crop_to_image(self.crop_heat, self.placement)
+
+    @property
+    def signed_image_heat(self) -> np.ndarray | None:
+        """HxW float32 in [-1, 1] where the method has a signed map, else None."""
+        return None if self.signed_crop is None else crop_to_image(self.signed_crop, self.placement)
 
 
 def finished_explanation(
@@ -100,16 +123,11 @@ def inside_share(crop_heat: np.ndarray, crop_mask: np.ndarray) -> float:
     return float((crop_heat * crop_mask).sum() / total) if total > 0 else 1.0
 
 
-def crop_to_image(crop_heat: np.ndarray, cell: PreparedCell) -> np.ndarray:
-    """Place a map of the classifier's input crop back on the original image.
-
-    Args:
-        crop_heat: CxC map of the crop, centred at ``cell.centre`` (pixels at ``cell.scale``).
-        cell: the prepared cell the crop was cut from.
-    """
+def crop_to_image(crop_heat: np.ndarray, placement: CropPlacement) -> np.ndarray:
+    """Place a CxC map of the classifier's input crop back on the original image."""
     side = crop_heat.shape[0]
-    scale = 1.0 / cell.scale
+    scale = 1.0 / placement.scale
     big = cv2.resize(crop_heat, (round(side * scale), round(side * scale)), interpolation=cv2.INTER_LINEAR)
-    top = round((cell.centre[1] - side / 2) * scale)
-    left = round((cell.centre[0] - side / 2) * scale)
-    return paste(big.astype(np.float32, copy=False), top, left, *cell.image_shape)
+    top = round((placement.centre[1] - side / 2) * scale)
+    left = round((placement.centre[0] - side / 2) * scale)
+    return paste(big.astype(np.float32, copy=False), top, left, *placement.image_shape)
