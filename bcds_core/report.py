@@ -1,4 +1,5 @@
-"""A PDF report of one sample: differential, flags, a gallery of the cells, unusable files, model versions.
+"""A PDF report of one sample: differential, flags, a gallery of the cells, unusable files, model versions
+and the data they were trained on.
 
 Set in DejaVu Sans (shipped in ``fonts/``, its licence beside it), which covers Latin, Greek and
 Cyrillic: fpdf2's core fonts hold Latin-1 only, and printed "样本1" and "标本1" both as "??1" and a
@@ -18,6 +19,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from bcds_core.analysis import CellResult
+from bcds_core.attribution import MODEL_ATTRIBUTION, PBC_ATTRIBUTION, plain
 from bcds_core.differential import differential, summary_line
 from bcds_core.screening import review_line, screen
 from bcds_core.taxonomy import display_name
@@ -126,6 +128,8 @@ def sample_report(
     _heading(pdf, "Models")
     for name, version in model_versions.items():
         pdf.cell(text=printable(pdf, f"{name}: sha256 {version}"), new_x="LMARGIN", new_y="NEXT")
+    for credit in (MODEL_ATTRIBUTION, f"Sample images shipped with bcds: {PBC_ATTRIBUTION}"):
+        pdf.multi_cell(0, 5, printable(pdf, plain(credit)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.multi_cell(0, 5, printable(pdf, DISCLAIMER), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

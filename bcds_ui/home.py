@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import streamlit as st
 
+from bcds_core.attribution import DATA_ATTRIBUTIONS
 from bcds_core.paths import REPORTS_DIR, WEIGHTS_DIR
-from bcds_ui.attribution import DATA_ATTRIBUTIONS
 
 #: The sources of ``reports/sources/metrics.json``, in the order shown, with what each one is.
 SOURCES = {

@@ -122,4 +122,6 @@ fields_mode = st.toggle(
 batch = batch_input(fields_mode)
 if batch.items:
     show_fields(batch.items) if fields_mode else show_cells(batch.items)
-    (show_model_attribution if batch.own else show_attribution)(st)
+    if not batch.own:
+        show_attribution(st)
+    show_model_attribution(st)

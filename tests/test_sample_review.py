@@ -120,6 +120,8 @@ def test_the_pdf_report_prints_the_sign_off_and_the_note_of_a_later_change():
     review.correct("a.jpg", "BLAST", "dr. b")
     text = pdf_text(sample_report(review.reviewed(results), "S-1", {}, review.sign_off_lines()))
     assert "Signed off by dr. a" in text and "Changed after sign-off by dr. b" in text
+    flat = " ".join(text.split())
+    assert all(name in flat for name in ("Acevedo", "Sidhom", "Zheng", "CC BY 4.0"))
 
 
 def test_the_pdf_report_keeps_names_in_any_script_apart_and_a_long_id_whole():
