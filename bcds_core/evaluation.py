@@ -136,7 +136,9 @@ def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -
     so that a folder whose ``metrics.json`` is new holds the new files beside it.
 
     Another lab's cells (``<group>/<any name>``) have no fine labels: their 11-class matrix is all
-    zeros and their report empty, rather than scikit-learn's error on an empty list.
+    zeros and their report empty, rather than scikit-learn's error on an empty list. A report has a
+    row per class the folder holds, and its macro average is over those (as ``summarise``'s), not
+    over classes such as blast that PBC cannot hold.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     fine_items = [i for i in items if i.true_label]
@@ -160,7 +162,9 @@ def write_artifacts(items: list[LabelledResult], summary: dict, out_dir: Path) -
             writer.writerow(["true\\predicted", *columns])
             writer.writerows([[label, *row] for label, row in zip(labels, matrix.tolist(), strict=True)])
         report = (
-            classification_report(truth, predicted, labels=labels, output_dict=True, zero_division=0)
+            classification_report(
+                truth, predicted, labels=present(tuple(labels), truth), output_dict=True, zero_division=0
+            )
             if truth
             else {}
         )

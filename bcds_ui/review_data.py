@@ -11,6 +11,7 @@ import streamlit as st
 from bcds_core.dataset_index import IndexedImage, index_file
 from bcds_core.paths import REPORTS_DIR, SAMPLES_DIR, pbc_root
 from bcds_core.taxonomy import display_name
+from bcds_ui.report_files import written_at
 
 EVALUATION_DIR = REPORTS_DIR / "evaluation"
 SOURCES_DIR = REPORTS_DIR / "sources"
@@ -19,9 +20,14 @@ SOURCES_DIR = REPORTS_DIR / "sources"
 LEVEL_COLUMNS: dict[str, tuple[str, str]] = {"11": ("true_label", "label"), "8": ("true_group", "group")}
 
 
-@st.cache_data(show_spinner=False)
 def load_evaluation(directory: str = str(EVALUATION_DIR)) -> dict | None:
     """Metrics, confusion matrices, per-class reports and the error list; None if absent."""
+    return _evaluation(directory, written_at(directory))
+
+
+@st.cache_data(show_spinner=False)
+def _evaluation(directory: str, written: int | None) -> dict | None:
+    """``load_evaluation``, cached per folder and ``written`` (when it was last written)."""
     folder = Path(directory)
     if not (folder / "metrics.json").exists():
         return None
@@ -58,9 +64,14 @@ def full_image(path: str) -> Path | None:
     return candidate if candidate.exists() else None
 
 
-@st.cache_data(show_spinner=False)
 def load_source_metrics(directory: str = str(SOURCES_DIR)) -> dict | None:
     """Per-source metrics of ``scripts/evaluate_sources.py``; None if absent."""
+    return _source_metrics(directory, written_at(directory))
+
+
+@st.cache_data(show_spinner=False)
+def _source_metrics(directory: str, written: int | None) -> dict | None:
+    """``load_source_metrics``, cached per folder and ``written`` (when it was last written)."""
     path = Path(directory) / "metrics.json"
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -98,14 +109,38 @@ def pair_errors(errors: pd.DataFrame, level: str, pair: tuple[str, str]) -> pd.D
     return errors[(errors[truth] == pair[0]) & (errors[predicted] == pair[1])]
 
 
+#: Per level: the confidence column of ``misclassified.csv`` that belongs to its answer.
+LEVEL_CONFIDENCE = {"11": "label_confidence", "8": "group_confidence"}
+
+
 def error_facts(row: pd.Series, level: str) -> str:
-    """Markdown of one error: its path, true and predicted class, confidence and status."""
+    """Markdown of one error: its path, true and predicted class, the confidence in that answer, and status.
+
+    At the group level the confidence is the group's (the sum of its fine classes), as the answer
+    states it: a monocyte read 44 % as myelocyte and 43 % as metamyelocyte is 87 % sure of the group.
+    """
     truth, predicted = LEVEL_COLUMNS[level]
     return (
         f"`{row['path']}`\n\ntrue **{display_name(row[truth])}**, predicted "
-        f"**{display_name(row[predicted] or 'none')}**\n\nconfidence {float(row['label_confidence'] or 0):.0%}, "
+        f"**{display_name(row[predicted] or 'none')}**\n\nconfidence {float(row[LEVEL_CONFIDENCE[level]] or 0):.0%}, "
         f"status {row['status']}"
     )
+
+
+def evaluation_caption(metrics: dict) -> str:
+    """What the evaluation measured: images and group accuracy, and fine-class accuracy over the
+    images that have a fine label (another lab's folder has none)."""
+    caption = f"{metrics['n']} images, 8-group accuracy {metrics['accuracy_8']:.1%}"
+    if metrics.get("n_fine"):
+        caption += (
+            f"; 11-class accuracy {metrics['accuracy_11']:.1%} on the {metrics['n_fine']} with a fine label"
+        )
+    return caption + "."
+
+
+def levels_measured(metrics: dict) -> list[str]:
+    """The levels the page can show: fine classes only where the evaluation had fine labels."""
+    return ["11", "8"] if metrics.get("n_fine", metrics["n"]) else ["8"]
 
 
 def error_top_classes(row: pd.Series) -> str:

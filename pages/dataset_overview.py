@@ -13,6 +13,7 @@ from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, display_name
 from bcds_ui.attribution import show_attribution
 from bcds_ui.figures import for_a_column
 from bcds_ui.navigation import use_app_navigation
+from bcds_ui.report_files import written_at
 
 use_app_navigation()
 
@@ -20,7 +21,8 @@ KEY = "dataset_overview"
 
 
 @st.cache_data(show_spinner=False)
-def load_summary(stats_dir: str) -> dict:
+def load_summary(stats_dir: str, written: int | None) -> dict:
+    """The statistics' dataset summary, cached per folder and ``written`` (when it was last written)."""
     return read_stats(stats_dir).summary
 
 
@@ -35,9 +37,8 @@ def counts_ui(summary: dict) -> None:
         f"Counted in `{settings.get('source', '?')}`: {summary['n_images']:,} images, "
         f"{summary['n_skipped']} files skipped (not images of the dataset)."
     )
-    groups = pd.DataFrame(
-        {"group": [display_name(g) for g in summary["groups"]], "images": list(summary["groups"].values())}
-    )
+    held = {g: n for g, n in summary["groups"].items() if n}  # the taxonomy's abnormal groups PBC has none of
+    groups = pd.DataFrame({"group": [display_name(g) for g in held], "images": list(held.values())})
     labels = pd.DataFrame(
         [
             {
@@ -46,12 +47,14 @@ def counts_ui(summary: dict) -> None:
                 "images": n,
             }
             for label, n in summary["labels"].items()
+            if n
         ]
     )
+    fine = sum(label in FINE_TO_GROUP for label in labels["label"])
     left, right = st.columns(2)
-    left.markdown("**8 groups**")
+    left.markdown(f"**{len(groups)} groups**")
     left.plotly_chart(for_a_column(px.bar(groups, x="group", y="images")), key=f"{KEY}_groups")
-    right.markdown("**11 fine classes (+ group-only labels)**")
+    right.markdown(f"**{fine} fine classes (+ group-only labels)**")
     right.plotly_chart(
         for_a_column(px.bar(labels, x="label", y="images", color="group")), key=f"{KEY}_labels"
     )
@@ -102,7 +105,7 @@ st.write(
     "(May-Grünwald-Giemsa stain, healthy donors). How balanced are the classes, and what do they look like?"
 )
 try:
-    counts_ui(load_summary(str(STATS_DIR)))
+    counts_ui(load_summary(str(STATS_DIR), written_at(STATS_DIR)))
 except StatsMissingError as error:
     st.warning(str(error))
 st.header("Gallery")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from bcds_core.attribution import DATA_ATTRIBUTIONS
 from bcds_core.review_thumbnails import thumbnail_names
 from bcds_core.taxonomy import display_name
-from bcds_ui.attribution import show_attribution
+from bcds_ui.attribution import show_attribution, show_model_attribution
 from bcds_ui.figures import confusion_figure
 from bcds_ui.navigation import use_app_navigation
 from bcds_ui.review_data import (
@@ -17,9 +18,11 @@ from bcds_ui.review_data import (
     error_facts,
     error_pairs,
     error_top_classes,
+    evaluation_caption,
     example_images,
     full_image,
     level_errors,
+    levels_measured,
     load_evaluation,
     load_source_metrics,
     pair_errors,
@@ -38,15 +41,20 @@ if evaluation is None:
 
 metrics = evaluation["metrics"]
 st.caption(
-    f"Project test split, never trained on: {metrics['n']} images, 8-group accuracy "
-    f"{metrics['accuracy_8']:.1%}, 11-class accuracy {metrics['accuracy_11']:.1%}."
+    f"The evaluation in `reports/evaluation` (the project's test split, never trained on): {evaluation_caption(metrics)}"
 )
 if (sources := load_source_metrics()) is not None:
     with st.expander("Per source: how many answers are ok, and how many of those are right"):
         st.dataframe(source_table(sources), hide_index=True, key="review_sources")
         st.image(str(SOURCES_DIR / "risk_coverage.png"), caption="Risk-coverage per source (held-out data)")
+        for credit in DATA_ATTRIBUTIONS:
+            st.caption(credit)
 level = st.radio(
-    "Classes", ["11", "8"], format_func=lambda v: f"{v} classes", horizontal=True, key="review_level"
+    "Classes",
+    levels_measured(metrics),
+    format_func=lambda v: f"{v} classes",
+    horizontal=True,
+    key="review_level",
 )
 truth_col, predicted_col = LEVEL_COLUMNS[level]
 st.plotly_chart(confusion_figure(evaluation["confusion"][level]), key="review_matrix")
@@ -98,3 +106,4 @@ st.download_button(
     key="review_csv",
 )
 show_attribution(st)
+show_model_attribution(st)

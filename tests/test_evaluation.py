@@ -65,3 +65,28 @@ def test_thumbnails_of_an_earlier_evaluation_are_removed(tmp_path):
     stale.write_bytes(b"old")
     assert write_error_thumbnails(analyzer=None, items=[], out_dir=tmp_path) == 0
     assert not stale.exists()
+
+
+def test_the_per_class_report_covers_the_classes_held_and_averages_as_the_metrics_do(tmp_path):
+    """A PBC folder holds no blasts: rows of zeros for the abnormal classes had pulled the page's
+    macro F1 from 0.98 down to 0.66 while metrics.json said 0.98."""
+    import json
+
+    from bcds_core.evaluation import write_artifacts
+
+    items = []
+    for label, answered in (("LY", "LY"), ("LY", "MO"), ("MO", "MO"), ("MO", "BLAST")):
+        logits = np.zeros(len(FINE_CLASSES))
+        logits[FINE_CLASSES.index(answered)] = 5
+        item = _answered(f"{label}_{answered}.jpg", logits, 1.0, label)
+        item.true_group = "lymphocyte" if label == "LY" else "monocyte"
+        items.append(item)
+    summary = summarise(items)
+    write_artifacts(items, summary, tmp_path)
+    for level, classes, macro_f1 in (
+        ("8", {"lymphocyte", "monocyte"}, "macro_f1_8"),
+        ("11", {"LY", "MO"}, "macro_f1_11"),
+    ):
+        report = json.loads((tmp_path / f"report_{level}.json").read_text())
+        assert set(report) - {"accuracy", "micro avg", "macro avg", "weighted avg"} == classes
+        assert report["macro avg"]["f1-score"] == pytest.approx(summary[macro_f1])
