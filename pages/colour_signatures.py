@@ -11,6 +11,7 @@ from bcds_core.explore.stats_files import STATS_DIR, StatsMissingError
 from bcds_core.explore.tables import histogram_rows, image_signature_rows, signature_rows
 from bcds_core.image_io import ImageDecodeError, read_bytes
 from bcds_core.paths import SAMPLES_DIR
+from bcds_core.pixel_size import REFERENCE_PIXEL_UM, PixelSize
 from bcds_core.taxonomy import FINE_CLASSES, GROUPS, display_name
 from bcds_ui.attribution import show_attribution
 from bcds_ui.figures import confusion_figure
@@ -60,6 +61,17 @@ def signatures_ui(bundle) -> None:
         columns[i % len(columns)].image(disc, caption=display_name(name))
 
 
+def pixel_size_note(pixel_size: PixelSize) -> str:
+    """How the upload was brought to PBC's pixel size, which the class signatures' rings are drawn in."""
+    how = {"estimated": "measured on its red cells", "assumed": "assumed"}.get(
+        pixel_size.source, pixel_size.source
+    )
+    return (
+        f"Read at {pixel_size.um:.3f} um per pixel ({how}) and shown at PBC's {REFERENCE_PIXEL_UM:.3f} um per "
+        "pixel, the scale of the class signatures."
+    )
+
+
 def single_image_ui(bundle) -> None:
     samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))
     source = st.radio("Image", ["A sample", "Upload"], horizontal=True, key=f"{KEY}_single_source")
@@ -72,13 +84,21 @@ def single_image_ui(bundle) -> None:
     if data is None:
         return
     try:
-        rgb, centre, found, signature = analyze_upload(data)
+        rgb, centre, found, signature, pixel_size = analyze_upload(data)
     except ImageDecodeError as error:
         st.error(str(error))
         return
     left, right = st.columns(2)
     left.plotly_chart(rings_figure(rgb, centre), key=f"{KEY}_single_image")
-    show_attribution(left)
+    if source == "Upload":
+        left.caption(pixel_size_note(pixel_size))
+    else:
+        show_attribution(left)
+    if pixel_size.unfounded:
+        left.warning(
+            "No red cells to measure, and not the size of a CellaVision image: the rings assume PBC's "
+            "pixel size, so at another magnification the nearest class means little."
+        )
     if not found:
         left.warning("No cell mask was found; the image centre was used.")
     channel = right.selectbox("Channel", bundle.channels, key=f"{KEY}_single_channel")

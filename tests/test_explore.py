@@ -142,3 +142,26 @@ def test_a_statistics_folder_missing_any_required_file_is_reported_as_missing(tm
         (copy / name).unlink()
         with pytest.raises(StatsMissingError, match="run `python -m bcds_core stats"):
             read_stats(copy)
+
+
+def test_an_upload_at_another_magnification_is_read_at_pbcs_pixel_size():
+    """The class signatures are rings of PBC pixels: a cell photographed twice as large, read as it
+    came, got another nearest class for 7 of the 11 shipped samples."""
+    import cv2
+
+    from bcds_core.image_io import decode_image
+    from bcds_core.pixel_size import red_cell_diameter
+    from bcds_ui.signature_data import analyze_upload
+
+    measured = [
+        p for p in sorted(SAMPLES_DIR.glob("*/*.jpg")) if red_cell_diameter(decode_image(p.read_bytes()).rgb)
+    ]
+    assert measured, "no shipped sample has red cells the ruler measures"
+    rgb = decode_image(measured[0].read_bytes()).rgb
+    larger = cv2.resize(rgb, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(larger, cv2.COLOR_RGB2BGR))
+    read, _, found, _, pixel_size = analyze_upload(png.tobytes())
+    assert found and pixel_size.source == "estimated"
+    assert read.shape[0] == pytest.approx(rgb.shape[0], rel=0.15) and read.shape[1] == pytest.approx(
+        rgb.shape[1], rel=0.15
+    )
