@@ -18,10 +18,14 @@ from bcds_core.analysis import CellAnalyzer, CellResult
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError
 from bcds_core.lab_profile import LabProfile
-from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize
+from bcds_core.pixel_size import ASSUMED, ESTIMATED, REFERENCE_PIXEL_UM, PixelSize, shrink
 from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, square_around, to_scale
 from bcds_core.upload_reading import decode_for_reading
 
+#: Longest side of the field a result keeps to show: read at the models' pixel size a field can
+#: hold 25 MP (75 MB); the app's field cache then held one or two, and every rerun analysed each
+#: field again and sent its full-size picture to the browser.
+SHOWN_FIELD_SIDE = 1600
 #: Fields of ``analyze-field``'s JSON (the command line's contract) and of each cell in it.
 FIELD_CONTRACT_FIELDS = ("file", "ok", "error", "pixel_size_um", "cells", "counts", "message")
 CELL_FIELDS = ("box", "group", "label", "group_confidence", "label_confidence", "status", "message")
@@ -43,7 +47,8 @@ class FieldCell:
 class FieldResult:
     """The answer for one field. ``to_json`` gives the contract's fields.
 
-    ``rgb`` is the field at the models' pixel size, ``scale`` its pixels per pixel of the upload.
+    ``rgb`` is the field to show, at most ``SHOWN_FIELD_SIDE`` on its longest side, and ``scale`` its
+    pixels per pixel of the upload.
     """
 
     file: str
@@ -135,16 +140,11 @@ def analyze_field(
         if cell.cut_by_border and result.status == "ok":
             result.status, result.message = "review", "Check by eye: the cell is cut by the field's border."
         cells.append(FieldCell([round(v / reading.to_upload) for v in cell.box], result))
-    message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found"
-    if pixel_size.source == ASSUMED:
-        message += "; the pixel size was assumed (no red cells to measure): give it if you know it"
-    return FieldResult(
-        name,
-        True,
-        None,
-        round(pixel_size.um * reading.decoded_scale, 5),
-        cells,
-        message + ".",
-        reading.rgb,
-        reading.to_upload,
-    )
+    um = round(pixel_size.um * reading.decoded_scale, 5)
+    message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found, read at {um:.3f} um per pixel"
+    message += {
+        ASSUMED: " (assumed: no red cells to measure; give it if you know it)",
+        ESTIMATED: " (measured on its red cells)",
+    }.get(pixel_size.source, "")
+    shown, shrunk_by = shrink(reading.rgb, SHOWN_FIELD_SIDE)
+    return FieldResult(name, True, None, um, cells, message + ".", shown, reading.to_upload * shrunk_by)
