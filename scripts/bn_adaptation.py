@@ -27,6 +27,7 @@ from bcds_core.analysis import CellAnalyzer
 from bcds_core.classifier.batchnorm import adapted_copy
 from bcds_core.classifier.model import consistent_answer, fine_and_group_probabilities
 from bcds_core.paths import REPORTS_DIR
+from bcds_core.report import model_versions
 from bcds_core.taxonomy import FINE_CLASSES, group_of
 from scripts.evaluate_sources import source_rows
 
@@ -34,6 +35,10 @@ OUT = REPORTS_DIR / "bn_adaptation.json"
 SOURCES = ("bccd_crops", "cellavision_blog", "deepapl_test_patients")
 #: Images analysed per chunk (bounded memory).
 CHUNK = 32
+
+#: The report's entry naming the models measured (``report.model_versions``), so that a model card
+#: written after a new release can tell that the table is of an earlier one.
+MEASURED_WITH = "measured_with"
 
 
 def classifier_inputs(analyzer: CellAnalyzer, root, rows) -> tuple[torch.Tensor, list[str]]:
@@ -84,6 +89,7 @@ def main() -> None:
             ),
         }
         print(name, report[name], flush=True)
+    report[MEASURED_WITH] = model_versions(analyzer)
     OUT.write_text(json.dumps(report, indent=2) + "\n")
 
 

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 requirements=requirements.txt
 [ "${1:-}" = "--dev" ] && requirements=requirements-dev.txt
 if [ ! -x .venv/bin/python ]; then
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup: bcds needs Python 3.11 or later; python3 is $(python3 --version 2>&1)" >&2
+    exit 1
+  fi
   python3 -m venv .venv
 fi
 stamp=.venv/.installed-$(sha256sum "$requirements" requirements.txt | sha256sum | cut -c1-16)

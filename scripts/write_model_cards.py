@@ -11,12 +11,22 @@ import json
 
 from bcds_core.commands.train_unet import DEFAULT_STAIN_RANGE
 from bcds_core.paths import REPO_ROOT, REPORTS_DIR, WEIGHTS_DIR
+from bcds_core.weights_io import read_config
+from scripts.bn_adaptation import MEASURED_WITH
 
 EVALUATION = REPORTS_DIR / "evaluation"
 
 
 def _load(path):
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def shipped_versions() -> dict[str, str]:
+    """The shipped models, named as ``report.model_versions`` names an analyzer's."""
+    return {
+        name: read_config(WEIGHTS_DIR / folder)["weights_sha256"][:16]
+        for name, folder in (("classifier", "classifier"), ("U-Net", "unet"))
+    }
 
 
 def _history_table(history: list[dict], keys: list[str]) -> list[str]:
@@ -121,11 +131,12 @@ def _soup_note(phases: list[dict]) -> list[str]:
     notes = []
     for soup in (p for p in phases if p.get("soup")):
         shared, branches = _soup_branches(soup)
-        numbers = " and ".join(str(trained.index(b[-1]) + 1) for b in branches if b)
-        start = f"phase {trained.index(shared[-1]) + 1}'s final weights" if shared else "one start"
+        numbers = " and ".join(f"{trained.index(b[-1]) + 1} (`runs/{b[-1]['run']}`)" for b in branches if b)
+        start = f"step {trained.index(shared[-1]) + 1}'s final weights" if shared else "one start"
         notes.append(
-            f"Phases {numbers} end the branches from {start}; their final weights are averaged uniformly (a "
-            "model soup), with the BatchNorm statistics chosen as above."
+            f"Steps {numbers} end the branches from {start}; their final weights are averaged uniformly (a "
+            "model soup), with the BatchNorm statistics chosen as above. Steps count the trainings behind "
+            "this release in order; `docs/training.md` and the recipes name phases by the session's count."
         )
     return notes
 
@@ -416,11 +427,19 @@ def _batchnorm_remedy() -> list[str]:
         "| source | cells | group accuracy, shipped statistics | statistics of the source's own cells |",
         "|---|---|---|---|",
     ]
+    measured_with = report.pop(MEASURED_WITH, None)
     for name, row in report.items():
         lines.append(
             f"| {name} | {row['cells']} | {row['group_accuracy_shipped_statistics']:.1%} | "
             f"{row['group_accuracy_statistics_from_other_half']:.1%} |"
         )
+    if measured_with != shipped_versions():
+        lines += [
+            "",
+            "Measured with an earlier release of the classifier or the U-Net than the one shipped: its "
+            "shipped-statistics column is not today's accuracy (the per-source table above is); run "
+            "`python -m scripts.bn_adaptation` again to compare on the shipped models.",
+        ]
     study = _load(REPORTS_DIR / "profile_study.json")
     if study:
         lines += [
@@ -530,7 +549,7 @@ def classifier_card() -> str:
             line
             for number, phase in enumerate(phases, 1)
             for line in (
-                f"Phase {number} (`runs/{phase['run']}`, {phase['epochs']} epochs, peak lr {phase['lr']}, "
+                f"Step {number} (`runs/{phase['run']}`, {phase['epochs']} epochs, peak lr {phase['lr']}, "
                 f"{_masks_of(phase)}):",
                 "",
                 *_history_table(phase["history"], ["loss", "val_acc8", "val_acc11"]),

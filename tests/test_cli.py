@@ -263,7 +263,7 @@ def test_index_and_ood_eval_without_their_images_say_so_and_write_nothing(tmp_pa
         assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "split.csv").exists() and not (tmp_path / "report.md").exists()
     result = bcds("ood-eval", env={**os.environ, "BCDS_DATA_DIR": str(tmp_path / "missing")}, check=False)
-    assert result.returncode == 2 and "PBC images are not in" in result.stderr
+    assert result.returncode == 2 and "no pbc images in" in result.stderr
 
 
 def test_developer_commands_given_a_wrong_folder_say_so(tmp_path):

@@ -23,18 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from collections import Counter, defaultdict
 
-    from bcds_core.commands.common import load_analyzer
+    from bcds_core.commands.common import load_analyzer, source_image_root
     from bcds_core.ood_corpus import ood_items
-    from bcds_core.paths import pbc_root
     from bcds_core.splits import read_split_csv
+    from bcds_core.training_sources import training_source
 
-    if not pbc_root().is_dir():
-        print(f"error: the PBC images are not in {pbc_root()} (set BCDS_DATA_DIR)", file=sys.stderr)
+    try:
+        pbc_images = source_image_root(training_source("pbc"))
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     analyzer = load_analyzer()
     if analyzer is None:
         return 2
-    test_paths = [pbc_root() / r.path for r in read_split_csv(args.split_csv) if r.split == "test"]
+    test_paths = [pbc_images / r.path for r in read_split_csv(args.split_csv) if r.split == "test"]
     statuses: dict[str, Counter] = defaultdict(Counter)
     for kind, name, data in ood_items(test_paths[::7], args.composites):
         statuses[kind][analyzer.analyze_bytes([(name, data)])[0].status] += 1
