@@ -14,7 +14,7 @@ STATUS_COLOUR = {"ok": "#2e7d32", "review": "#f9a825", "rejected": "#c62828"}
 
 
 def field_figure(result: FieldResult, height: int = 420) -> go.Figure:
-    """The field (at the models' pixel size) with a numbered box per white cell, coloured by status."""
+    """The field (as the result keeps it to show) with a numbered box per white cell, coloured by status."""
     figure = image_figure(result.rgb, f"{result.file}: {result.message}", height)
     for number, cell in enumerate(result.cells, start=1):
         x0, y0, x1, y1 = (v * result.scale for v in cell.box)

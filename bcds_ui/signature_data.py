@@ -6,6 +6,8 @@ one analysis per image's bytes), so the page only draws.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -41,7 +43,7 @@ def cell_locator() -> CellLocator:
 @st.cache_data(show_spinner="Finding the cell...", max_entries=32)
 def analyze_upload(data: bytes) -> tuple[np.ndarray, tuple[float, float], bool, np.ndarray, PixelSize]:
     """(RGB image at PBC's pixel size, cell centre (x, y), whether a mask was found, radial
-    signature, the pixel size the file was read at) of an image file.
+    signature, the pixel size of the file's own pixels) of an image file.
 
     The class signatures are rings of fixed width in PBC's pixels, so an image of another
     magnification is first brought to PBC's pixel size, measured as the classifier's answers are
@@ -54,7 +56,8 @@ def analyze_upload(data: bytes) -> tuple[np.ndarray, tuple[float, float], bool, 
     image, pixel_size = decode_for_reading(data, None)
     rgb = to_scale(image.rgb, pixel_size.scale_to_reference)
     analysis = analyze_image(rgb, cell_locator())
-    return rgb, analysis.location.centre, analysis.location.found, analysis.signature, pixel_size
+    in_file_pixels = replace(pixel_size, um=pixel_size.um * image.scale)  # a large JPEG is decoded reduced
+    return rgb, analysis.location.centre, analysis.location.found, analysis.signature, in_file_pixels
 
 
 def nearest_signatures(bundle: StatsBundle, signature: np.ndarray) -> list[dict]:

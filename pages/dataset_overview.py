@@ -50,7 +50,7 @@ def counts_ui(summary: dict) -> None:
             if n
         ]
     )
-    fine = sum(label in FINE_TO_GROUP for label in labels["label"])
+    fine = sum(label in FINE_TO_GROUP and n for label, n in summary["labels"].items())
     left, right = st.columns(2)
     left.markdown(f"**{len(groups)} groups**")
     left.plotly_chart(for_a_column(px.bar(groups, x="group", y="images")), key=f"{KEY}_groups")

@@ -2,7 +2,9 @@
 
 The release step measures its own candidate; this scores any release folders (the shipped one
 among them) the same way, from the same caches, so that two releases are compared on equal terms:
-the weights as the product loads them, one view, the release's own mask dilation.
+the released weights and mask dilation, one view, groups from the softmax of the logits as the
+epochs' validation reads them (no temperature: the product's answers, through the whole pipeline,
+are what `evaluate --split val` measures).
 
     python -m scripts.cached_validation weights/classifier runs/p22_release
 """

@@ -434,11 +434,12 @@ def _batchnorm_remedy() -> list[str]:
             f"{row['group_accuracy_statistics_from_other_half']:.1%} |"
         )
     if measured_with != shipped_versions():
+        which = "an earlier release of the models" if measured_with else "models it did not record"
         lines += [
             "",
-            "Measured with an earlier release of the classifier or the U-Net than the one shipped: its "
-            "shipped-statistics column is not today's accuracy (the per-source table above is); run "
-            "`python -m scripts.bn_adaptation` again to compare on the shipped models.",
+            f"Measured with {which}, not necessarily the shipped ones: its shipped-statistics column may not "
+            "be today's accuracy (the per-source table above is); run `python -m scripts.bn_adaptation` again "
+            "to compare on the shipped models.",
         ]
     study = _load(REPORTS_DIR / "profile_study.json")
     if study:

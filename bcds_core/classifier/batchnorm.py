@@ -21,18 +21,29 @@ import numpy as np
 import torch
 
 
-def reestimate_batchnorm(model: torch.nn.Module, batches: Iterable[torch.Tensor]) -> torch.nn.Module:
+def reestimate_batchnorm(
+    model: torch.nn.Module, batches: Iterable[torch.Tensor], keep: tuple[torch.nn.Module, ...] = ()
+) -> torch.nn.Module:
     """Replace ``model``'s BatchNorm running statistics by their average over ``batches``; eval mode after.
 
-    A network without BatchNorm (``resnet18_gn``) keeps no statistics: it is returned as it is.
+    The BatchNorm layers inside ``keep`` (blocks a phase did not train, ``train_classifier.freeze_before``)
+    normalise with their own statistics throughout and keep them. A network without BatchNorm
+    (``resnet18_gn``) keeps no statistics: it is returned as it is.
     """
-    layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    kept = {id(m) for block in keep for m in block.modules()}
+    layers = [
+        m
+        for m in model.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and id(m) not in kept
+    ]
     if not layers:
         return model.eval()
     for module in layers:
         module.reset_running_stats()
         module.momentum = None
     model.train()
+    for block in keep:
+        block.eval()
     with torch.no_grad():
         for batch in batches:
             model(batch)

@@ -138,15 +138,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.soup and (args.init_from or args.average_weights):
+    if args.soup and (args.init_from or args.average_weights or args.train_from):
         print(
-            "error: --soup releases the mean of its releases: it takes no --init-from or --average-weights",
+            "error: --soup releases the mean of its releases: it takes no --init-from, --average-weights "
+            "or --train-from",
             file=sys.stderr,
         )
         return 2
-    if args.train_from and not (args.init_from or args.recipe):
+    if args.train_from and (args.recipe or not args.init_from):
         print(
-            "error: --train-from keeps the first blocks as they are: add --init-from RELEASE", file=sys.stderr
+            "error: --train-from keeps the first blocks of a start as they are: add --init-from RELEASE "
+            "(a recipe names it per phase)",
+            file=sys.stderr,
         )
         return 2
     if args.average_weights and not args.init_from:

@@ -108,6 +108,10 @@ def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUN
             f"The recipe {path} names both a start and ingredients: a soup starts from its ingredients."
         )
     previous = starting_release(recipe.get("start"), runs)
+    if recipe["phases"][0]["args"].get("train_from") and previous is None:
+        raise RecipeError(
+            f"The recipe {path} trains from a later block but names no start to keep the first ones of."
+        )
     for number, phase in enumerate(recipe["phases"], start=1):
         last = number == len(recipe["phases"])
         out = Path(defaults.out) if last else runs / phase["run"] / "release"

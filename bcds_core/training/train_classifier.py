@@ -326,8 +326,9 @@ def freeze_before(model: torch.nn.Module, first_trained: str | None) -> tuple[to
     return frozen
 
 
-def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64) -> None:
-    """Recompute BatchNorm running statistics on unaugmented training images.
+def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64, keep=()) -> None:
+    """Recompute BatchNorm running statistics on unaugmented training images (not those of the
+    untrained blocks in ``keep``).
 
     At one-cycle's high learning rates the running averages lag far behind the
     weights, and a cumulative average over clean inputs makes evaluation mode
@@ -346,6 +347,7 @@ def recalibrate_batchnorm(model, cache, indices, centres, config, batch_size=64)
             )
             for start in range(0, len(indices), batch_size)
         ),
+        keep,
     )
 
 
@@ -414,7 +416,12 @@ def release(
         np.random.default_rng(7).choice(data.train_idx, BN_CALIBRATION_IMAGES, replace=False)
     )
     recalibrate_batchnorm(
-        recalibrated, data.cache, calibration_idx, centres_of(data.cache, calibration_idx), config
+        recalibrated,
+        data.cache,
+        calibration_idx,
+        centres_of(data.cache, calibration_idx),
+        config,
+        keep=freeze_before(recalibrated, settings.train_from),
     )
     recalibrated_logits = validation.logits(recalibrated, config)
     as_trained = accuracies(plain_logits, validation.rows)
