@@ -17,10 +17,9 @@ from bcds_core.explore.compute import analyze_image
 from bcds_core.explore.radial_signatures import signature_features
 from bcds_core.explore.stats_files import StatsBundle, read_stats
 from bcds_core.explore.tables import distance_rows
+from bcds_core.field.analysis import read_field
 from bcds_core.paths import pbc_root
 from bcds_core.pixel_size import PixelSize
-from bcds_core.preprocessing import to_scale
-from bcds_core.upload_reading import decode_for_reading
 from bcds_ui.report_files import written_at
 
 
@@ -46,18 +45,17 @@ def analyze_upload(data: bytes) -> tuple[np.ndarray, tuple[float, float], bool, 
     signature, the pixel size of the file's own pixels) of an image file.
 
     The class signatures are rings of fixed width in PBC's pixels, so an image of another
-    magnification is first brought to PBC's pixel size, measured as the classifier's answers are
-    (``upload_reading``): read as it came, a cell photographed twice as large got another nearest
-    class for 7 of the 11 shipped samples.
+    magnification is first brought to PBC's pixel size, read as a smear field is (``read_field``:
+    the pixel size measured on its red cells, as for the classifier's answers): read as it came,
+    a cell photographed twice as large got another nearest class for 7 of the 11 shipped samples.
 
     Raises:
         ImageDecodeError: for bytes that are no readable image, or too large at PBC's pixel size.
     """
-    image, pixel_size = decode_for_reading(data, None)
-    rgb = to_scale(image.rgb, pixel_size.scale_to_reference)
-    analysis = analyze_image(rgb, cell_locator())
-    in_file_pixels = replace(pixel_size, um=pixel_size.um * image.scale)  # a large JPEG is decoded reduced
-    return rgb, analysis.location.centre, analysis.location.found, analysis.signature, in_file_pixels
+    reading = read_field(data)
+    analysis = analyze_image(reading.rgb, cell_locator())
+    in_file_pixels = replace(reading.pixel_size, um=reading.um_per_file_pixel)
+    return reading.rgb, analysis.location.centre, analysis.location.found, analysis.signature, in_file_pixels
 
 
 def nearest_signatures(bundle: StatsBundle, signature: np.ndarray) -> list[dict]:

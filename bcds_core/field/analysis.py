@@ -93,6 +93,11 @@ class FieldReading:
     upload_shape: tuple[int, int]
     slide_rgb: tuple[int, int, int]
 
+    @property
+    def um_per_file_pixel(self) -> float:
+        """The pixel size of the uploaded file's own pixels (a large JPEG is decoded reduced)."""
+        return self.pixel_size.um * self.decoded_scale
+
     def cell_canvas(self, centre: tuple[int, int]) -> np.ndarray:
         """The CellaVision-sized square of the field centred on ``centre`` (x, y in ``rgb``'s
         pixels), padded with the slide's colour: what the analyzer answers for one cell."""
@@ -140,7 +145,7 @@ def analyze_field(
         if cell.cut_by_border and result.status == "ok":
             result.status, result.message = "review", "Check by eye: the cell is cut by the field's border."
         cells.append(FieldCell([round(v / reading.to_upload) for v in cell.box], result))
-    um = round(pixel_size.um * reading.decoded_scale, 5)
+    um = round(reading.um_per_file_pixel, 5)
     message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found, read at {um:.3f} um per pixel"
     message += {
         ASSUMED: " (assumed: no red cells to measure; give it if you know it)",
