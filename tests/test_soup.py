@@ -2,14 +2,16 @@
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
+from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.training.recipe import RecipeError, run_recipe
 from bcds_core.training.run_state import RunState
 from bcds_core.training.soup import mean_weights
-from bcds_core.weights_io import WEIGHTS_FILE, WeightsError, save_released
+from bcds_core.weights_io import WEIGHTS_FILE, WeightsError, read_config, save_released
 
 
 def release_of(directory, value, classes=("A", "B")):
@@ -87,3 +89,26 @@ def test_a_soup_recipe_takes_no_start_and_skips_its_ingredients_once_released(tm
     calls = []
     run_recipe(path, defaults, calls.append, runs=tmp_path / "runs")
     assert calls == []
+
+
+
+def test_a_named_release_is_an_ingredient_taken_from_its_commit_and_hash_checked(tmp_path):
+    sha = read_config(WEIGHTS_DIR / "unet")["weights_sha256"]
+    named = {"release": "weights/unet", "git_commit": "HEAD", "weights_sha256": sha}
+    soup = tmp_path / "soup.json"
+
+    def run_soup(ingredient, runs):
+        soup.write_text(json.dumps({"name": "s", "ingredients": [ingredient], "phases": [{"run": "s", "args": {}}]}))
+        calls = []
+        defaults = argparse.Namespace(out=str(tmp_path / "out"), recipe="x", init_from=None, soup=[])
+        run_recipe(soup, defaults, calls.append, runs=tmp_path / runs)
+        return calls
+
+    try:
+        (call,) = run_soup(named, "runs")
+    except RecipeError as error:
+        pytest.skip(f"this clone has no committed weights/unet: {error}")
+    (ingredient,) = call.soup
+    assert read_config(Path(ingredient))["weights_sha256"] == sha
+    with pytest.raises(RecipeError, match="not the one the recipe names"):
+        run_soup({**named, "weights_sha256": "0" * 64}, "other_runs")

@@ -8,9 +8,10 @@ reproduces after ``weights/`` moved on) and checked against its sha256, or
 ``null`` to train from scratch. A stopped run resumes: each phase keeps its
 checkpoints in ``runs/<phase>``, and a phase whose release exists is skipped.
 
-A recipe may name ``ingredients``, other recipes: each is run first (resumable
-in the same way) into ``runs/<its last phase>/release``, and the first phase
-releases the mean of their weights (``--soup``) instead of training.
+A recipe may name ``ingredients``: other recipes, each run first (resumable
+in the same way) into ``runs/<its last phase>/release``, or named releases,
+written like a start and taken from their commit; the first phase releases
+the mean of their weights (``--soup``) instead of training.
 """
 
 from __future__ import annotations
@@ -88,9 +89,14 @@ def phase_arguments(
     return argparse.Namespace(**settings)
 
 
-def ingredient_release(path: Path, defaults: argparse.Namespace, train, runs: Path) -> Path:
-    """Run an ingredient recipe into ``runs/<its last phase>/release`` (skipped where that exists)."""
-    path = REPO_ROOT / path
+def ingredient_release(ingredient: str | dict, defaults: argparse.Namespace, train, runs: Path) -> Path:
+    """A named release from its commit, or an ingredient recipe run into ``runs/<its last phase>/release``.
+
+    A recipe's run is skipped where its release exists.
+    """
+    if isinstance(ingredient, dict):
+        return starting_release(ingredient, runs)
+    path = REPO_ROOT / ingredient
     out = runs / read_recipe(path)["phases"][-1]["run"] / "release"
     return run_recipe(path, argparse.Namespace(**{**vars(defaults), "out": str(out)}), train, runs)
 
