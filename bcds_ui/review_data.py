@@ -127,10 +127,26 @@ def error_facts(row: pd.Series, level: str) -> str:
     )
 
 
+SPLIT_MEANING = {
+    "test": "the project's test split of `{images}`, never trained on",
+    "val": "the validation split of `{images}`, not trained on but used to choose releases",
+    "train": "the training split of `{images}`: the model learned these cells",
+    "all": "every image of `{images}` (the project's own images among them are partly training images)",
+}
+
+
 def evaluation_caption(metrics: dict) -> str:
-    """What the evaluation measured: images and group accuracy, and fine-class accuracy over the
-    images that have a fine label (another lab's folder has none)."""
-    caption = f"{metrics['n']} images, 8-group accuracy {metrics['accuracy_8']:.1%}"
+    """What the evaluation measured: which images (as ``evaluate`` recorded them; an older evaluation
+    did not), their number and group accuracy, and fine-class accuracy over the images that have a
+    fine label (another lab's folder has none)."""
+    if measured := metrics.get("measured_on"):
+        where = SPLIT_MEANING[measured["split"]].format(images=measured["images"])
+        if measured.get("limit"):
+            where += f", its first {measured['limit']} images"
+    else:
+        where = "images it did not record"
+    caption = f"The evaluation in `reports/evaluation`, on {where}: "
+    caption += f"{metrics['n']} images, 8-group accuracy {metrics['accuracy_8']:.1%}"
     if metrics.get("n_fine"):
         caption += (
             f"; 11-class accuracy {metrics['accuracy_11']:.1%} on the {metrics['n_fine']} with a fine label"

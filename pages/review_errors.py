@@ -1,4 +1,4 @@
-"""Review page: where the classifier goes wrong on the test split, cell by cell."""
+"""Review page: where the classifier goes wrong on the evaluated images (the test split as shipped), cell by cell."""
 
 from __future__ import annotations
 
@@ -40,9 +40,7 @@ if evaluation is None:
     st.stop()
 
 metrics = evaluation["metrics"]
-st.caption(
-    f"The evaluation in `reports/evaluation` (the project's test split, never trained on): {evaluation_caption(metrics)}"
-)
+st.caption(evaluation_caption(metrics))
 if (sources := load_source_metrics()) is not None:
     with st.expander("Per source: how many answers are ok, and how many of those are right"):
         st.dataframe(source_table(sources), hide_index=True, key="review_sources")

@@ -99,6 +99,7 @@ def test_evaluate_on_the_samples_writes_the_review_artifacts(tmp_path):
     ):
         assert key in summary
     assert summary["n"] == 33 and summary["accuracy_8"] >= 0.8
+    assert summary["measured_on"] == {"images": SAMPLES_DIR.name, "split": "all", "limit": None}
     for name in (
         "confusion_8.csv",
         "confusion_11.csv",

@@ -50,6 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def measured_on(args: argparse.Namespace) -> dict:
+    """Which images were evaluated, so that a page showing the result can say it: the training source
+    or the folder's name (never a path of this machine), the split (``all`` without one), the limit."""
+    return {
+        "images": args.source or Path(args.dir).resolve().name,
+        "split": args.split or "all",
+        "limit": args.limit,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from bcds_core.evaluation import LabelledResult, summarise, write_artifacts
 
@@ -79,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"evaluated {len(items)}/{len(images)}", file=sys.stderr, flush=True)
     summary = {
         **summarise(items, analyzer.temperature),
+        "measured_on": measured_on(args),
         "skipped_files": len(skipped),
         "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
     }
