@@ -2,13 +2,17 @@
 
 White cells only, ordered by lineage and maturation (neutrophil series from
 mature to blast, then basophil, eosinophil, lymphocyte, monocyte), with
-absolute counts and whole percentages; nucleated red cells are reported per
-100 white cells, and platelets and smudge cells apart, as a manual count does.
-Cells answered ``ok`` or ``review`` count; rejected images do not.
+absolute counts and whole percentages that add up to 100 (largest remainders:
+rounding each row alone gave 7 x 14 % = 98 % for seven cells); nucleated red
+cells are reported per 100 white cells, and platelets and smudge cells apart,
+as a manual count does. Every answered cell counts, as the model answered it
+or as a person corrected it; rejected images do not, nor cells a person took
+out of the count (unidentified, artefact), which are counted apart.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -32,6 +36,8 @@ DIFFERENTIAL_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: Reported apart from the white cells.
 APART = {"ERB": "nrbc", "PLATELET": "platelets", "SMUDGE": "smudge"}
+#: Groups a person may move a cell to that take it out of the count.
+OUT_OF_COUNT_GROUPS = ("unidentified", "artefact")
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class Differential:
     platelets: int
     smudge: int
     rejected: int
+    nrbc: int = 0
+    out_of_count: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -53,6 +61,8 @@ class Differential:
             "platelets": self.platelets,
             "smudge": self.smudge,
             "rejected": self.rejected,
+            "nrbc": self.nrbc,
+            "out_of_count": self.out_of_count,
         }
 
 
@@ -62,14 +72,30 @@ def differential(results: list[CellResult]) -> Differential:
     rows = [(name, sum(counted[label] for label in labels)) for name, labels in DIFFERENTIAL_ROWS]
     white = sum(count for _, count in rows)
     apart = {key: counted[label] for label, key in APART.items()}
+    percents = whole_percents([count for _, count in rows])
     return Differential(
-        [(name, count, round(100 * count / white) if white else 0) for name, count in rows],
+        [(name, count, percent) for (name, count), percent in zip(rows, percents, strict=True)],
         white,
         round(100 * apart["nrbc"] / white, 1) if white else 0.0,
         apart["platelets"],
         apart["smudge"],
         sum(r.status == "rejected" for r in results),
+        apart["nrbc"],
+        sum(r.group in OUT_OF_COUNT_GROUPS for r in results),
     )
+
+
+def whole_percents(counts: list[int]) -> list[int]:
+    """Whole percentages of ``counts`` that add up to 100 (largest remainder), all 0 for no counts."""
+    total = sum(counts)
+    if not total:
+        return [0] * len(counts)
+    exact = [100 * count / total for count in counts]
+    percents = [math.floor(value) for value in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda i: percents[i] - exact[i])
+    for i in by_remainder[: 100 - sum(percents)]:
+        percents[i] += 1
+    return percents
 
 
 def counted(number: int, noun: str) -> str:
@@ -79,8 +105,12 @@ def counted(number: int, noun: str) -> str:
 
 def summary_line(found: Differential) -> str:
     """The figures reported apart from the white cells, in one sentence."""
-    return (
-        f"{counted(found.white_cells, 'white cell')}; nucleated red cells {found.nrbc_per_100_wbc:g} per 100 "
-        f"white cells; {counted(found.platelets, display_name('platelet').lower())} and "
-        f"{counted(found.smudge, 'smudge cell')} counted apart; {counted(found.rejected, 'image')} rejected."
+    line = (
+        f"{counted(found.white_cells, 'white cell')}; {counted(found.nrbc, 'nucleated red cell')} "
+        f"({found.nrbc_per_100_wbc:g} per 100 white cells); "
+        f"{counted(found.platelets, display_name('platelet').lower())} and "
+        f"{counted(found.smudge, 'smudge cell')} counted apart; {counted(found.rejected, 'image')} rejected"
     )
+    if found.out_of_count:
+        line += f"; {counted(found.out_of_count, 'cell')} taken out of the count by the reviewer"
+    return line + "."

@@ -75,12 +75,18 @@ def model_versions(analyzer) -> dict[str, str]:
 
 
 def sample_report(
-    results: list[CellResult], sample_id: str, model_versions: dict[str, str], review: Sequence[str] = ()
+    results: list[CellResult],
+    sample_id: str,
+    model_versions: dict[str, str],
+    review: Sequence[str] = (),
+    read_with: str = "",
 ) -> bytes:
-    """The PDF of one sample's answers (``results`` in upload order).
+    """The PDF of one sample's answers (``results`` in upload order, as reviewed).
 
-    ``review`` is the person's sign-off record as sentences (``SampleReview.sign_off_lines``),
-    so a sign-off that later changes outdated is printed with the note saying so.
+    ``review`` is the person's record as sentences (``SampleReview.sign_off_lines`` and
+    ``correction_lines``), so a sign-off that later changes outdated is printed with the note
+    saying so, and every correction with the model's answer it replaced. ``read_with`` says
+    what the answers were read with (pixel size, lab profile), which changes them.
     """
     pdf = report_pdf()
     pdf.set_auto_page_break(True, margin=12)
@@ -107,18 +113,19 @@ def sample_report(
     pdf.ln(2)
     pdf.multi_cell(0, 5, printable(pdf, summary_line(found)), new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, "Flags")
-    pdf.multi_cell(
-        0,
-        5,
-        printable(pdf, f"{screen(results).message} {review_line(results)}"),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    found_screen = screen(results)
+    flags = f"{found_screen.message} {review_line(results)}"
+    if found_screen.driving_cells:
+        numbers = {r.file: number for number, r in enumerate(results, start=1)}
+        flags += " Cells that drove it: " + "; ".join(
+            f"{numbers[f]}. {f}" for f in found_screen.driving_cells
+        )
+    pdf.multi_cell(0, 5, printable(pdf, flags), new_x="LMARGIN", new_y="NEXT")
     if review:
         _heading(pdf, "Review")
         for line in review:
             pdf.multi_cell(0, 5, printable(pdf, line), new_x="LMARGIN", new_y="NEXT")
-    _gallery(pdf, [r for r in results if r.label and r.status != "rejected" and r.rgb is not None])
+    _gallery(pdf, results)
     unusable = [r for r in results if r.status == "rejected"]
     _heading(pdf, f"Unusable files ({len(unusable)})")
     for result in unusable:
@@ -126,6 +133,8 @@ def sample_report(
             0, 5, printable(pdf, f"{result.file}: {result.message}"), new_x="LMARGIN", new_y="NEXT"
         )
     _heading(pdf, "Models")
+    if read_with:
+        pdf.multi_cell(0, 5, printable(pdf, f"Answers read with {read_with}."), new_x="LMARGIN", new_y="NEXT")
     for name, version in model_versions.items():
         pdf.cell(text=printable(pdf, f"{name}: sha256 {version}"), new_x="LMARGIN", new_y="NEXT")
     for credit in (MODEL_ATTRIBUTION, f"Sample images shipped with bcds: {PBC_ATTRIBUTION}"):
@@ -143,9 +152,15 @@ def _heading(pdf: FPDF, text: str) -> None:
 
 
 def _gallery(pdf: FPDF, results: list[CellResult]) -> None:
-    """Thumbnails grouped by answer, each captioned with its number, class and status."""
-    _heading(pdf, "Gallery")
-    ordered = sorted(enumerate(results, start=1), key=lambda item: (item[1].group or "", item[0]))
+    """Thumbnails of the answered cells grouped by answer, each captioned with its place in the
+    upload order (as in the file list), its class and status."""
+    _heading(pdf, "Gallery (numbered in upload order)")
+    shown = [
+        (number, r)
+        for number, r in enumerate(results, start=1)
+        if r.group and r.status != "rejected" and r.rgb is not None
+    ]
+    ordered = sorted(shown, key=lambda item: (item[1].group, item[0]))
     for start in range(0, len(ordered), THUMBS_PER_ROW):
         if pdf.will_page_break(THUMB_MM + 10):
             pdf.add_page()
@@ -155,7 +170,7 @@ def _gallery(pdf: FPDF, results: list[CellResult]) -> None:
             pdf.image(thumbnail(result), x=x, y=y, w=THUMB_MM, h=THUMB_MM)
             pdf.set_xy(x, y + THUMB_MM)
             pdf.set_font(FONT, size=6)
-            caption = f"{number}. {display_name(result.label)} ({result.status})"
+            caption = f"{number}. {display_name(result.label or result.group)} ({result.status})"
             pdf.multi_cell(THUMB_MM + 2, 3, printable(pdf, caption), align="L")
         pdf.set_font(FONT, size=9)
         pdf.set_y(y + THUMB_MM + 8)

@@ -1,8 +1,10 @@
 """A person's review of one sample: corrections with who and when, comments, sign-off, export and import.
 
 The model's answers are never overwritten: a correction is kept beside the
-answer and ``reviewed`` gives the answers as corrected, which the differential
-and the report count. A cell can also be moved out of the count as
+answer and ``reviewed`` gives the answers as corrected, which the differential,
+the screen and the report count. A corrected answer has the status
+``corrected`` and none of the model's flags or confidences, which were about
+the model's answer, not the person's. A cell can also be moved out of the count as
 unidentified or as an artefact (smudge cells are a class of their own). The
 sample is named by an ID, never by a patient's name. CSV exports escape cells
 that a spreadsheet would run as a formula.
@@ -24,10 +26,13 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from bcds_core.analysis import CellResult
+from bcds_core.differential import OUT_OF_COUNT_GROUPS
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, display_name
 
 #: Labels a person may move a cell to beyond the classes: out of the differential.
-OUT_OF_COUNT = {"UNIDENTIFIED": "unidentified", "ARTEFACT": "artefact"}
+OUT_OF_COUNT = {group.upper(): group for group in OUT_OF_COUNT_GROUPS}
+#: The status of an answer a person corrected (beside the model's ok, review and rejected).
+CORRECTED = "corrected"
 RECLASSIFY_CHOICES: tuple[str, ...] = (*FINE_CLASSES, *OUT_OF_COUNT)
 #: Version 2 added the amendments after a sign-off and the earlier sign-offs; version 1 still loads.
 EXPORT_VERSION = 2
@@ -72,7 +77,8 @@ class SampleReview:
     """Everything a person adds to a sample's answers.
 
     ``signed_by``/``signed_at`` are the latest sign-off; ``amendments`` the changes
-    made since (none: the sign-off holds).
+    made since (none: the sign-off holds). ``read_with`` is what the answers were
+    last read with (pixel size, lab profile): reading them otherwise changes them.
     """
 
     sample_id: str = "sample"
@@ -82,6 +88,7 @@ class SampleReview:
     corrections: dict[str, Correction] = field(default_factory=dict)
     amendments: list[Amendment] = field(default_factory=list)
     earlier_sign_offs: list[SignOff] = field(default_factory=list)
+    read_with: str | None = None
 
     def correct(self, file: str, label: str, by: str) -> None:
         """Move ``file``'s cell to ``label`` (choosing the label it already has changes nothing).
@@ -102,6 +109,13 @@ class SampleReview:
             return
         setattr(self, name, text)
         self._amended(f"{TEXT_FIELDS[name]} edited", by)
+
+    def note_reading(self, read_with: str, by: str) -> None:
+        """Record what the answers are read with now; a change after sign-off is an amendment
+        (another pixel size or lab profile gives other answers than those signed)."""
+        if self.read_with is not None and self.read_with != read_with:
+            self._amended(f"answers read again with {read_with} (were read with {self.read_with})", by)
+        self.read_with = read_with
 
     def sign(self, by: str) -> None:
         """Sign the sample as it is now; an earlier sign-off is kept with the changes made since it."""
@@ -148,8 +162,23 @@ class SampleReview:
                 continue
             group = FINE_TO_GROUP.get(correction.label) or OUT_OF_COUNT[correction.label]
             label = correction.label if correction.label in FINE_TO_GROUP else None
-            out.append(replace(result, label=label, group=group, status="review"))
+            out.append(
+                replace(
+                    result,
+                    label=label,
+                    group=group,
+                    status=CORRECTED,
+                    message=correction_line(result, correction),
+                    flags=(),
+                    group_confidence=None,
+                    label_confidence=None,
+                )
+            )
         return out
+
+    def correction_lines(self, results: list[CellResult]) -> list[str]:
+        """Each correction of this batch as a sentence for a report, in upload order."""
+        return [correction_line(r, c) for r in results if (c := self.corrections.get(r.file))]
 
     def to_json(self, results: list[CellResult]) -> str:
         """The sample with every answer, its correction and the sign-off, as JSON."""
@@ -189,16 +218,21 @@ class SampleReview:
         return buffer.getvalue()
 
     @classmethod
-    def from_json(cls, text: str) -> SampleReview:
+    def from_json(cls, text: str, files: list[str] | None = None) -> SampleReview:
         """A review exported by ``to_json`` (the answers themselves are recomputed from the images).
 
+        With ``files``, the names of the batch it is to continue: an export of other files is
+        refused, so that one sample's corrections and sign-off never attach to another.
+
         Raises:
-            ValueError: not an export of a version this code reads, or a correction to an unknown label.
+            ValueError: not an export of a version this code reads, a correction to an unknown
+                label, or an export of other files than ``files``.
         """
         try:
             data = json.loads(text)
             if data.get("version") not in READABLE_VERSIONS:
                 raise ValueError(f"export version {data.get('version')}")
+            exported = [as_text(cell["file"]) for cell in data["cells"]]
             corrections = {
                 as_text(cell["file"]): imported(Correction, cell["correction"])
                 for cell in data["cells"]
@@ -209,7 +243,8 @@ class SampleReview:
             signed = [data.get("signed_by"), data.get("signed_at")]
             if any(value is not None and not isinstance(value, str) for value in signed):
                 raise ValueError("the sign-off is not text")
-            return cls(
+            read_with = data.get("read_with")
+            review = cls(
                 str(data["sample_id"]),
                 str(data.get("comments", "")),
                 *signed,
@@ -223,9 +258,28 @@ class SampleReview:
                     )
                     for s in data.get("earlier_sign_offs", [])
                 ],
+                None if read_with is None else as_text(read_with),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"Not a bcds sample export: {error}") from error
+        if files is not None:
+            check_same_files(exported, files)
+        return review
+
+
+def check_same_files(exported: list[str], files: list[str]) -> None:
+    """Refuse an export whose files are not this batch's (by name; the export holds no contents).
+
+    Raises:
+        ValueError: naming up to three files on each side that the other lacks.
+    """
+    missing, added = sorted(set(exported) - set(files)), sorted(set(files) - set(exported))
+    if missing or added:
+        raise ValueError(
+            f"This export is of another batch: {len(missing)} of its {len(exported)} files are not in "
+            f"this one ({', '.join(missing[:3]) or '-'}) and {len(added)} of this batch's are not in it "
+            f"({', '.join(added[:3]) or '-'}). Upload the same images to continue its review."
+        )
 
 
 def as_text(value) -> str:
@@ -250,6 +304,15 @@ def imported(record: type, fields: dict):
     if not isinstance(fields, dict) or sorted(fields) != sorted(names):
         raise ValueError(f"a {record.__name__.lower()} needs exactly {', '.join(names)}")
     return record(**{name: as_text(fields[name]) for name in names})
+
+
+def correction_line(result: CellResult, correction: Correction) -> str:
+    """What the model answered for the cell and what a person moved it to, by whom and when."""
+    answered = display_name(result.label or result.group) if result.group else "no answer"
+    return (
+        f"{result.file}: the model answered {answered}; {correction.by} moved it to "
+        f"{choice_name(correction.label)} at {correction.at}."
+    )
 
 
 def choice_name(label: str) -> str:

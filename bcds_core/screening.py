@@ -84,9 +84,17 @@ def screen(results: list[CellResult]) -> Screen:
             f"Leukaemia suspected: {kinds} among {len(white)} white cells ({fraction:.0%}). "
             "A screening aid for a person to check, not a diagnosis: review the cells that drove it."
         )
+    elif not white:
+        message = "Not screened: no white cells were answered, so the screen cannot judge this sample."
+    elif driving:
+        message = (
+            f"{counted(len(driving), 'blast equivalent')} among {counted(len(white), 'white cell')} "
+            f"({fraction:.0%}), short of the screen's rule ({RULE}): check the cells named below. "
+            "A screening aid, not a diagnosis."
+        )
     else:
         message = (
-            f"No leukaemia suspected: {len(driving)} blast equivalents among {len(white)} white cells. "
+            f"No leukaemia suspected: no blast equivalents among {counted(len(white), 'white cell')}. "
             "A screening aid, not a diagnosis."
         )
     return Screen(len(answered), counts, fraction, suspected, score, message, [r.file for r in driving])

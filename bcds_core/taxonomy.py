@@ -100,6 +100,8 @@ DISPLAY_NAMES: dict[str, str] = {
     "abnormal_promyelocyte": "Abnormal promyelocyte",
     "variant_lymphocyte": "Variant lymphocyte",
     "smudge": "Smudge cell",
+    "unidentified": "Unidentified (out of the count)",
+    "artefact": "Artefact (out of the count)",
 }
 
 

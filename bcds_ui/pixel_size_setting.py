@@ -43,6 +43,16 @@ def pixel_size_setting() -> float | None:
         return value
 
 
+def reading_settings(pixel_size_um: float | None, profile_name: str | None) -> str:
+    """What a batch's answers are read with, in words: the pixel size setting and the lab profile."""
+    size = (
+        f"{pixel_size_um:g} um per pixel (given)"
+        if pixel_size_um
+        else "the pixel size measured or assumed per image"
+    )
+    return f"{size} and {f'the lab profile {profile_name}' if profile_name else 'no lab profile'}"
+
+
 def pixel_size_caption(result) -> str:
     """How the pixel size of a result was found, in words."""
     if result.pixel_size_um is None:

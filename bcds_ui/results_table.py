@@ -7,11 +7,11 @@ import plotly.graph_objects as go
 
 from bcds_core.analysis import CellResult
 from bcds_core.differential import counted, differential, summary_line
-from bcds_core.sample_review import spreadsheet_safe
+from bcds_core.sample_review import CORRECTED, spreadsheet_safe
 from bcds_core.taxonomy import display_name
 
 COLUMNS = ["file", "status", "group", "label", "group_confidence", "label_confidence", "message"]
-STATUS_COLOURS = {"ok": "#2e7d32", "review": "#f9a825"}
+STATUS_COLOURS = {"ok": "#2e7d32", "review": "#f9a825", CORRECTED: "#1565c0"}
 #: Below this many cells in the tallest bar the axis gets a tick per cell (plotly would add halves).
 UNIT_TICKS_UP_TO = 10
 

@@ -48,13 +48,13 @@ def review_text(widget, label: str, review: SampleReview, field: str) -> None:
     )
 
 
-def import_review(review: SampleReview) -> None:
-    """Replace the review by an uploaded export, once, when the file is chosen."""
+def import_review(review: SampleReview, files: list[str]) -> None:
+    """Replace the review by an uploaded export of this batch's files, once, when the file is chosen."""
     imported = st.session_state.get("review_import")
     if imported is None:
         return
     try:
-        loaded = SampleReview.from_json(imported.getvalue().decode("utf-8", "replace"))
+        loaded = SampleReview.from_json(imported.getvalue().decode("utf-8", "replace"), files)
     except ValueError as error:
         st.session_state[IMPORT_NOTE_KEY] = (False, str(error))
         return
@@ -77,8 +77,8 @@ def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None
             "Sign again" if review.signed_by else "Sign off",
             key="review_sign",
             disabled=not reviewer,
-            on_click=review.sign,
-            args=(reviewer,),
+            # the name as it is at the click: a name typed since the last run is the signer
+            on_click=lambda: review.sign(st.session_state.get("review_reviewer") or reviewer),
         )
     left, right = st.columns(2)
     left.download_button(
@@ -90,24 +90,26 @@ def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None
         type="json",
         key="review_import",
         on_change=import_review,
-        args=(review,),
+        args=(review, [r.file for r in results]),
     )
     if note := st.session_state.pop(IMPORT_NOTE_KEY, None):
         (st.success if note[0] else st.error)(note[1])
 
 
 def review_panel(
-    results: list[CellResult], content_keys: list[str], show_cell: Callable[[int], None]
+    results: list[CellResult], content_keys: list[str], show_cell: Callable[[int], None], read_with: str
 ) -> SampleReview:
     """The review section of a batch; returns its review (``review.reviewed(results)`` is what counts).
 
     ``content_keys`` are the uploads' content hashes; ``show_cell(i)`` draws the view of
-    ``results[i]`` when it is opened in the gallery. A
-    sign-off that a later change outdated is announced above the gallery, where changes are made.
+    ``results[i]`` when it is opened in the gallery; ``read_with`` says what the answers were read
+    with (pixel size, lab profile). A sign-off that a later change outdated, reading the answers
+    otherwise included, is announced above the gallery, where changes are made.
     """
     st.subheader("Review")
     review = batch_review(results, content_keys)
     st.text_input("Your name (kept with each change)", key="review_reviewer", persist_state="session")
+    review.note_reading(read_with, st.session_state.get("review_reviewer", ""))
     if note := review.stale_note():
         st.warning(note, icon=":material/history:")
     st.caption(

@@ -14,7 +14,7 @@ from bcds_ui.field_view import show_field
 from bcds_ui.lab_profile_state import active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
-from bcds_ui.pixel_size_setting import pixel_size_setting
+from bcds_ui.pixel_size_setting import pixel_size_setting, reading_settings
 from bcds_ui.results_table import (
     differential_count_figure,
     differential_frame,
@@ -27,7 +27,9 @@ from bcds_ui.sample_review_view import review_panel
 #: The batch table's columns as a person reads them (see ``display_frame``).
 TABLE_COLUMNS = {
     "file": st.column_config.TextColumn("File"),
-    "status": st.column_config.TextColumn("Status", help="ok, review (check by eye) or rejected"),
+    "status": st.column_config.TextColumn(
+        "Status", help="ok, review (check by eye), rejected, or corrected (by a person)"
+    ),
     "group": st.column_config.TextColumn("Group"),
     "label": st.column_config.TextColumn("Fine class"),
     "group_confidence": st.column_config.TextColumn("Group confidence"),
@@ -91,7 +93,8 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         show_one(analyzer, results[0], keys[0])
         return
     summary = st.container()  # drawn above the review, from the answers as reviewed
-    review = review_panel(results, keys, lambda i: show_one(analyzer, results[i], keys[i]))
+    read_with = reading_settings(pixel_size_um, profile_name)
+    review = review_panel(results, keys, lambda i: show_one(analyzer, results[i], keys[i]), read_with)
     reviewed = review.reviewed(results)
     with summary:
         st.plotly_chart(differential_count_figure(reviewed), key="classify_count")
@@ -103,10 +106,10 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         "Download results (CSV)", safe_csv(frame), "bcds_results.csv", "text/csv", key="classify_csv"
     )
     sample_id = review.sample_id.strip() or "sample"
-    versions, sign_off = model_versions(analyzer), review.sign_off_lines()
+    versions, record = model_versions(analyzer), review.sign_off_lines() + review.correction_lines(results)
     st.download_button(  # built on the click, not on every rerun: 100 cells' thumbnails take a while
         "Download the report (PDF)",
-        lambda: sample_report(reviewed, sample_id, versions, sign_off),
+        lambda: sample_report(reviewed, sample_id, versions, record, read_with),
         f"bcds_report_{sample_id}.pdf",
         "application/pdf",
         key="classify_pdf",

@@ -83,3 +83,28 @@ def test_the_review_line_counts_cells_to_look_at_and_those_that_may_be_blasts():
         review_line(results) == "3 cells need a look (status review), 2 of them flagged as a possible blast."
     )
     assert review_line(results[:2]) == "1 cell needs a look (status review)."
+
+
+def test_whole_percentages_add_up_to_a_hundred():
+    labels = ["SNE", "BNE", "MMY", "MY", "PMY", "BA", "EO"]
+    found = differential([answer(label) for label in labels])
+    assert sum(p for _, _, p in found.rows) == 100
+    assert sorted(p for _, c, p in found.rows if c) == [14, 14, 14, 14, 14, 15, 15]
+
+
+def test_screening_says_when_it_cannot_judge_and_when_blasts_fall_short_of_its_rule():
+    from bcds_core.screening import screen
+    from bcds_core.taxonomy import group_of
+
+    def cell(label, status="ok"):
+        return CellResult(file=f"{label}.jpg", ok=True, label=label, group=group_of(label), status=status)
+
+    assert screen([cell("MO", "rejected")]).message.startswith("Not screened: no white cells")
+    short = screen([cell("BLAST"), cell("SNE")])
+    assert not short.leukaemia_suspected
+    assert short.message.startswith(
+        "1 blast equivalent among 2 white cells (50%), short of the screen's rule"
+    )
+    assert screen([cell("SNE")]).message.startswith(
+        "No leukaemia suspected: no blast equivalents among 1 white"
+    )

@@ -8,7 +8,9 @@ METRICS = {"n": 2234, "n_fine": 2203, "accuracy_8": 0.9857, "accuracy_11": 0.931
 def test_the_caption_names_the_split_and_images_evaluate_recorded():
     test = evaluation_caption({**METRICS, "measured_on": {"images": "pbc", "split": "test", "limit": None}})
     assert "test split of `pbc`, never trained on" in test and "2234 images" in test
-    training = evaluation_caption({**METRICS, "measured_on": {"images": "pbc", "split": "train", "limit": 50}})
+    training = evaluation_caption(
+        {**METRICS, "measured_on": {"images": "pbc", "split": "train", "limit": 50}}
+    )
     assert "never trained on" not in training and "learned these cells, its first 50 images" in training
 
 

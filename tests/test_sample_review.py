@@ -144,3 +144,64 @@ def pdf_text(pdf: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_corrected_answer_drops_the_models_flags_and_confidences_and_needs_no_more_look():
+    from bcds_core.screening import review_line, screen
+
+    flagged = CellResult(
+        file="b.jpg",
+        ok=True,
+        group="lymphocyte",
+        label="LY",
+        status="review",
+        flags=("blast",),
+        group_confidence=0.6,
+    )
+    results, review = [*answers(), flagged], SampleReview("S-1")
+    assert "1 of them flagged as a possible blast" in review_line(results)
+    review.correct("b.jpg", "LY", "dr. a")
+    corrected = review.reviewed(results)[-1]
+    assert corrected.status == "corrected" and corrected.flags == () and corrected.group_confidence is None
+    assert "the model answered Lymphocyte; dr. a moved it to Lymphocyte" in corrected.message
+    assert review_line(review.reviewed(results)) == "1 cell needs a look (status review)."
+    assert screen(review.reviewed(results)).counts["lymphocyte"] == 2
+
+
+def test_reading_the_answers_otherwise_after_sign_off_makes_it_stale():
+    review = SampleReview("S-1")
+    review.note_reading("0.36 um per pixel (given) and no lab profile", "dr. a")
+    review.sign("dr. a")
+    review.note_reading("0.36 um per pixel (given) and no lab profile", "dr. a")
+    assert review.stale_note() is None
+    review.note_reading("0.36 um per pixel (given) and the lab profile scope-2", "dr. b")
+    assert "read again with 0.36 um per pixel (given) and the lab profile scope-2" in review.stale_note()
+    again = SampleReview.from_json(review.to_json(answers()))
+    assert again.read_with == review.read_with and again.stale_note() == review.stale_note()
+
+
+def test_an_export_of_another_batch_is_refused_with_the_files_that_differ():
+    results, review = answers(), SampleReview("S-1")
+    review.correct("a.jpg", "MO", "dr. a")
+    review.sign("dr. a")
+    exported = review.to_json(results)
+    assert SampleReview.from_json(exported, [r.file for r in results]).signed_by == "dr. a"
+    with pytest.raises(ValueError, match=r"another batch: 1 of its 3 files are not in this one \(c.jpg\)"):
+        SampleReview.from_json(exported, ["a.jpg", results[1].file, "IMG_0001.jpg"])
+
+
+def test_the_pdf_names_every_correction_the_reading_and_the_cells_that_drove_the_screen():
+    from bcds_core.report import sample_report
+
+    results, review = answers(), SampleReview("S-1")
+    review.correct("a.jpg", "BLAST", "dr. a")
+    review.correct("c.jpg", "ARTEFACT", "dr. a")
+    review.sign("dr. a")
+    record = review.sign_off_lines() + review.correction_lines(results)
+    text = " ".join(
+        pdf_text(sample_report(review.reviewed(results), "S-1", {}, record, "no lab profile")).split()
+    )
+    assert "a.jpg: the model answered Lymphocyte; dr. a moved it to Blast" in text
+    assert "c.jpg: the model answered Segmented neutrophil; dr. a moved it to Artefact" in text
+    assert "1 cell taken out of the count by the reviewer" in text
+    assert "Answers read with no lab profile." in text and "Cells that drove it: 1. a.jpg" in text

@@ -91,14 +91,15 @@ def test_a_soup_recipe_takes_no_start_and_skips_its_ingredients_once_released(tm
     assert calls == []
 
 
-
 def test_a_named_release_is_an_ingredient_taken_from_its_commit_and_hash_checked(tmp_path):
     sha = read_config(WEIGHTS_DIR / "unet")["weights_sha256"]
     named = {"release": "weights/unet", "git_commit": "HEAD", "weights_sha256": sha}
     soup = tmp_path / "soup.json"
 
     def run_soup(ingredient, runs):
-        soup.write_text(json.dumps({"name": "s", "ingredients": [ingredient], "phases": [{"run": "s", "args": {}}]}))
+        soup.write_text(
+            json.dumps({"name": "s", "ingredients": [ingredient], "phases": [{"run": "s", "args": {}}]})
+        )
         calls = []
         defaults = argparse.Namespace(out=str(tmp_path / "out"), recipe="x", init_from=None, soup=[])
         run_recipe(soup, defaults, calls.append, runs=tmp_path / runs)
