@@ -124,7 +124,10 @@ fields_mode = st.toggle(
 )
 batch = batch_input(fields_mode)
 if batch.items:
-    show_fields(batch.items) if fields_mode else show_cells(batch.items)
+    if fields_mode:  # a statement: Streamlit's magic would print a conditional expression's None
+        show_fields(batch.items)
+    else:
+        show_cells(batch.items)
     if not batch.own:
         show_attribution(st)
     show_model_attribution(st)

@@ -117,6 +117,7 @@ def test_a_kept_batch_is_shown_and_a_reclassification_changes_its_differential_a
     assert any("1 white cell;" in c for c in captions)
     assert any(c.startswith("model: Lymphocyte; Dr A,") for c in captions)
     assert at.session_state["sample_reviews"] and not at.error
+    assert "`None`" not in [m.value for m in at.markdown]  # no value printed by Streamlit's magic
 
 
 def test_opening_a_cell_from_the_gallery_reruns_without_recomputing_and_the_keypad_moves_it(monkeypatch):
