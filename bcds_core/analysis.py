@@ -36,7 +36,7 @@ from bcds_core.field.detection import find_white_cells
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.focus import in_focus
 from bcds_core.image_io import ImageDecodeError
-from bcds_core.lab_profile import LabProfile
+from bcds_core.lab_profile import LabProfile, with_release_abnormal_share
 from bcds_core.paths import WEIGHTS_DIR
 from bcds_core.pixel_size import (
     ASSUMED,
@@ -279,14 +279,25 @@ class CellAnalyzer:
         self, cells: list[PreparedCell], profile: LabProfile | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated N x fine-class probabilities, N x D pooled features) of prepared cells,
-        through the network of the lab profile if one is given (``classifier_for``)."""
+        through the network of the lab profile if one is given (``classifier_for``). A network
+        with the lab's BatchNorm statistics shares out the normal classes only: the abnormal
+        classes keep the release network's probabilities (``with_release_abnormal_share``)."""
         inputs = self.classifier_input(cells)
         network = self.classifier_for(profile)
+        features, fine = self._features_and_fine(network, inputs)
+        if network is not self.classifier:
+            _, release_fine = self._features_and_fine(self.classifier, inputs)
+            fine = with_release_abnormal_share(fine, release_fine)
+        return fine, features
+
+    def _features_and_fine(
+        self, network: torch.nn.Module, inputs: torch.Tensor
+    ) -> tuple[np.ndarray, np.ndarray]:
         with self.lock:
             features, plain = network.features_and_logits(inputs)
             logits = averaged_logits(network, inputs, self.tta_views, plain=plain)
         fine, _ = fine_and_group_probabilities(logits, self.temperature)
-        return fine.cpu().numpy(), features.cpu().numpy()
+        return features.cpu().numpy(), fine.cpu().numpy()
 
     def familiar(self, embeddings: np.ndarray, profile: LabProfile | None = None) -> np.ndarray:
         """N flags: features within the release's familiarity threshold (or the lab profile's).

@@ -22,7 +22,10 @@ Here the network stays as released; a profile adds, for one lab:
   labelled cells are used, not every image it has, because they cover its groups
   more evenly (on BCCD crops, 31 labelled cells lifted accuracy more than all 207
   did: ``docs/robustness.md``). The head is then fitted on the features of the
-  network with those statistics.
+  network with those statistics. Such a network reads every class anew, so the
+  abnormal classes' share is still the release network's own
+  (``with_release_abnormal_share``): the statistics too share out only the
+  normal groups' probability, and cannot hide a blast either.
 
 A profile folder holds ``profile.json`` (sealed, with the classifier release's
 sha256 and its files'), ``head.safetensors`` and ``batchnorm.safetensors``;
@@ -47,7 +50,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 from bcds_core.classifier.model import GROUP_MATRIX
-from bcds_core.taxonomy import GROUPS, NORMAL_GROUPS
+from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS, NORMAL_GROUPS
 from bcds_core.weights_io import SEAL_FIELD, content_hash, sha256_of, write_sealed_json
 
 PROFILE_FILE = "profile.json"
@@ -147,6 +150,16 @@ def adjust_groups(groups: np.ndarray, head_groups: list[str], head_probabilities
         groups[:, normal].sum(1, keepdims=True) * shares
     )
     return adjusted
+
+
+def with_release_abnormal_share(adapted: np.ndarray, release: np.ndarray) -> np.ndarray:
+    """N x fine classes: the release network's probabilities of the abnormal classes, and the
+    rest shared among the normal classes as the network with the lab's statistics shares it."""
+    abnormal = np.array([FINE_TO_GROUP[c] not in NORMAL_GROUPS for c in FINE_CLASSES])
+    normal_share = adapted[:, ~abnormal] / np.clip(adapted[:, ~abnormal].sum(1, keepdims=True), 1e-12, None)
+    combined = release.copy()
+    combined[:, ~abnormal] = release[:, ~abnormal].sum(1, keepdims=True) * normal_share
+    return combined
 
 
 @dataclass

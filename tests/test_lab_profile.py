@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bcds_core.lab_profile import PROFILE_FILE, GroupHead, LabProfile, ProfileError, adjust_groups, fit_head
-from bcds_core.taxonomy import FINE_CLASSES, GROUPS
+from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS, NORMAL_GROUPS
 
 #: Side of a tight crop cut from a 360-px sample: the cell and slivers of red cells, no ruler.
 TIGHT_SIDE = 170
@@ -90,7 +90,7 @@ def test_an_edited_or_missing_profile_is_a_clear_error(analyzer, profile_dir, tm
         LabProfile.load(tmp_path / "nowhere", sha)
 
 
-def test_a_profile_of_enough_cells_reads_the_lab_through_its_own_batchnorm_statistics(
+def test_a_profile_of_enough_cells_reads_the_lab_through_its_own_batchnorm_statistics_but_not_its_blasts(
     analyzer, sample_paths, tmp_path
 ):
     from bcds_core.adapt import MIN_BATCHNORM_CELLS, fit_profile, lab_batchnorm
@@ -117,6 +117,13 @@ def test_a_profile_of_enough_cells_reads_the_lab_through_its_own_batchnorm_stati
     assert np.allclose(
         analyzer.analyze_bytes(uploads[:1])[0].embedding, plain
     )  # the release's network is untouched
+    cells = [r.cell for r in analyzer.analyze_bytes(uploads)]
+    release_fine, _ = analyzer.answers(cells)
+    adapted_fine, _ = analyzer.answers(cells, loaded)
+    abnormal = [i for i, c in enumerate(FINE_CLASSES) if FINE_TO_GROUP[c] not in NORMAL_GROUPS]
+    np.testing.assert_allclose(adapted_fine[:, abnormal], release_fine[:, abnormal], atol=1e-6)
+    np.testing.assert_allclose(adapted_fine.sum(1), 1.0, atol=1e-5)
+    assert not np.allclose(adapted_fine, release_fine)  # the normal classes are shared out anew
 
     (tmp_path / "p" / BATCHNORM_FILE).write_bytes(b"not the statistics")
     with pytest.raises(ProfileError, match="batchnorm.safetensors of the profile is missing or changed"):
