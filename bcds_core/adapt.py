@@ -9,6 +9,7 @@ did not see it).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from bcds_core.taxonomy import GROUPS, NORMAL_GROUPS
 UNLABELLED = "unlabelled"
 #: Fewest labelled cells whose BatchNorm statistics a profile takes (fewer give noisy statistics).
 MIN_BATCHNORM_CELLS = 20
+#: Fewest cells of a normal group the head learns (cross-validation holds one out of each fold).
+MIN_HEAD_CELLS = 2
 #: Cells per pass when re-estimating the statistics.
 BATCHNORM_BATCH = 32
 #: Pixel sizes a profile tries where neither the user nor red cells give one: the CellaVision
@@ -97,22 +100,43 @@ def fit_profile(
         ValueError: no labelled cell could be answered.
     """
     reading = read_lab_cells(analyzer, items, pixel_size_um)
-    fitted = plain_profile(analyzer, reading)
+    fitted = plain_profile_if_any(analyzer, reading)
     if pixel_size_um is None and reading.pixel_size_um is None:
-        before = fitted[0].summary["accuracy_before"]
-        best = fitted[0].summary["accuracy_after_cv"]
+        before, best = accuracies(fitted)
         by_size = {"assumed": best}
         for um in CANDIDATE_PIXEL_SIZES:  # one candidate's cells at a time beside the best (1.2 MB a cell)
             candidate = read_lab_cells(analyzer, items, um)
-            candidate_fit = plain_profile(analyzer, candidate)
-            by_size[str(um)] = accuracy = candidate_fit[0].summary["accuracy_after_cv"]
-            if accuracy > best:  # ties stay with the earlier reading, the release's own first
+            candidate_fit = plain_profile_if_any(analyzer, candidate)
+            by_size[str(um)] = accuracy = accuracies(candidate_fit)[1]
+            # ties stay with the earlier reading, the release's own first
+            if candidate_fit is not None and (fitted is None or accuracy > best):
                 best, reading, fitted = accuracy, candidate, candidate_fit
-        fitted[0].summary["accuracy_before"] = before
-        fitted[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
+        if fitted is not None:
+            fitted[0].summary["accuracy_before"] = before
+            fitted[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
+    if fitted is None:
+        raise ValueError("None of the labelled cells could be analysed: check the images.")
     profile, after = with_lab_batchnorm(analyzer, reading, *fitted)
     labelled = [(r, g) for r, g in reading.kept if g is not None]
     return profile, [(r, g, a) for (r, g), a in zip(labelled, after, strict=True)]
+
+
+def plain_profile_if_any(
+    analyzer: CellAnalyzer, reading: LabReading
+) -> tuple[LabProfile, list[str | None]] | None:
+    """``plain_profile`` of one reading, or None where none of its labelled cells could be answered
+    (at a candidate pixel size every cell of a large tight crop may fill the frame)."""
+    try:
+        return plain_profile(analyzer, reading)
+    except ValueError:
+        return None
+
+
+def accuracies(fitted: tuple[LabProfile, list[str | None]] | None) -> tuple[float, float]:
+    """(before, after cross-validated) of a fit; none right where no cell could be answered."""
+    if fitted is None:
+        return 0.0, 0.0
+    return fitted[0].summary["accuracy_before"], fitted[0].summary["accuracy_after_cv"]
 
 
 @dataclass(frozen=True)
@@ -227,16 +251,20 @@ def head_and_answers(
     A lab may label abnormal cells too (a ``blast/`` folder): they count in its accuracies, but the
     head never learns them, as it re-weighs only the normal groups; a head that learned "blast" would
     hand the blasts' probability to whatever the head says. They are answered through the head fitted
-    on the others, which never saw them; the normal cells by the cross-validated heads. With fewer
-    than two normal groups there is nothing to re-weigh, and the release's answers stand.
+    on the others, which never saw them; the normal cells by the cross-validated heads. So is a normal
+    group of fewer than ``MIN_HEAD_CELLS`` cells, which cross-validation cannot hold out (it stopped
+    the fit with scikit-learn's "n_splits=2 cannot be greater than the number of members in each
+    class"). With fewer than two groups to learn there is nothing to re-weigh, and the release's
+    answers stand.
     """
-    normal = np.array([g in NORMAL_GROUPS for g in truth])
-    normal_truth = [g for g in truth if g in NORMAL_GROUPS]
-    if len(set(normal_truth)) < 2:
+    counts = Counter(truth)
+    learned = np.array([g in NORMAL_GROUPS and counts[g] >= MIN_HEAD_CELLS for g in truth])
+    learned_truth = [g for g, kept in zip(truth, learned, strict=True) if kept]
+    if len(set(learned_truth)) < 2:
         return None, before
-    head, held_out = fit_head(embeddings[normal], probabilities[normal], normal_truth)
+    head, held_out = fit_head(embeddings[learned], probabilities[learned], learned_truth)
     adjusted = adjust_groups(probabilities, head.groups, head.probabilities(embeddings, probabilities))
-    adjusted[normal] = held_out
+    adjusted[learned] = held_out
     return head, [GROUPS[i] for i in adjusted.argmax(1)]
 
 

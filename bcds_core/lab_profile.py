@@ -174,6 +174,20 @@ class LabProfile:
     #: BatchNorm running statistics by state-dict name (None: the release's own).
     batchnorm: dict[str, np.ndarray] | None = None
 
+    def head_note(self) -> str:
+        """Which of the lab's normal groups the head learned, and why any other was not, in words."""
+        normal = [g for g in self.summary.get("groups", {}) if g in NORMAL_GROUPS]
+        if self.head is None:
+            return (
+                "No re-weighing head: it needs at least 2 readable cells in each of at least 2 normal "
+                "groups, so the release's answers stand (pixel size and familiarity are still fitted)."
+            )
+        left_out = [g for g in normal if g not in self.head.groups]
+        note = f"The head re-weighs {', '.join(self.head.groups)}."
+        if left_out:
+            note += f" Too few readable cells to learn {', '.join(left_out)} (give at least 2 each): scored, not learned."
+        return note
+
     @property
     def batchnorm_key(self) -> str | None:
         """A digest of the BatchNorm statistics, naming the network copy that holds them."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -31,6 +33,7 @@ def uploaded_cells() -> list[tuple[str, bytes, str | None]]:
     """Labelled cells from a zip of ``<group>/<image>`` folders, or from one uploader per group."""
     archive = st.file_uploader("A zip of folders named after the groups", type="zip", key="calibrate_zip")
     if archive is not None:
+        st.caption("The zip's cells are used; remove it to give cells group by group instead.")
         try:
             return labelled_cells(archive.getvalue())
         except ArchiveError as error:
@@ -46,13 +49,27 @@ def uploaded_cells() -> list[tuple[str, bytes, str | None]]:
     return cells
 
 
+def fit_key(cells: list[tuple[str, bytes, str | None]]) -> str:
+    """What a fit was made of: the cells (names, contents, groups) and the pixel size setting."""
+    digest = hashlib.sha256(repr(pixel_size_um).encode())
+    for name, data, group in cells:
+        digest.update(f"{name}\t{group}\t".encode() + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
 def fit(cells: list[tuple[str, bytes, str | None]]) -> None:
-    """Fit the profile and keep it in the session, so the buttons below it survive reruns."""
+    """Fit the profile and keep it in the session, under what it was made of, so the buttons below it
+    survive reruns and a fit of other cells (or of none, where this one fails) is never shown as it."""
+    st.session_state.pop("calibrate_fitted", None)
     try:
         with st.spinner(f"Analysing {len(cells)} cells and fitting the profile..."):
             profile, answers = fit_profile(analyzer, cells, pixel_size_um)
         # the file names only, not the cells' images and masks (1.2 MB a cell, kept for the session)
-        st.session_state["calibrate_fitted"] = (profile, [(r.file, t, a) for r, t, a in answers])
+        st.session_state["calibrate_fitted"] = (
+            fit_key(cells),
+            profile,
+            [(r.file, t, a) for r, t, a in answers],
+        )
     except ValueError as error:
         st.error(str(error))
 
@@ -70,9 +87,11 @@ def show_fit(profile, answers) -> None:
     st.caption(profile_pixel_size_caption(profile))
     if unread := summary.get("unread"):
         st.caption(
-            f"{unread} of your {summary['n']} labelled cells could not be read (no cell found, or the cell "
-            "fills the frame at this pixel size); they count as wrong before and after."
+            f"{unread} of your {summary['n']} labelled cells could not be read (not an image, damaged, "
+            "no cell found, or the cell fills the frame at this pixel size); they count as wrong before "
+            "and after."
         )
+    st.caption(profile.head_note())
     wrong = [(file, display_name(t), display_name(a)) for file, t, a in answers if t != a]
     if wrong:
         st.write("Cells still answered wrongly after the profile (cross-validated):")
@@ -90,7 +109,10 @@ cells = uploaded_cells()
 if cells and st.button(f"Fit a profile on {len(cells)} cells", key="calibrate_fit"):
     fit(cells)
 if (fitted := st.session_state.get("calibrate_fitted")) is not None:
-    show_fit(*fitted)
+    if fitted[0] == fit_key(cells):
+        show_fit(*fitted[1:])
+    else:
+        st.info("The cells or the pixel size changed since the last fit: fit again to see its profile.")
 
 
 def load_saved_profile() -> None:
@@ -101,7 +123,8 @@ def load_saved_profile() -> None:
     if saved is None:
         return
     try:
-        set_active_profile(saved.name.removesuffix(".zip"), profile_from_archive(saved.getvalue(), sha))
+        name = saved.name.removesuffix(".zip").removesuffix(".bcds-profile")
+        set_active_profile(name, profile_from_archive(saved.getvalue(), sha))
     except ProfileError as error:
         st.session_state["calibrate_profile_error"] = str(error)
 

@@ -184,3 +184,13 @@ def test_a_batch_over_the_limit_keeps_the_first_images_and_says_so(monkeypatch):
     assert at.session_state[batch_input.UPLOAD_PROBLEMS_KEY] == [
         "More than 3 images uploaded; the first 3 are analysed. Split a larger sample into batches."
     ]
+
+
+def test_a_fit_of_other_cells_is_not_shown_as_the_current_ones():
+    """A profile fitted on one set of cells must not sit under another set (or its error) to be used."""
+    at = AppTest.from_file(str(REPO_ROOT / "pages/calibrate.py"), default_timeout=TIMEOUT)
+    at.session_state["calibrate_fitted"] = ("cells of another fit", None, [])
+    at.run()
+    assert not at.exception
+    assert any("changed since the last fit" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "calibrate_use"]

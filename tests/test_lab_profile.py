@@ -230,6 +230,62 @@ def test_the_profile_keeps_the_pixel_size_at_which_most_of_the_labs_cells_are_ri
     assert batchnorm_tried_at == [0.07]  # the statistics are tried at the chosen size only
 
 
+def test_a_pixel_size_at_which_no_cell_can_be_answered_scores_none_right_and_the_fit_goes_on(monkeypatch):
+    """Large tight crops fill the frame at the larger candidate sizes: that size loses, the fit stands."""
+    from bcds_core import adapt
+
+    def read(analyzer, items, pixel_size_um):
+        return adapt.LabReading([], [], pixel_size_um)
+
+    def plain(analyzer, reading):
+        if reading.pixel_size_um in (None, 0.15):
+            raise ValueError("None of the labelled cells could be analysed: check the images.")
+        summary = {"n": 31, "accuracy_before": 0.4, "accuracy_after_cv": 0.6}
+        return LabProfile("sha", reading.pixel_size_um, None, None, summary), []
+
+    monkeypatch.setattr(adapt, "read_lab_cells", read)
+    monkeypatch.setattr(adapt, "plain_profile", plain)
+    monkeypatch.setattr(
+        adapt, "with_lab_batchnorm", lambda analyzer, reading, profile, after: (profile, after)
+    )
+    monkeypatch.setattr(adapt, "CANDIDATE_PIXEL_SIZES", (0.07, 0.15))
+    items = [(f"{i}.png", b"", "neutrophil") for i in range(31)]
+    profile, _ = adapt.fit_profile(None, items)
+    assert profile.pixel_size_um == 0.07 and profile.summary["accuracy_before"] == 0.0
+    assert profile.summary["accuracy_after_cv_by_pixel_size"] == {"assumed": 0.0, "0.07": 0.6, "0.15": 0.0}
+    monkeypatch.setattr(adapt, "CANDIDATE_PIXEL_SIZES", (0.15,))
+    with pytest.raises(ValueError, match="None of the labelled cells could be analysed"):
+        adapt.fit_profile(None, items)
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        ["neutrophil", "lymphocyte"],
+        ["neutrophil"] * 5 + ["lymphocyte"],
+        ["neutrophil"] * 3 + ["monocyte"] * 3 + ["eosinophil"],
+    ],
+)
+def test_a_group_of_one_cell_is_scored_but_not_learned(analyzer, groups):
+    """scikit-learn cannot hold out a group of one cell: such a group is answered like an abnormal
+    one, by the head that never saw it, and with fewer than two groups to learn the release answers."""
+    from bcds_core.adapt import profile_of
+
+    rng = np.random.default_rng(2)
+    fine = rng.dirichlet(np.ones(len(FINE_CLASSES)), size=len(groups)).astype(np.float32)
+    embeddings = rng.normal(size=(len(groups), 512)).astype(np.float32)
+    profile, after = profile_of(analyzer, fine, embeddings, groups, [True] * len(groups), None)
+    assert len(after) == len(groups)
+    learned = None if profile.head is None else sorted(profile.head.groups)
+    assert learned == (["monocyte", "neutrophil"] if "monocyte" in groups else None)
+    note = profile.head_note()
+    assert (
+        ("learn eosinophil (give at least 2 each)" in note)
+        if learned
+        else note.startswith("No re-weighing head")
+    )
+
+
 def test_the_calibrate_page_says_how_the_profile_found_its_pixel_size():
     from bcds_ui.pixel_size_setting import profile_pixel_size_caption
 
