@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -37,18 +37,38 @@ BATCHNORM_BATCH = 32
 CANDIDATE_PIXEL_SIZES = tuple(round(REFERENCE_PIXEL_UM * 1.2**k, 4) for k in (-3, -2, -1, 0, 1, 2))
 
 
+def folder_group(name: str) -> str | None:
+    """The group a lab's folder names, in any case and singular or plural ("Neutrophils" is
+    neutrophil), ``UNLABELLED`` for its unlabelled cells, or None for any other folder."""
+    name = name.strip().lower()
+    for candidate in (name, name.removesuffix("s")):
+        if candidate in GROUPS or candidate == UNLABELLED:
+            return candidate
+    return None
+
+
+def mac_metadata(path: PurePath) -> bool:
+    """A file a Mac adds beside the files it copies or zips (resource forks), not an image."""
+    return path.name.startswith("._") or "__MACOSX" in path.parts
+
+
 def lab_images(directory: Path) -> list[tuple[Path, str | None]]:
-    """(path, group or None for unlabelled) of every image under DIR/<group>/ and DIR/unlabelled/.
+    """(path, group or None for unlabelled) of every image under DIR/<group>/ and DIR/unlabelled/
+    (folders named as ``folder_group`` reads them).
 
     Raises:
         ValueError: DIR has no folder named after a group.
     """
     found = []
     for folder in sorted(p for p in Path(directory).iterdir() if p.is_dir()):
-        if folder.name not in GROUPS and folder.name != UNLABELLED:
+        if (named := folder_group(folder.name)) is None:
             continue
-        group = None if folder.name == UNLABELLED else folder.name
-        found += [(p, group) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+        group = None if named == UNLABELLED else named
+        found += [
+            (p, group)
+            for p in sorted(folder.iterdir())
+            if p.suffix.lower() in IMAGE_SUFFIXES and not mac_metadata(p)
+        ]
     if not any(group for _, group in found):
         raise ValueError(f"No labelled cells in {directory}: put them in folders named {', '.join(GROUPS)}.")
     return found

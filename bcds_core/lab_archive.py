@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from pathlib import PurePosixPath
 
-from bcds_core.adapt import UNLABELLED
+from bcds_core.adapt import UNLABELLED, folder_group, mac_metadata
 from bcds_core.dataset_index import IMAGE_SUFFIXES
 from bcds_core.image_io import MAX_FILE_BYTES
 from bcds_core.lab_profile import BATCHNORM_FILE, HEAD_FILE, PROFILE_FILE, LabProfile, ProfileError
@@ -57,7 +57,7 @@ def archive_images(data: bytes) -> list[tuple[str, bytes]]:
         path = PurePosixPath(entry.filename)
         if (
             path.suffix.lower() not in IMAGE_SUFFIXES
-            or _mac_metadata(path)
+            or mac_metadata(path)
             or entry.file_size > MAX_ENTRY_BYTES
         ):
             continue
@@ -85,13 +85,9 @@ def _entry_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo | str) -> byte
         raise ArchiveError(f"{name} in the archive cannot be read: it is encrypted or damaged.") from error
 
 
-def _mac_metadata(path: PurePosixPath) -> bool:
-    """An entry a Mac adds beside the files it zips (resource forks), not an image."""
-    return path.name.startswith("._") or "__MACOSX" in path.parts
-
-
 def labelled_cells(data: bytes) -> list[tuple[str, bytes, str | None]]:
-    """(name, bytes, group or None) of the cell images in a zip of ``<group>/<image>`` folders.
+    """(name, bytes, group or None) of the cell images in a zip of ``<group>/<image>`` folders
+    (named as ``adapt.folder_group`` reads them).
 
     Raises:
         ArchiveError: as ``archive_images``, or no image in a group folder.
@@ -99,8 +95,8 @@ def labelled_cells(data: bytes) -> list[tuple[str, bytes, str | None]]:
     cells = []
     for name, content in archive_images(data):
         path = PurePosixPath(name)
-        if (folder := path.parent.name) in GROUPS or folder == UNLABELLED:
-            cells.append((path.name, content, None if folder == UNLABELLED else folder))
+        if (named := folder_group(path.parent.name)) is not None:
+            cells.append((path.name, content, None if named == UNLABELLED else named))
     if not any(group for _, _, group in cells):
         raise ArchiveError(
             f"No labelled cell in the archive: put images in folders named {', '.join(GROUPS)}."

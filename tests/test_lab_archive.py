@@ -107,3 +107,21 @@ def test_a_downloaded_profile_loads_again_with_its_head_and_batchnorm_statistics
         profile_from_archive(profile_archive(profile), "other sha")
     with pytest.raises(ProfileError, match="not a zip"):
         profile_from_archive(b"not a zip", "sha")
+
+
+def test_group_folders_are_read_in_any_case_and_in_the_plural_in_a_zip_and_a_folder(tmp_path):
+    from bcds_core.adapt import folder_group, lab_images
+
+    assert [folder_group(n) for n in ("Neutrophils", "IG", "Unlabelled", "blasts", "notes")] == [
+        "neutrophil",
+        "ig",
+        "unlabelled",
+        "blast",
+        None,
+    ]
+    data = zipped({"Neutrophils/a.jpg": b"A", "Lymphocyte/b.jpg": b"B"})
+    assert labelled_cells(data) == [("a.jpg", b"A", "neutrophil"), ("b.jpg", b"B", "lymphocyte")]
+    for name in ("Neutrophils/a.jpg", "Neutrophils/._a.jpg", "notes/c.jpg"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert [(p.name, g) for p, g in lab_images(tmp_path)] == [("a.jpg", "neutrophil")]  # no Mac metadata
