@@ -307,10 +307,12 @@ def imported(record: type, fields: dict):
 
 
 def correction_line(result: CellResult, correction: Correction) -> str:
-    """What the model answered for the cell and what a person moved it to, by whom and when."""
+    """What the model answered for the cell and what a person moved it to (or confirmed it as,
+    the model's own class), by whom and when."""
     answered = display_name(result.label or result.group) if result.group else "no answer"
+    done = "confirmed it as" if correction.label == result.label else "moved it to"
     return (
-        f"{result.file}: the model answered {answered}; {correction.by} moved it to "
+        f"{result.file}: the model answered {answered}; {correction.by} {done} "
         f"{choice_name(correction.label)} at {correction.at}."
     )
 

@@ -163,7 +163,7 @@ def test_a_corrected_answer_drops_the_models_flags_and_confidences_and_needs_no_
     review.correct("b.jpg", "LY", "dr. a")
     corrected = review.reviewed(results)[-1]
     assert corrected.status == "corrected" and corrected.flags == () and corrected.group_confidence is None
-    assert "the model answered Lymphocyte; dr. a moved it to Lymphocyte" in corrected.message
+    assert "the model answered Lymphocyte; dr. a confirmed it as Lymphocyte" in corrected.message
     assert review_line(review.reviewed(results)) == "1 cell needs a look (status review)."
     assert screen(review.reviewed(results)).counts["lymphocyte"] == 2
 
