@@ -73,7 +73,10 @@ def index_file(root: Path, path: Path) -> IndexedImage | SkippedFile:
         label, label_group = group, group
     if label_group != group:
         return SkippedFile(relative, f"label '{label}' does not belong in folder '{group}'")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:  # unreadable (permissions, a vanished file)
+        return SkippedFile(relative, f"cannot be read ({type(error).__name__})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

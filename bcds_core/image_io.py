@@ -182,10 +182,11 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> np.ndarray:
     if mode == "RGB":
         return np.asarray(image, dtype=np.uint8).copy()
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # scaled by the brightest pixel, not the container's range: a 12-bit camera's image saved in a
+        # 16-bit file reaches 4095 of 65535 and came out at 15 of 255, too dark to find a cell in
         values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") else max(float(values.max()), 1.0)
-        grey = np.clip(values / top * 255.0, 0, 255).astype(np.uint8)
-        notes.append(f"converted {mode} (high bit depth greyscale) to 8-bit")
+        grey = np.clip(values / max(float(values.max()), 1.0) * 255.0, 0, 255).astype(np.uint8)
+        notes.append(f"converted {mode} (high bit depth greyscale) to 8-bit, scaled by its brightest pixel")
         return np.repeat(grey[:, :, None], 3, axis=2)
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")

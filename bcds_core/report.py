@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 from fpdf import FPDF
@@ -118,7 +118,7 @@ def sample_report(
     if found_screen.driving_cells:
         numbers = {r.file: number for number, r in enumerate(results, start=1)}
         flags += " Cells that drove it: " + "; ".join(
-            f"{numbers[f]}. {f}" for f in found_screen.driving_cells
+            f"{numbers[f]}. {file_name(f)}" for f in found_screen.driving_cells
         )
     pdf.multi_cell(0, 5, printable(pdf, flags), new_x="LMARGIN", new_y="NEXT")
     if review:
@@ -130,7 +130,7 @@ def sample_report(
     _heading(pdf, f"Unusable files ({len(unusable)})")
     for result in unusable:
         pdf.multi_cell(
-            0, 5, printable(pdf, f"{result.file}: {result.message}"), new_x="LMARGIN", new_y="NEXT"
+            0, 5, printable(pdf, f"{file_name(result.file)}: {result.message}"), new_x="LMARGIN", new_y="NEXT"
         )
     _heading(pdf, "Models")
     if read_with:
@@ -142,6 +142,12 @@ def sample_report(
     pdf.ln(2)
     pdf.multi_cell(0, 5, printable(pdf, DISCLAIMER), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def file_name(file: str) -> str:
+    """A file's name without its folders: a path typed on the command line (``/data/Smith_J/c1.jpg``)
+    may name the patient, and a report names the sample by its ID only."""
+    return PurePath(file).name
 
 
 def _heading(pdf: FPDF, text: str) -> None:

@@ -8,7 +8,9 @@ red-cell ruler needs no more, so a large JPEG is measured on that reduced
 decode first and read from it wherever it is at least as fine as the models'
 pixel size. Anything else is decoded up to ``MAX_DECODED_SIDE`` as before.
 A pixel size that would enlarge the image past ``MAX_PIXELS`` (2 um per pixel
-given for a 2000-px photo: 40,000 px across) is refused in words, not tried.
+given for a 2000-px photo: 40,000 px across) is refused in words, not tried, and
+so is one that would shrink it below ``MIN_READ_SIDE`` (a size typed in
+millimetres, 0.0001 for 0.1 um, reads a 360-px cell as one pixel).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from bcds_core.image_io import (
 from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize, estimate_pixel_size
 from bcds_core.preprocessing import scaled_shape
+
+#: Fewest pixels across an image may have at the models' pixel size: a white cell spans about 100.
+MIN_READ_SIDE = 16
 
 
 def decode_for_reading(
@@ -47,10 +52,11 @@ def decode_for_reading(
     image = decode_image(data)
     pixel_size = upload_pixel_size(image, pixel_size_um, profile)
     height, width = scaled_shape(*image.rgb.shape[:2], pixel_size.scale_to_reference)
-    if height * width > MAX_PIXELS:
+    if height * width > MAX_PIXELS or min(height, width) < MIN_READ_SIDE:
         raise ImageDecodeError(
-            f"Read at {pixel_size.um * image.scale:.3f} um per pixel, this image would be {width:,} x "
-            f"{height:,} pixels at the models' {REFERENCE_PIXEL_UM:.3f} um per pixel: check the pixel size."
+            f"Read at {pixel_size.um * image.scale:.4g} um per pixel, this image would be {width:,} x "
+            f"{height:,} pixels at the models' {REFERENCE_PIXEL_UM:.3f} um per pixel: check the pixel size "
+            "(micrometres per pixel; a CellaVision image is about 0.1)."
         )
     return image, pixel_size
 

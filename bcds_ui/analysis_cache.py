@@ -87,7 +87,8 @@ def explain_one(
     ``target`` names a fine class or a group (``explain.target_named``). Kept in
     the session state rather than ``st.cache_data`` so that LIME can drive a
     progress bar while it runs; ``progress`` gets the fraction done. With a lab
-    profile active, the network explained is the profile's, which answered.
+    profile active, the network explained is the profile's, which read the cell
+    (``explain_cell`` says what of the answer is not in its map).
     """
     kept = st.session_state.setdefault("explanations", {})
     active = active_profile()

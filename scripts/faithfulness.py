@@ -23,7 +23,7 @@ from bcds_core.image_io import decode_image, read_bytes
 from bcds_core.paths import DATASET_DIR, REPO_ROOT, REPORTS_DIR, pbc_root
 from bcds_core.splits import read_split_csv
 
-#: The CAMs the app shows at once (Score-CAM, on demand only, is too slow for hundreds of cells).
+#: The CAMs the app offers.
 FAST_CAMS = ["gradcam", "gradcam++", "hirescam", "eigencam"]
 #: One single-threaded process per core: ROAD's imputation (scipy) runs on one core anyway.
 WORKERS = 2

@@ -94,7 +94,7 @@ def test_lime_runs_on_demand_and_is_kept_for_the_session():
     assert any("press the button" in i.value for i in at.info)
     next(b for b in at.button if b.label.startswith("Run LIME")).click().run()
     assert not at.exception
-    assert any("of the heat lies inside the cell mask" in c.value for c in at.caption)
+    assert any("LIME scores the superpixels inside the cell mask only" in c.value for c in at.caption)
     at.run()
     assert not any("press the button" in i.value for i in at.info)
 

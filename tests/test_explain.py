@@ -185,3 +185,28 @@ def test_an_explanation_of_a_photo_keeps_only_its_crop_maps():
     assert kept == [crop.nbytes, crop.nbytes]
     assert explanation.image_heat.shape == explanation.signed_image_heat.shape == (1536, 2048)
     assert explanation.image_heat[768, 1024] == 1.0 and explanation.image_heat[0, 0] == 0.0
+
+
+def test_eigencam_is_the_same_map_for_every_class_and_named_class_agnostic(analyzer, prepared):
+    """EigenCAM takes no target: the page must not title its map with a class."""
+    from bcds_core.explain.cam import CLASS_AGNOSTIC
+
+    cells, targets = prepared
+    maps = [
+        explain_cell(analyzer, cells[0], "eigencam", FineClassTarget(t)).crop_heat
+        for t in (targets[0], FINE_CLASSES.index("BLAST"))
+    ]
+    assert np.array_equal(*maps) and "eigencam" in CLASS_AGNOSTIC
+    assert "gradcam" not in CLASS_AGNOSTIC and "scorecam" not in METHODS
+
+
+def test_the_heat_caption_says_nothing_of_an_empty_map_or_of_limes_masked_superpixels(analyzer, prepared):
+    from dataclasses import replace
+
+    from bcds_ui.cell_view import heat_caption
+
+    explanation = explain_cell(analyzer, prepared[0][0], "gradcam", FineClassTarget(prepared[1][0]))
+    assert heat_caption(explanation, "gradcam").endswith("of the heat lies inside the cell mask.")
+    empty = replace(explanation, crop_heat=np.zeros_like(explanation.crop_heat))
+    assert heat_caption(empty, "gradcam").startswith("The map is empty")
+    assert heat_caption(explanation, "lime") == "LIME scores the superpixels inside the cell mask only."

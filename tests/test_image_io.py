@@ -30,6 +30,18 @@ def test_sixteen_bit_keeps_contrast():
     assert any("8-bit" in note for note in image.notes)
 
 
+def test_a_twelve_bit_camera_image_in_a_sixteen_bit_file_is_not_read_dark():
+    import io
+
+    from PIL import Image
+
+    twelve_bit = np.tile(np.linspace(0, 4095, 64, dtype=np.uint16), (48, 1))  # a 12-bit camera's range
+    buffer = io.BytesIO()
+    Image.fromarray(twelve_bit).save(buffer, "PNG")
+    image = decode_image(buffer.getvalue())
+    assert image.rgb.max() == 255 and image.rgb.min() == 0
+
+
 def test_multi_frame_uses_the_first_frame_and_says_so():
     image = decode_image(CORPUS["multi_frame.tif"][0])
     assert image.notes and "frame 1 of 3" in image.notes[0]

@@ -81,3 +81,10 @@ def test_a_pixel_size_that_would_enlarge_the_image_past_the_limit_is_refused_in_
     assert pixel_size.scale_to_reference * 2000 < 4000
     result = analyzer.analyze_bytes([("photo.png", image)], pixel_size_um=2.0)[0]
     assert result.status == "rejected" and "check the pixel size" in result.message
+
+
+def test_a_pixel_size_typed_in_millimetres_is_refused_in_words_not_read_as_one_pixel():
+    image = encoded(np.full((360, 363, 3), 200, np.uint8), "PNG")
+    with pytest.raises(ImageDecodeError, match=r"0.0001 um per pixel, this image would be 1 x 1 pixels"):
+        decode_for_reading(image, 0.0001)
+    assert decode_for_reading(image, 0.01)[1].um == 0.01  # 36 px across at the models' size: read

@@ -20,6 +20,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number above 0 (``--limit 0`` had used every image, ``-5`` all but five)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above 0, got {text}")
+    return value
+
+
 def output_problem(path: str, folder: bool = False) -> str | None:
     """Why ``path`` cannot take a command's output (a file, or with ``folder`` a folder), or None.
 
@@ -73,7 +81,7 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
         "--split", choices=["train", "val", "test"], help="only this split of the project's split CSV"
     )
     parser.add_argument("--split-csv", default=str(DATASET_DIR / "pbc_split.csv"))
-    parser.add_argument("--limit", type=int, help="use at most this many images (quick checks)")
+    parser.add_argument("--limit", type=positive_int, help="use at most this many images (quick checks)")
 
 
 def selected_images(args: argparse.Namespace):

@@ -17,6 +17,7 @@ from pathlib import Path
 from bcds_core.commands.common import (
     add_selection_arguments,
     load_analyzer_and_profile,
+    output_problem,
     positive_float,
     selected_images,
     source_images,
@@ -65,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.dir is None) == (args.source is None):
         print("error: give DIR or --source", file=sys.stderr)
+        return 2
+    if args.out and (problem := output_problem(args.out, folder=True)):
+        print(f"error: cannot write the evaluation: {problem}", file=sys.stderr)
         return 2
     try:
         root, images, skipped = (

@@ -18,9 +18,11 @@ from bcds_core.commands.common import load_analyzer_and_profile, positive_float
 CHUNK = 16
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser, json_help: str = "one JSON object per line per file"
+) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line per file")
+    parser.add_argument("--json", action="store_true", help=json_help)
     parser.add_argument(
         "--pixel-size",
         type=positive_float,

@@ -19,7 +19,9 @@ from bcds_core.commands.predict import answer_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_predict_arguments(parser)
+    add_predict_arguments(
+        parser, "print the summary (PDF, files, differential, unusable files) as one JSON line"
+    )
     parser.add_argument("--pdf", required=True, metavar="OUT", help="the PDF file to write")
     parser.add_argument("--sample-id", default="sample", help="the sample's ID (never a patient's name)")
 

@@ -17,11 +17,11 @@ from bcds_core.commands.predict import answer_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_predict_arguments(parser)
+    add_predict_arguments(parser, "one JSON object per line per file, then the sample's summary")
 
 
 def run(args: argparse.Namespace) -> int:
-    from bcds_core.screening import screen
+    from bcds_core.screening import review_line, screen
 
     if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
@@ -32,5 +32,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
     summary = screen(results)
-    print(json.dumps(summary.to_json()) if args.json else summary.message, flush=True)
+    # as the app and the PDF say it: the message alone would hide cells flagged as a possible blast
+    print(
+        json.dumps(summary.to_json()) if args.json else f"{summary.message} {review_line(results)}",
+        flush=True,
+    )
     return 0

@@ -75,8 +75,10 @@ def explain_cell(analyzer, cell, method: str, target: Target, progress=None, pro
 
     The analyzer's lock is held while the model runs (``explain``): one classifier serves every
     session, and another thread's forward pass would run through the CAM's hooks.
-    With a lab ``profile``, the network explained is the one that answered: the copy
-    holding the profile's BatchNorm statistics (``CellAnalyzer.classifier_for``).
+    With a lab ``profile``, the network explained is the one that read the cell: the copy
+    holding the profile's BatchNorm statistics (``CellAnalyzer.classifier_for``). What the
+    profile does after the network (its head re-weighing the normal groups, the abnormal
+    classes' share kept from the release's network) is not in the map.
     """
     network = analyzer.classifier_for(profile)
     explanation = explain(

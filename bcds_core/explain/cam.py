@@ -2,7 +2,12 @@
 
 A CAM object is created per call inside ``with``, so its hooks are always
 released; the target is always explicit (a ``targets`` callable), so the map
-explains the class or group asked for, not whatever the model ranks first.
+of a gradient CAM explains the class or group asked for, not whatever the
+model ranks first. EigenCAM is the exception: the first principal component of
+the activations takes no target, so its map is the same whatever class is
+asked for (``CLASS_AGNOSTIC``), and the page says so. Score-CAM (one forward
+pass per channel, 512 of them, holding the model that every session shares for
+seconds) is not offered.
 HiResCAM multiplies gradients and activations element-wise instead of
 averaging the gradients per channel, so its map is what the target's score
 sums over the last block's cells (the most faithful CAM on medical images in
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM, ScoreCAM
+from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM
 from pytorch_grad_cam.base_cam import BaseCAM
 
 from bcds_core.explain.base import Explanation, finished_explanation, scaled_to_unit
@@ -37,9 +42,10 @@ CAM_METHODS: dict[str, CamSpec] = {
     "gradcam": CamSpec(GradCAM, "Grad-CAM"),
     "gradcam++": CamSpec(GradCAMPlusPlus, "Grad-CAM++"),
     "hirescam": CamSpec(HiResCAM, "HiResCAM"),
-    "eigencam": CamSpec(EigenCAM, "EigenCAM (gradient-free)"),
-    "scorecam": CamSpec(ScoreCAM, "Score-CAM (gradient-free, slow)"),
+    "eigencam": CamSpec(EigenCAM, "EigenCAM (gradient-free, not class-specific)"),
 }
+#: Methods whose map does not depend on the class asked for.
+CLASS_AGNOSTIC = frozenset({"eigencam"})
 
 
 def target_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
