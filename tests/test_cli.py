@@ -186,6 +186,23 @@ def test_screen_of_healthy_samples_suspects_no_leukaemia_and_states_its_rule():
     assert summary["n"] == sum(summary["counts"].values())
 
 
+def test_screen_in_words_also_says_how_many_cells_need_a_look():
+    """The message alone would hide cells flagged as a possible blast, as the app and the PDF know."""
+    samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))[:3]
+    line = bcds("screen", *samples).stdout.strip()
+    assert "not a diagnosis" in line and "a look (status review)" in line
+
+
+def test_bad_output_folders_and_limits_are_refused_before_any_work(tmp_path):
+    taken = tmp_path / "a_file"
+    taken.write_text("x")
+    refused = bcds("evaluate", SAMPLES_DIR, "--out", taken, check=False)
+    assert refused.returncode == 2 and "exists and is not a folder" in refused.stderr
+    for limit in ("0", "-5"):
+        refused = bcds("evaluate", SAMPLES_DIR, "--limit", limit, check=False)
+        assert refused.returncode == 2 and "must be a whole number above 0" in refused.stderr
+
+
 def test_a_field_gets_boxes_from_analyze_field_and_no_ok_from_predict(tmp_path):
     from bcds_core.benchmark import field_of
     from bcds_core.image_io import decode_image

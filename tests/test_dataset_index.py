@@ -54,3 +54,24 @@ def test_duplicates_are_found_by_content(tmp_path):
     images, _ = index_folder(tmp_path)
     duplicates = find_duplicates(images)
     assert [[i.path for i in group] for group in duplicates] == [["basophil/BA_1.jpg", "basophil/BA_2.jpg"]]
+
+
+def test_a_file_that_cannot_be_read_is_skipped_with_its_reason(tmp_path, monkeypatch):
+    """Root reads any file whatever its mode: the refusal is imitated."""
+    import pathlib
+
+    from bcds_core.dataset_index import index_folder
+
+    (tmp_path / "lymphocyte").mkdir()
+    locked = tmp_path / "lymphocyte" / "LY_1.jpg"
+    locked.write_bytes(b"x")
+    read_bytes = pathlib.Path.read_bytes
+
+    def refuse(path):
+        if path == locked:
+            raise PermissionError(13, "Permission denied")
+        return read_bytes(path)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    images, skipped = index_folder(tmp_path)
+    assert images == [] and skipped[0].reason == "cannot be read (PermissionError)"

@@ -205,3 +205,13 @@ def test_the_pdf_names_every_correction_the_reading_and_the_cells_that_drove_the
     assert "c.jpg: the model answered Segmented neutrophil; dr. a moved it to Artefact" in text
     assert "1 cell taken out of the count by the reviewer" in text
     assert "Answers read with no lab profile." in text and "Cells that drove it: 1. a.jpg" in text
+
+
+def test_the_pdf_names_files_without_the_folders_a_typed_path_holds():
+    from bcds_core.report import sample_report
+
+    results = [
+        CellResult(file="/data/Smith_J_2024/c1.png", ok=False, status="rejected", message="Not an image.")
+    ]
+    text = pdf_text(sample_report(results, "S-1", {}))
+    assert "c1.png: Not an image." in text and "Smith" not in text
