@@ -417,7 +417,7 @@ class CellAnalyzer:
             result.status, result.message = decide_status(cell.features, evidence)
             if looks_like_field(result.rgb):
                 result.status, result.message = field_status(result.rgb)
-            if not cell.features.cell_found:
+            if not cell.features.cell_found or result.status == "rejected":
                 clear_answer(result)
 
 
@@ -443,7 +443,9 @@ def label_rival(fine: np.ndarray, group: str) -> tuple[str, float] | None:
 
 
 def clear_answer(result: CellResult) -> None:
-    """No cell, no class: never show a class for an image without a cell."""
+    """No cell, no class: never give a class for an image without a cell, nor for a rejected one
+    (a field of several cells, a mask filling the frame), which a script reading ``group``
+    without ``status`` would otherwise take for an answer."""
     result.group = result.label = result.group_confidence = result.label_confidence = None
     result.top = []
     result.flags = ()

@@ -70,6 +70,8 @@ def test_a_photo_that_is_not_blood_gets_no_confident_class(analyzer):
     for photo in (data.astronaut(), data.coffee(), data.chelsea()):
         result = analyzer.analyze_bytes([("photo.png", encode(Image.fromarray(photo), "PNG"))])[0]
         assert result.status in ("rejected", "review"), result.message
+        if result.status == "rejected":
+            assert result.group is None and result.label is None and result.top == [], result.message
 
 
 def test_a_tight_crop_at_a_given_pixel_size_is_read_not_rejected(analyzer, sample_paths):
@@ -113,3 +115,14 @@ def test_an_assumed_pixel_size_off_a_cellavision_frame_is_reviewed(analyzer, sam
     assert assumed.pixel_size_source == "assumed"
     assert assumed.status == "review" and "pixel size is unknown" in assumed.message
     assert "pixel size is unknown" not in given.message
+
+
+def test_a_field_of_several_cells_is_rejected_without_a_class(analyzer, sample_paths):
+    """A script reading ``group`` without ``status`` must not take a field's guess for an answer."""
+    from bcds_core.benchmark import field_of
+    from bcds_core.image_io import decode_image
+
+    field = field_of(decode_image(sample_paths[0].read_bytes()).rgb)
+    result = analyzer.analyze_bytes([("field.jpg", field)])[0]
+    assert result.status == "rejected" and "smear field with" in result.message
+    assert (result.group, result.label, result.group_confidence, result.top) == (None, None, None, [])
