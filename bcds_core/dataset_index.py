@@ -23,7 +23,8 @@ from PIL import Image, UnidentifiedImageError
 from bcds_core.image_io import MAX_PIXELS, SUPPORTED_FORMATS
 from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, GROUPS
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+#: The file types of ``image_io.SUPPORTED_FORMATS``: what predict reads, a folder or a zip reads too.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ def test_group_folders_are_read_in_any_case_and_in_the_plural_in_a_zip_and_a_fol
     ]
     data = zipped({"Neutrophils/a.jpg": b"A", "Lymphocyte/b.jpg": b"B"})
     assert labelled_cells(data) == [("a.jpg", b"A", "neutrophil"), ("b.jpg", b"B", "lymphocyte")]
-    for name in ("Neutrophils/a.jpg", "Neutrophils/._a.jpg", "notes/c.jpg"):
+    for name in ("Neutrophils/a.jpg", "Neutrophils/._a.jpg", "Neutrophils/b.webp", "notes/c.jpg"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    assert [(p.name, g) for p, g in lab_images(tmp_path)] == [("a.jpg", "neutrophil")]  # no Mac metadata
+    found = [(p.name, g) for p, g in lab_images(tmp_path)]
+    assert found == [("a.jpg", "neutrophil"), ("b.webp", "neutrophil")]  # no Mac metadata; WebP as predict reads it
