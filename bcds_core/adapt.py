@@ -93,8 +93,10 @@ def lab_batchnorm(analyzer: CellAnalyzer, cells: list[PreparedCell]) -> dict[str
     if len(cells) < MIN_BATCHNORM_CELLS:
         return None
     inputs = analyzer.classifier_input(cells)
-    with analyzer.lock:
-        return batchnorm_statistics(adapted_copy(analyzer.classifier, inputs, BATCHNORM_BATCH)) or None
+    return (
+        batchnorm_statistics(adapted_copy(analyzer.classifier, inputs, BATCHNORM_BATCH, analyzer.lock))
+        or None
+    )
 
 
 def fit_profile(
@@ -258,8 +260,12 @@ def with_lab_batchnorm(
 def answers_through(
     analyzer: CellAnalyzer, cells: list[PreparedCell], profile: LabProfile
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(fine probabilities, features) of prepared cells through the profile's network, a batch at a time."""
-    parts = [analyzer.answers(cells[i : i + BATCH_SIZE], profile) for i in range(0, len(cells), BATCH_SIZE)]
+    """(fine probabilities, features) of prepared cells through the profile's network, a batch at a
+    time; the network is not kept among the analyzer's profile networks (the profile is not chosen yet)."""
+    parts = [
+        analyzer.answers(cells[i : i + BATCH_SIZE], profile, keep_network=False)
+        for i in range(0, len(cells), BATCH_SIZE)
+    ]
     return np.concatenate([fine for fine, _ in parts]), np.concatenate([features for _, features in parts])
 
 

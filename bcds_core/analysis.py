@@ -257,14 +257,19 @@ class CellAnalyzer:
         """Calibrated N x fine-class probabilities of prepared cells."""
         return self.fine_probabilities_of_inputs(self.classifier_input(cells))
 
-    def classifier_for(self, profile: LabProfile | None) -> torch.nn.Module:
+    def classifier_for(self, profile: LabProfile | None, keep: bool = True) -> torch.nn.Module:
         """The network that reads a lab's images: the release's, or a copy holding the BatchNorm
         statistics of the lab profile (the copies of the ``PROFILE_NETWORKS`` most recently used
-        profiles are kept, so a lab that keeps working is never evicted by others passing through)."""
+        profiles are kept, so a lab that keeps working is never evicted by others passing through).
+        With ``keep`` False the copy is made for this call only: a profile being fitted must not
+        evict the networks of the labs at work."""
         key = None if profile is None else profile.batchnorm_key
         if key is None:
             return self.classifier
         with self.lock:
+            if not keep and key not in self.profile_networks:
+                with torch.inference_mode(False):
+                    return with_batchnorm_statistics(self.classifier, profile.batchnorm)
             if key in self.profile_networks:
                 self.profile_networks.move_to_end(key)
             else:
@@ -276,14 +281,14 @@ class CellAnalyzer:
 
     @torch.inference_mode()
     def answers(
-        self, cells: list[PreparedCell], profile: LabProfile | None = None
+        self, cells: list[PreparedCell], profile: LabProfile | None = None, keep_network: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated N x fine-class probabilities, N x D pooled features) of prepared cells,
         through the network of the lab profile if one is given (``classifier_for``). A network
         with the lab's BatchNorm statistics shares out the normal classes only: the abnormal
         classes keep the release network's probabilities (``with_release_abnormal_share``)."""
         inputs = self.classifier_input(cells)
-        network = self.classifier_for(profile)
+        network = self.classifier_for(profile, keep_network)
         features, fine = self._features_and_fine(network, inputs)
         if network is not self.classifier:
             _, release_fine = self._features_and_fine(self.classifier, inputs)

@@ -125,4 +125,7 @@ def test_group_folders_are_read_in_any_case_and_in_the_plural_in_a_zip_and_a_fol
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     found = [(p.name, g) for p, g in lab_images(tmp_path)]
-    assert found == [("a.jpg", "neutrophil"), ("b.webp", "neutrophil")]  # no Mac metadata; WebP as predict reads it
+    assert found == [
+        ("a.jpg", "neutrophil"),
+        ("b.webp", "neutrophil"),
+    ]  # no Mac metadata; WebP as predict reads it

@@ -313,6 +313,11 @@ def test_a_lab_that_keeps_working_keeps_its_network_while_other_labs_pass_throug
     analyzer.classifier_for(labs[PROFILE_NETWORKS])  # one lab too many: the least recently used goes
     assert analyzer.classifier_for(labs[0]) is first
     assert list(analyzer.profile_networks) == [f"lab{i}" for i in (2, 3, PROFILE_NETWORKS, 0)]
+    fitting = SimpleNamespace(batchnorm_key="being fitted", batchnorm=statistics)
+    assert analyzer.classifier_for(fitting, keep=False) is not analyzer.classifier  # a profile being fitted
+    assert list(analyzer.profile_networks) == [
+        f"lab{i}" for i in (2, 3, PROFILE_NETWORKS, 0)
+    ]  # evicts no lab
 
 
 def test_a_lab_file_that_cannot_be_read_is_kept_to_be_counted_as_unread(tmp_path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -50,11 +51,17 @@ def reestimate_batchnorm(
     return model.eval()
 
 
-def adapted_copy(model: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 32) -> torch.nn.Module:
+def adapted_copy(
+    model: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 32, lock=None
+) -> torch.nn.Module:
     """A copy of ``model`` whose BatchNorm statistics are re-estimated on ``inputs``, ``batch_size``
-    at a time; ``model`` itself is left as it is."""
+    at a time; ``model`` itself is left as it is. ``lock`` is held while the copy is taken only
+    (a shared model may carry an explanation's hooks meanwhile), not through the passes over the
+    inputs, which would stall every other user of the model for seconds."""
+    with lock or nullcontext():
+        network = copy.deepcopy(model)
     batches = (inputs[start : start + batch_size] for start in range(0, len(inputs), batch_size))
-    return reestimate_batchnorm(copy.deepcopy(model), batches)
+    return reestimate_batchnorm(network, batches)
 
 
 def batchnorm_statistics(model: torch.nn.Module) -> dict[str, np.ndarray]:
