@@ -41,8 +41,9 @@ def _open(data: bytes) -> zipfile.ZipFile:
         raise ArchiveError("This file is not a zip archive.") from error
 
 
-def archive_images(data: bytes) -> list[tuple[str, bytes]]:
-    """(path in the archive, bytes) of every image entry of a zip, in archive order.
+def archive_images(data: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(path in the archive, bytes) of every image entry of a zip, in archive order, and the paths
+    of the image entries over ``MAX_ENTRY_BYTES``, which are not read but must not vanish unsaid.
 
     Raises:
         ArchiveError: not a zip, too many entries, more than ``MAX_ARCHIVE_BYTES`` unpacked, or an
@@ -52,23 +53,20 @@ def archive_images(data: bytes) -> list[tuple[str, bytes]]:
     entries = [e for e in archive.infolist() if not e.is_dir()]
     if len(entries) > MAX_ENTRIES:
         raise ArchiveError(f"The archive holds {len(entries)} files; at most {MAX_ENTRIES} are read.")
-    images, total = [], 0
+    images, too_large, total = [], [], 0
     for entry in entries:
         path = PurePosixPath(entry.filename)
-        if (
-            path.suffix.lower() not in IMAGE_SUFFIXES
-            or mac_metadata(path)
-            or entry.file_size > MAX_ENTRY_BYTES
-        ):
+        if path.suffix.lower() not in IMAGE_SUFFIXES or mac_metadata(path):
             continue
-        content = _entry_bytes(archive, entry)
-        if len(content) > MAX_ENTRY_BYTES:
+        content = b"" if entry.file_size > MAX_ENTRY_BYTES else _entry_bytes(archive, entry)
+        if entry.file_size > MAX_ENTRY_BYTES or len(content) > MAX_ENTRY_BYTES:
+            too_large.append(entry.filename)
             continue
         total += len(content)
         if total > MAX_ARCHIVE_BYTES:
             raise ArchiveError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB of images.")
         images.append((entry.filename, content))
-    return images
+    return images, too_large
 
 
 def _entry_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo | str) -> bytes:
@@ -93,7 +91,9 @@ def labelled_cells(data: bytes) -> list[tuple[str, bytes, str | None]]:
         ArchiveError: as ``archive_images``, or no image in a group folder.
     """
     cells = []
-    for name, content in archive_images(data):
+    images, too_large = archive_images(data)
+    # an entry too large to read comes with no bytes: counted as a labelled cell that could not be read
+    for name, content in images + [(name, b"") for name in too_large]:
         path = PurePosixPath(name)
         if (named := folder_group(path.parent.name)) is not None:
             cells.append((path.name, content, None if named == UNLABELLED else named))

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 import streamlit as st
 
+from bcds_core.image_io import MAX_FILE_BYTES
 from bcds_core.lab_archive import ArchiveError, archive_images
 from bcds_core.paths import SAMPLES_DIR
 from bcds_core.taxonomy import NORMAL_FINE_CLASSES, display_name
@@ -50,13 +51,17 @@ def keep_uploads() -> None:
             items.append((upload.name, upload.getvalue()))
             continue
         try:
-            images = archive_images(upload.getvalue())
+            images, too_large = archive_images(upload.getvalue())
         except ArchiveError as error:
             problems.append(f"{upload.name}: {error}")
             continue
         items += images
-        if not images:
-            problems.append(f"{upload.name}: no image (JPEG, PNG, BMP, TIFF) in the archive.")
+        problems += [
+            f"{upload.name}: {name} is larger than the limit of {MAX_FILE_BYTES / 1e6:.0f} MB, not read."
+            for name in too_large
+        ]
+        if not images and not too_large:
+            problems.append(f"{upload.name}: no image (JPEG, PNG, BMP, TIFF, GIF, WebP) in the archive.")
     if len(items) > MAX_BATCH_IMAGES:
         problems.append(
             f"More than {MAX_BATCH_IMAGES} images uploaded; the first {MAX_BATCH_IMAGES} are analysed. "

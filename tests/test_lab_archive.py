@@ -45,7 +45,7 @@ def test_cells_come_from_group_folders_and_a_macs_metadata_and_other_files_are_l
         ("c.jpg", b"C", None),
         ("up.jpg", b"H", "lymphocyte"),
     ]
-    assert [name for name, _ in archive_images(data)] == [
+    assert [name for name, _ in archive_images(data)[0]] == [
         "lab/lymphocyte/a.jpg",
         "lab/blast/b.png",
         "lab/unlabelled/c.jpg",
@@ -69,6 +69,13 @@ def test_an_archive_that_unpacks_to_too_much_is_refused(monkeypatch):
     monkeypatch.setattr(lab_archive, "MAX_ENTRIES", 2)
     with pytest.raises(ArchiveError, match="at most 2"):
         archive_images(zipped(entries))
+
+
+def test_an_entry_too_large_to_read_is_named_and_a_labelled_one_counted_as_unread(monkeypatch):
+    monkeypatch.setattr(lab_archive, "MAX_ENTRY_BYTES", 100)
+    data = zipped({"neutrophil/small.jpg": b"x" * 50, "neutrophil/huge.tif": b"x" * 500})
+    assert archive_images(data) == ([("neutrophil/small.jpg", b"x" * 50)], ["neutrophil/huge.tif"])
+    assert labelled_cells(data) == [("small.jpg", b"x" * 50, "neutrophil"), ("huge.tif", b"", "neutrophil")]
 
 
 def test_an_encrypted_or_damaged_entry_is_an_archive_error_not_a_traceback():
