@@ -2,8 +2,10 @@
 
 White cells only, ordered by lineage and maturation (neutrophil series from
 mature to blast, then basophil, eosinophil, lymphocyte, monocyte), with
-absolute counts and whole percentages that add up to 100 (largest remainders:
-rounding each row alone gave 7 x 14 % = 98 % for seven cells); nucleated red
+absolute counts and percentages to one decimal, so that rows of the same count
+read alike and a blast in a 200-cell count reads 0.5 %, not 0 (whole percentages
+read 7 x 14 % = 98 % for seven cells; made to add up to 100, they read one cell
+as 13 % and another as 12 %); nucleated red
 cells are reported per 100 white cells, and platelets and smudge cells apart,
 as a manual count does. Every answered cell counts, as the model answered it
 or as a person corrected it; rejected images do not, nor cells a person took
@@ -12,7 +14,6 @@ out of the count (unidentified, artefact), which are counted apart.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -42,9 +43,9 @@ OUT_OF_COUNT_GROUPS = ("unidentified", "artefact")
 
 @dataclass(frozen=True)
 class Differential:
-    """Counts of one sample: ``rows`` as (name, count, whole percent of white cells)."""
+    """Counts of one sample: ``rows`` as (name, count, percent of white cells to one decimal)."""
 
-    rows: list[tuple[str, int, int]]
+    rows: list[tuple[str, int, float]]
     white_cells: int
     nrbc_per_100_wbc: float
     platelets: int
@@ -72,9 +73,8 @@ def differential(results: list[CellResult]) -> Differential:
     rows = [(name, sum(counted[label] for label in labels)) for name, labels in DIFFERENTIAL_ROWS]
     white = sum(count for _, count in rows)
     apart = {key: counted[label] for label, key in APART.items()}
-    percents = whole_percents([count for _, count in rows])
     return Differential(
-        [(name, count, percent) for (name, count), percent in zip(rows, percents, strict=True)],
+        [(name, count, round(100 * count / white, 1) if white else 0.0) for name, count in rows],
         white,
         round(100 * apart["nrbc"] / white, 1) if white else 0.0,
         apart["platelets"],
@@ -83,19 +83,6 @@ def differential(results: list[CellResult]) -> Differential:
         apart["nrbc"],
         sum(r.group in OUT_OF_COUNT_GROUPS for r in results),
     )
-
-
-def whole_percents(counts: list[int]) -> list[int]:
-    """Whole percentages of ``counts`` that add up to 100 (largest remainder), all 0 for no counts."""
-    total = sum(counts)
-    if not total:
-        return [0] * len(counts)
-    exact = [100 * count / total for count in counts]
-    percents = [math.floor(value) for value in exact]
-    by_remainder = sorted(range(len(counts)), key=lambda i: percents[i] - exact[i])
-    for i in by_remainder[: 100 - sum(percents)]:
-        percents[i] += 1
-    return percents
 
 
 def counted(number: int, noun: str) -> str:

@@ -102,11 +102,11 @@ def sample_report(
         new_y="NEXT",
     )
     found = differential(results)
-    _heading(pdf, "Differential (white cells answered ok or review)")
+    _heading(pdf, "Differential (every answered white cell, as reviewed)")
     with pdf.table(
         col_widths=(70, 25, 25), text_align=("LEFT", "RIGHT", "RIGHT"), width=120, align="LEFT"
     ) as table:
-        for row in [("Cell", "Count", "%"), *((n, str(c), str(p)) for n, c, p in found.rows)]:
+        for row in [("Cell", "Count", "%"), *((n, str(c), f"{p:.1f}") for n, c, p in found.rows)]:
             cells = table.row()
             for value in row:
                 cells.cell(printable(pdf, value))

@@ -83,7 +83,7 @@ def differential_count_figure(results: list[CellResult]) -> go.Figure:
 def differential_frame(results: list[CellResult]) -> tuple[pd.DataFrame, str]:
     """The sample's differential as a table (cell, count, %) and the figures reported apart."""
     found = differential(results)
-    frame = pd.DataFrame(found.rows, columns=["cell", "count", "%"])
+    frame = pd.DataFrame([(n, c, f"{p:.1f}") for n, c, p in found.rows], columns=["cell", "count", "%"])
     return frame, summary_line(found)
 
 

@@ -1,4 +1,4 @@
-"""The differential: white cells in lineage order with whole percentages; NRBC, platelets, smudge apart."""
+"""The differential: white cells in lineage order with percentages to one decimal; NRBC, platelets, smudge apart."""
 
 from bcds_core.analysis import CellResult
 from bcds_core.differential import APART, DIFFERENTIAL_ROWS, differential
@@ -9,7 +9,7 @@ def answer(label: str, status: str = "ok") -> CellResult:
     return CellResult(file=f"{label}.jpg", ok=True, label=label, status=status)
 
 
-def test_rows_are_in_lineage_order_with_counts_and_whole_percentages():
+def test_rows_are_in_lineage_order_with_counts_and_percentages():
     results = [answer("SNE")] * 6 + [answer("LY")] * 3 + [answer("BLAST", "review")] + [answer("ERB")] * 2
     results += [answer("PLATELET"), answer("SMUDGE"), answer("MO", "rejected")]
     found = differential(results)
@@ -85,11 +85,11 @@ def test_the_review_line_counts_cells_to_look_at_and_those_that_may_be_blasts():
     assert review_line(results[:2]) == "1 cell needs a look (status review)."
 
 
-def test_whole_percentages_add_up_to_a_hundred():
-    labels = ["SNE", "BNE", "MMY", "MY", "PMY", "BA", "EO"]
-    found = differential([answer(label) for label in labels])
-    assert sum(p for _, _, p in found.rows) == 100
-    assert sorted(p for _, c, p in found.rows if c) == [14, 14, 14, 14, 14, 15, 15]
+def test_rows_of_the_same_count_read_alike_and_one_blast_in_two_hundred_is_not_zero():
+    found = differential([answer(label) for label in ["SNE", "BNE", "MMY", "MY", "PMY", "BA", "EO"]])
+    assert {p for _, c, p in found.rows if c} == {14.3}
+    one_in_two_hundred = differential([answer("BLAST")] + [answer("SNE")] * 199)
+    assert dict((n, p) for n, _, p in one_in_two_hundred.rows)["Blast"] == 0.5
 
 
 def test_screening_says_when_it_cannot_judge_and_when_blasts_fall_short_of_its_rule():
