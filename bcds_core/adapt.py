@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 
 from bcds_core.analysis import BATCH_SIZE, CellAnalyzer, CellResult, PreparedCell
 from bcds_core.classifier.batchnorm import adapted_copy, batchnorm_statistics
 from bcds_core.classifier.model import GROUP_MATRIX
-from bcds_core.dataset_index import IMAGE_SUFFIXES
+from bcds_core.dataset_index import IMAGE_SUFFIXES, mac_metadata
 from bcds_core.image_io import ImageDecodeError, read_bytes
 from bcds_core.lab_profile import GroupHead, LabProfile, adjust_groups, fit_head
 from bcds_core.pixel_size import ESTIMATED, REFERENCE_PIXEL_UM
@@ -45,11 +45,6 @@ def folder_group(name: str) -> str | None:
         if candidate in GROUPS or candidate == UNLABELLED:
             return candidate
     return None
-
-
-def mac_metadata(path: PurePath) -> bool:
-    """A file a Mac adds beside the files it copies or zips (resource forks), not an image."""
-    return path.name.startswith("._") or "__MACOSX" in path.parts
 
 
 def lab_images(directory: Path) -> list[tuple[Path, str | None]]:

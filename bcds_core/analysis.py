@@ -267,17 +267,16 @@ class CellAnalyzer:
         if key is None:
             return self.classifier
         with self.lock:
-            if not keep and key not in self.profile_networks:
-                with torch.inference_mode(False):
-                    return with_batchnorm_statistics(self.classifier, profile.batchnorm)
             if key in self.profile_networks:
                 self.profile_networks.move_to_end(key)
-            else:
+                return self.profile_networks[key]
+            with torch.inference_mode(False):  # the explanations take gradients through the copy
+                network = with_batchnorm_statistics(self.classifier, profile.batchnorm)
+            if keep:
                 if len(self.profile_networks) >= PROFILE_NETWORKS:
                     self.profile_networks.popitem(last=False)
-                with torch.inference_mode(False):  # the explanations take gradients through the copy
-                    self.profile_networks[key] = with_batchnorm_statistics(self.classifier, profile.batchnorm)
-            return self.profile_networks[key]
+                self.profile_networks[key] = network
+            return network
 
     @torch.inference_mode()
     def answers(

@@ -16,7 +16,7 @@ import io
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from PIL import Image, UnidentifiedImageError
 
@@ -25,6 +25,11 @@ from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, GROUPS
 
 #: The file types of ``image_io.SUPPORTED_FORMATS``: what predict reads, a folder or a zip reads too.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
+
+
+def mac_metadata(path: PurePath) -> bool:
+    """A file a Mac adds beside the files it copies or zips (resource forks), not an image."""
+    return path.name.startswith("._") or "__MACOSX" in path.parts
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import zipfile
 import zlib
 from pathlib import PurePosixPath
 
-from bcds_core.adapt import UNLABELLED, folder_group, mac_metadata
-from bcds_core.dataset_index import IMAGE_SUFFIXES
+from bcds_core.adapt import UNLABELLED, folder_group
+from bcds_core.dataset_index import IMAGE_SUFFIXES, mac_metadata
 from bcds_core.image_io import MAX_FILE_BYTES
 from bcds_core.lab_profile import BATCHNORM_FILE, HEAD_FILE, PROFILE_FILE, LabProfile, ProfileError
 from bcds_core.taxonomy import GROUPS
@@ -58,8 +58,11 @@ def archive_images(data: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
         path = PurePosixPath(entry.filename)
         if path.suffix.lower() not in IMAGE_SUFFIXES or mac_metadata(path):
             continue
-        content = b"" if entry.file_size > MAX_ENTRY_BYTES else _entry_bytes(archive, entry)
-        if entry.file_size > MAX_ENTRY_BYTES or len(content) > MAX_ENTRY_BYTES:
+        # the declared size first, so a large entry is never read; then the bytes, which may exceed it
+        if (
+            entry.file_size > MAX_ENTRY_BYTES
+            or len(content := _entry_bytes(archive, entry)) > MAX_ENTRY_BYTES
+        ):
             too_large.append(entry.filename)
             continue
         total += len(content)

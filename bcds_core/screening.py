@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bcds_core.analysis import CellResult
-from bcds_core.differential import counted
+from bcds_core.differential import OUT_OF_COUNT_GROUPS, counted
 from bcds_core.taxonomy import FINE_CLASSES, display_name
 
 #: Groups that are not white cells of the differential (the last two only after a person's review).
-NOT_WHITE_CELLS = ("platelet", "erythroblast", "smudge", "unidentified", "artefact")
+NOT_WHITE_CELLS = ("platelet", "erythroblast", "smudge", *OUT_OF_COUNT_GROUPS)
 BLAST_EQUIVALENTS = ("blast", "abnormal_promyelocyte")
 #: Blast equivalents among white cells from which leukaemia is suspected, and the fewest cells.
 SUSPECT_FRACTION = 0.05

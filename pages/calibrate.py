@@ -11,6 +11,7 @@ from bcds_core.adapt import fit_profile
 from bcds_core.lab_archive import ArchiveError, labelled_cells, profile_archive, profile_from_archive
 from bcds_core.lab_profile import ProfileError
 from bcds_core.taxonomy import NORMAL_GROUPS, display_name
+from bcds_ui.analysis_cache import content_key
 from bcds_ui.lab_profile_state import active_profile, clear_active_profile, set_active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
@@ -53,7 +54,7 @@ def fit_key(cells: list[tuple[str, bytes, str | None]]) -> str:
     """What a fit was made of: the cells (names, contents, groups) and the pixel size setting."""
     digest = hashlib.sha256(repr(pixel_size_um).encode())
     for name, data, group in cells:
-        digest.update(f"{name}\t{group}\t".encode() + hashlib.sha256(data).digest())
+        digest.update(f"{name}\t{group}\t{content_key(data)}\n".encode())
     return digest.hexdigest()
 
 
