@@ -9,9 +9,15 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale, unlabel_rgb
 
 from bcds_core.overlays import outline
 from bcds_core.taxonomy import display_name
+
+#: Opacity of the strongest relevance in the app's heat maps; weaker relevance fades to clear.
+HEAT_OPACITY = 0.6
+#: Stops of the fading colour scales.
+HEAT_STOPS = 11
 
 
 def _frame(figure: go.Figure, height: int) -> go.Figure:
@@ -40,14 +46,12 @@ def heatmap_figure(
         mask: HxW bool cell mask, drawn as an outline.
     """
     figure = go.Figure(go.Image(z=outline(rgb, mask)))
-    shown = np.where(np.abs(heat) > 0.02, heat, np.nan)
     figure.add_trace(
         go.Heatmap(
-            z=shown,
-            colorscale="RdBu_r" if signed else "Inferno",
+            z=heat,
+            colorscale=fading_colorscale("RdBu_r" if signed else "Inferno", signed),
             zmin=-1 if signed else 0,
             zmax=1,
-            opacity=0.55,
             colorbar=dict(
                 title=dict(text="for / against" if signed else "relevance", side="top"),
                 orientation="h",
@@ -63,6 +67,23 @@ def heatmap_figure(
     return figure
 
 
+def fading_colorscale(name: str, signed: bool = False) -> list[list]:
+    """A plotly colour scale whose opacity grows with the relevance it shows (with its size when
+    ``signed``), as ``overlays.heat_overlay`` weighs its blend: at one opacity for every value, the
+    faint relevance that Grad-CAM spreads over the whole input crop drew a dark square around the cell.
+    """
+    stops = np.linspace(0.0, 1.0, HEAT_STOPS)
+    colours = sample_colorscale(name, stops.tolist())
+    strength = np.abs(stops * 2 - 1) if signed else stops
+    return [
+        [
+            round(float(stop), 2),
+            "rgba({:.0f}, {:.0f}, {:.0f}, {:.2f})".format(*unlabel_rgb(colour), HEAT_OPACITY * weight),
+        ]
+        for stop, colour, weight in zip(stops, colours, strength, strict=True)
+    ]
+
+
 def top_classes_figure(top: list[list], height: int = 180) -> go.Figure:
     """Horizontal bars of the top classes' calibrated probabilities."""
     names = [display_name(label) for label, _ in top][::-1]
@@ -72,7 +93,7 @@ def top_classes_figure(top: list[list], height: int = 180) -> go.Figure:
             x=values,
             y=names,
             orientation="h",
-            text=[f"{v:.0%}" for v in values],
+            text=[f"{v:.1%}" for v in values],  # as the answer above the bars gives them
             textposition="auto",
             cliponaxis=False,
         )
