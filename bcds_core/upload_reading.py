@@ -15,6 +15,8 @@ millimetres, 0.0001 for 0.1 um, reads a 360-px cell as one pixel).
 
 from __future__ import annotations
 
+import math
+
 from bcds_core.image_io import (
     MAX_PIXELS,
     REDUCED_DECODE_SIDE,
@@ -25,7 +27,6 @@ from bcds_core.image_io import (
 )
 from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize, estimate_pixel_size
-from bcds_core.preprocessing import scaled_shape
 
 #: Fewest pixels across an image may have at the models' pixel size: a white cell spans about 100.
 MIN_READ_SIDE = 16
@@ -44,21 +45,40 @@ def decode_for_reading(
         ImageDecodeError: as ``decode_image``, or the image read at its pixel size would exceed
             ``MAX_PIXELS``.
     """
+    image = None
     if reducible_jpeg(data, REDUCED_DECODE_SIDE):
         reduced = decode_image(data, REDUCED_DECODE_SIDE)
         pixel_size = upload_pixel_size(reduced, pixel_size_um, profile)
         if pixel_size.source != ASSUMED and pixel_size.scale_to_reference <= 1.0:
-            return reduced, pixel_size
-    image = decode_image(data)
-    pixel_size = upload_pixel_size(image, pixel_size_um, profile)
-    height, width = scaled_shape(*image.rgb.shape[:2], pixel_size.scale_to_reference)
-    if height * width > MAX_PIXELS or min(height, width) < MIN_READ_SIDE:
-        raise ImageDecodeError(
-            f"Read at {pixel_size.um * image.scale:.4g} um per pixel, this image would be {width:,} x "
-            f"{height:,} pixels at the models' {REFERENCE_PIXEL_UM:.3f} um per pixel: check the pixel size "
-            "(micrometres per pixel; a CellaVision image is about 0.1)."
-        )
+            image = reduced
+    if image is None:
+        image = decode_image(data)
+        pixel_size = upload_pixel_size(image, pixel_size_um, profile)
+    check_read_size(image, pixel_size)
     return image, pixel_size
+
+
+def check_read_size(image: DecodedImage, pixel_size: PixelSize) -> None:
+    """Refuse in words a pixel size that reads the image past ``MAX_PIXELS`` or below
+    ``MIN_READ_SIDE`` (the reduced decode of a large JPEG included: a size typed in millimetres
+    shrinks it as well). Sizes are compared as floats: 1e308 um would overflow a pixel count.
+
+    Raises:
+        ImageDecodeError: naming the size the image would have.
+    """
+    height, width = (side * pixel_size.scale_to_reference for side in image.rgb.shape[:2])
+    if height * width <= MAX_PIXELS and min(height, width) >= MIN_READ_SIDE:
+        return
+    size = (
+        " x ".join(f"{max(1, round(side)):,}" for side in (width, height))
+        if math.isfinite(height * width)
+        else "far too many"
+    )
+    raise ImageDecodeError(
+        f"Read at {pixel_size.um * image.scale:.4g} um per pixel, this image would be {size} pixels at "
+        f"the models' {REFERENCE_PIXEL_UM:.3f} um per pixel: check the pixel size (micrometres per "
+        "pixel; a CellaVision image is about 0.1)."
+    )
 
 
 def upload_pixel_size(

@@ -88,3 +88,17 @@ def test_a_pixel_size_typed_in_millimetres_is_refused_in_words_not_read_as_one_p
     with pytest.raises(ImageDecodeError, match=r"0.0001 um per pixel, this image would be 1 x 1 pixels"):
         decode_for_reading(image, 0.0001)
     assert decode_for_reading(image, 0.01)[1].um == 0.01  # 36 px across at the models' size: read
+
+
+def test_a_pixel_size_in_millimetres_is_refused_for_a_large_jpeg_too():
+    """A large JPEG is read from its reduced decode where the pixel size shrinks it: that path
+    returned before the size check, and 0.0001 um read a 3000-px photo as "No cell was found"."""
+    data = photo(red_cell_px=560, side=4000)
+    with pytest.raises(ImageDecodeError, match="check the pixel size"):
+        decode_for_reading(data, 0.0001)
+
+
+def test_an_astronomical_pixel_size_is_refused_in_words_not_an_overflow():
+    image = encoded(np.full((360, 363, 3), 200, np.uint8), "PNG")
+    with pytest.raises(ImageDecodeError, match="far too many pixels"):
+        decode_for_reading(image, 1e308)
