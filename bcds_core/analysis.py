@@ -315,12 +315,14 @@ class CellAnalyzer:
             threshold = max(threshold, profile.familiarity_threshold)
         return self.answer_checks.familiarity.distances(embeddings) <= threshold
 
-    def candidates(self, fine: np.ndarray) -> list[str]:
-        """Groups plausible at the release's conformal coverage (just the answer without the check)."""
-        groups = fine @ GROUP_MATRIX
+    def candidates(self, fine: np.ndarray, answer: str) -> list[str]:
+        """Groups plausible at the release's conformal coverage, the answered group first (just the
+        answer without the check). The answer is always among them: where a likelier abnormal group
+        stays below its threshold, the set of the likeliest groups may leave the answer out."""
         if self.answer_checks is None:
-            return [GROUPS[int(np.argmax(groups))]]
-        return [GROUPS[i] for i in candidate_set(groups, self.answer_checks.conformal_quantile)]
+            return [answer]
+        plausible = candidate_set(fine @ GROUP_MATRIX, self.answer_checks.conformal_quantile)
+        return [answer] + [GROUPS[i] for i in plausible if GROUPS[i] != answer]
 
     def analyze_bytes(
         self,
@@ -397,7 +399,7 @@ class CellAnalyzer:
             result.features = cell.features
             result.single_cell = cell.features.single_cell
             fill_answer(result, fine, self.abnormal_thresholds)
-            result.candidates = self.candidates(fine)
+            result.candidates = self.candidates(fine, result.group)
             evidence = Evidence(
                 familiar=bool(known),
                 candidates=tuple(result.candidates),
@@ -420,7 +422,7 @@ class CellAnalyzer:
             )
             result.status, result.message = decide_status(cell.features, evidence)
             if looks_like_field(result.rgb):
-                result.status, result.message = field_status(result.rgb)
+                answer_on_a_field(result)
             if not cell.features.cell_found or result.status == "rejected":
                 clear_answer(result)
 
@@ -461,13 +463,22 @@ def looks_like_field(rgb: np.ndarray) -> bool:
     return rgb.shape[0] * rgb.shape[1] * REFERENCE_PIXEL_UM**2 > FIELD_MIN_AREA_UM2
 
 
-def field_status(rgb: np.ndarray) -> tuple[str, str]:
-    """A single-cell answer is never ``ok`` on a smear field: say what it holds and what to do."""
-    count = len(find_white_cells(rgb))
-    return ("review" if count == 1 else "rejected"), (
+def answer_on_a_field(result: CellResult) -> None:
+    """A single-cell answer is never ``ok`` on a smear field: say what the field holds and what to
+    do. With one white cell the answer stays, for review, with what it said (a possible blast's
+    description) after the note, and a rejection stays one; with other than one there is no
+    single cell to answer for."""
+    count = len(find_white_cells(result.rgb))
+    note = (
         f"This looks like a smear field with {count} white cell{'s' if count != 1 else ''}, not an image "
         "of one cell: analyse it as a field (python -m bcds_core analyze-field, or the app's field mode)."
     )
+    if count != 1:
+        result.status, result.message, result.single_cell = "rejected", note, False
+    elif result.status == "rejected":
+        result.message = f"{result.message} {note}"
+    else:
+        result.status, result.message = "review", f"{note} {result.message}"
 
 
 def is_greyscale(rgb: np.ndarray) -> bool:

@@ -126,3 +126,38 @@ def test_a_field_of_several_cells_is_rejected_without_a_class(analyzer, sample_p
     result = analyzer.analyze_bytes([("field.jpg", field)])[0]
     assert result.status == "rejected" and "smear field with" in result.message
     assert (result.group, result.label, result.group_confidence, result.top) == (None, None, None, [])
+
+
+@pytest.mark.parametrize(
+    ("white_cells", "status", "message", "expected_status", "kept"),
+    [
+        (1, "review", "Check by eye: possible blast (about 23 um across).", "review", "possible blast"),
+        (1, "rejected", "No cell was found in the image.", "rejected", "No cell was found"),
+        (2, "review", "Check by eye: possible blast.", "rejected", None),
+    ],
+)
+def test_a_field_keeps_what_its_answer_said_and_a_rejection_stays_one(
+    monkeypatch, white_cells, status, message, expected_status, kept
+):
+    """The field note replaced the whole message (a blast's warning went) and made a rejection
+    ``review`` with no class; a field of two cells stayed ``single_cell``."""
+    from bcds_core import analysis
+    from bcds_core.analysis import CellResult, answer_on_a_field
+
+    monkeypatch.setattr(analysis, "find_white_cells", lambda rgb: [object()] * white_cells)
+    result = CellResult(file="field.jpg", ok=True, status=status, message=message, single_cell=True)
+    result.rgb = np.zeros((8, 8, 3), np.uint8)
+    answer_on_a_field(result)
+    assert result.status == expected_status
+    assert f"smear field with {white_cells} white cell" in result.message
+    assert kept is None or kept in result.message
+    assert result.single_cell == (white_cells == 1)
+
+
+def test_candidates_start_with_the_answer_even_where_a_likelier_abnormal_group_was_not_answered(analyzer):
+    """A smudge cell at 0.80 below its threshold: eosinophil is answered, and the candidates were
+    ["smudge"], a set without the answer."""
+    fine = np.full(len(FINE_CLASSES), 0.05 / (len(FINE_CLASSES) - 2))
+    fine[FINE_CLASSES.index("SMUDGE")], fine[FINE_CLASSES.index("EO")] = 0.80, 0.15
+    assert analyzer.candidates(fine, "eosinophil")[0] == "eosinophil"
+    assert "smudge" in analyzer.candidates(fine, "eosinophil")
