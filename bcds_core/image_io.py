@@ -129,7 +129,10 @@ def decode_image(data: bytes, longest_side: int = MAX_DECODED_SIDE) -> DecodedIm
         raise ImageDecodeError(
             "This file is not an image that bcds can read (JPEG, PNG, BMP, TIFF or GIF)."
         ) from error
-    except (OSError, SyntaxError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001
+        # Pillow's decoders raise many types on damaged input (TypeError from a truncated
+        # multi-page TIFF, struct.error from a truncated GIF or an EXIF tag of the wrong type): any
+        # of them means this upload cannot be decoded, and must not cost its batch the others.
         raise ImageDecodeError(
             f"The image file is damaged or truncated and cannot be decoded ({error})."
         ) from error
@@ -185,6 +188,7 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> np.ndarray:
         # scaled by the brightest pixel, not the container's range: a 12-bit camera's image saved in a
         # 16-bit file reaches 4095 of 65535 and came out at 15 of 255, too dark to find a cell in
         values = np.asarray(image, dtype=np.float64)
+        values[~np.isfinite(values)] = 0.0  # one NaN in a float TIFF made the brightest pixel NaN
         grey = np.clip(values / max(float(values.max()), 1.0) * 255.0, 0, 255).astype(np.uint8)
         notes.append(f"converted {mode} (high bit depth greyscale) to 8-bit, scaled by its brightest pixel")
         return np.repeat(grey[:, :, None], 3, axis=2)

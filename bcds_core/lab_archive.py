@@ -5,8 +5,9 @@ An upload is untrusted: only entries with an image extension are read, at most
 ``MAX_ENTRIES`` of them, at most ``MAX_ENTRY_BYTES`` each (the image limit) and
 ``MAX_ARCHIVE_BYTES`` together, so an archive bomb or a path such as ``../../x``
 reads nothing and nothing is written. The metadata a Mac adds to the zips it
-makes (``__MACOSX/``, ``._name``) is not a cell. An encrypted or damaged entry
-is an ``ArchiveError``, not a traceback.
+makes (``__MACOSX/``, ``._name``) is not a cell. An encrypted or damaged image
+entry is named and skipped, so it never costs the archive its other cells; an
+archive that cannot be opened at all is an ``ArchiveError``, not a traceback.
 """
 
 from __future__ import annotations
@@ -26,8 +27,16 @@ MAX_ENTRIES = 2000
 MAX_ENTRY_BYTES = MAX_FILE_BYTES
 #: Bytes all entries read from one archive may hold together: 2,000 CellaVision cells take 40 MB.
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
-#: What reading an encrypted or damaged entry raises.
-UNREADABLE_ENTRY = (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError, OSError)
+#: What reading an encrypted or damaged entry raises (ValueError: a name in another code page).
+UNREADABLE_ENTRY = (
+    RuntimeError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+)
 
 
 class ArchiveError(ValueError):
@@ -35,41 +44,51 @@ class ArchiveError(ValueError):
 
 
 def _open(data: bytes) -> zipfile.ZipFile:
+    """The archive, its directory read. ``zipfile`` refuses damaged or unusual archives with more
+    than ``BadZipFile`` (a negative seek's ValueError, a Windows code page's UnicodeDecodeError)."""
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
         raise ArchiveError("This file is not a zip archive.") from error
+    except UNREADABLE_ENTRY as error:
+        raise ArchiveError(f"This zip archive is damaged or of a kind bcds cannot read ({error}).") from error
 
 
-def archive_images(data: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """(path in the archive, bytes) of every image entry of a zip, in archive order, and the paths
-    of the image entries over ``MAX_ENTRY_BYTES``, which are not read but must not vanish unsaid.
+def archive_images(data: bytes) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """(path in the archive, bytes) of every image entry of a zip, in archive order, and (path, why)
+    of the image entries that could not be read: over ``MAX_ENTRY_BYTES`` (never read), encrypted
+    or damaged. Those must not vanish unsaid, nor cost the archive its other images.
 
     Raises:
-        ArchiveError: not a zip, too many entries, more than ``MAX_ARCHIVE_BYTES`` unpacked, or an
-            encrypted or damaged entry.
+        ArchiveError: not a zip, too many entries or more than ``MAX_ARCHIVE_BYTES`` unpacked.
     """
     archive = _open(data)
     entries = [e for e in archive.infolist() if not e.is_dir()]
     if len(entries) > MAX_ENTRIES:
         raise ArchiveError(f"The archive holds {len(entries)} files; at most {MAX_ENTRIES} are read.")
-    images, too_large, total = [], [], 0
+    images, unread, total = [], [], 0
+    too_large = f"is larger than the limit of {MAX_ENTRY_BYTES / 1e6:.0f} MB, not read"
     for entry in entries:
         path = PurePosixPath(entry.filename)
         if path.suffix.lower() not in IMAGE_SUFFIXES or mac_metadata(path):
             continue
         # the declared size first, so a large entry is never read; then the bytes, which may exceed it
-        if (
-            entry.file_size > MAX_ENTRY_BYTES
-            or len(content := _entry_bytes(archive, entry)) > MAX_ENTRY_BYTES
-        ):
-            too_large.append(entry.filename)
+        if entry.file_size > MAX_ENTRY_BYTES:
+            unread.append((entry.filename, too_large))
+            continue
+        try:
+            content = _entry_bytes(archive, entry)
+        except ArchiveError:
+            unread.append((entry.filename, "cannot be read: it is encrypted or damaged"))
+            continue
+        if len(content) > MAX_ENTRY_BYTES:
+            unread.append((entry.filename, too_large))
             continue
         total += len(content)
         if total > MAX_ARCHIVE_BYTES:
             raise ArchiveError(f"The archive unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB of images.")
         images.append((entry.filename, content))
-    return images, too_large
+    return images, unread
 
 
 def _entry_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo | str) -> bytes:
@@ -94,9 +113,9 @@ def labelled_cells(data: bytes) -> list[tuple[str, bytes, str | None]]:
         ArchiveError: as ``archive_images``, or no image in a group folder.
     """
     cells = []
-    images, too_large = archive_images(data)
-    # an entry too large to read comes with no bytes: counted as a labelled cell that could not be read
-    for name, content in images + [(name, b"") for name in too_large]:
+    images, unread = archive_images(data)
+    # an entry that could not be read comes with no bytes: counted as a labelled cell that could not be read
+    for name, content in images + [(name, b"") for name, _ in unread]:
         path = PurePosixPath(name)
         if (named := folder_group(path.parent.name)) is not None:
             cells.append((path.name, content, None if named == UNLABELLED else named))

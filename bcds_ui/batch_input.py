@@ -17,7 +17,6 @@ from pathlib import PurePosixPath
 
 import streamlit as st
 
-from bcds_core.image_io import MAX_FILE_BYTES
 from bcds_core.lab_archive import ArchiveError, archive_images
 from bcds_core.paths import SAMPLES_DIR
 from bcds_core.taxonomy import NORMAL_FINE_CLASSES, display_name
@@ -51,16 +50,13 @@ def keep_uploads() -> None:
             items.append((upload.name, upload.getvalue()))
             continue
         try:
-            images, too_large = archive_images(upload.getvalue())
+            images, unread = archive_images(upload.getvalue())
         except ArchiveError as error:
             problems.append(f"{upload.name}: {error}")
             continue
         items += images
-        problems += [
-            f"{upload.name}: {name} is larger than the limit of {MAX_FILE_BYTES / 1e6:.0f} MB, not read."
-            for name in too_large
-        ]
-        if not images and not too_large:
+        problems += [f"{upload.name}: {name} {why}." for name, why in unread]
+        if not images and not unread:
             problems.append(f"{upload.name}: no image (JPEG, PNG, BMP, TIFF, GIF, WebP) in the archive.")
     if len(items) > MAX_BATCH_IMAGES:
         problems.append(

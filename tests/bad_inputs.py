@@ -48,6 +48,19 @@ def cell_like(size: int = 360) -> Image.Image:
     return Image.fromarray(array)
 
 
+def with_unwritable_exif_tag(jpeg_with_software_tag: bytes) -> bytes:
+    """The JPEG with its EXIF Software tag (ASCII) renamed to 0x0109, a tag Pillow writes as a
+    number: re-writing the EXIF, as ``ImageOps.exif_transpose`` does, raises ``struct.error``."""
+    data = bytearray(jpeg_with_software_tag)
+    at = data.find(b"\x01\x31\x00\x02")
+    data[at + 1] = 0x09
+    return bytes(data)
+
+
+def truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
 def bad_corpus() -> dict[str, tuple[bytes, str]]:
     """name -> (bytes, expected outcome: 'error' or 'decoded')."""
     cell = cell_like()
@@ -55,6 +68,10 @@ def bad_corpus() -> dict[str, tuple[bytes, str]]:
     png = _save(cell, "PNG")
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90
+    odd_exif = Image.Exif()
+    odd_exif[0x0112], odd_exif[0x0131] = 6, "firmware 1.0"
+    float_grey = np.asarray(cell.convert("L"), np.float32)
+    float_grey[0, 0] = np.nan
     sixteen = Image.fromarray(np.asarray(cell.convert("L"), np.uint16) * 257).convert("I;16")
     frames = [cell, cell.rotate(90), cell.rotate(180)]
     return {
@@ -62,10 +79,20 @@ def bad_corpus() -> dict[str, tuple[bytes, str]]:
         "empty.png": (b"", "error"),
         "truncated.jpg": (jpeg[: len(jpeg) // 2], "error"),
         "truncated.png": (png[: len(png) // 2], "error"),
+        "truncated_pages.tif": (
+            truncated(_save(frames[0], "TIFF", save_all=True, append_images=frames[1:])),
+            "error",
+        ),
+        "truncated_frames.gif": (
+            truncated(_save(frames[0], "GIF", save_all=True, append_images=frames[1:])),
+            "error",
+        ),
+        "unwritable_exif.jpg": (with_unwritable_exif_tag(_save(cell, "JPEG", exif=odd_exif)), "error"),
         "bomb.png": (decompression_bomb_png(), "error"),
         "one_pixel.png": (_save(Image.new("RGB", (1, 1), (200, 100, 100)), "PNG"), "error"),
         "tiny.png": (_save(cell.resize((12, 12)), "PNG"), "error"),
         "sixteen_bit.png": (_save(sixteen, "PNG"), "decoded"),
+        "float_with_nan.tif": (_save(Image.fromarray(float_grey, "F"), "TIFF"), "decoded"),
         "greyscale.jpg": (_save(cell.convert("L"), "JPEG"), "decoded"),
         "palette.gif": (_save(cell.convert("P"), "GIF"), "decoded"),
         "rgba.png": (_save(cell.convert("RGBA"), "PNG"), "decoded"),

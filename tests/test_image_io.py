@@ -42,6 +42,11 @@ def test_a_twelve_bit_camera_image_in_a_sixteen_bit_file_is_not_read_dark():
     assert image.rgb.max() == 255 and image.rgb.min() == 0
 
 
+def test_one_nan_in_a_float_tiff_does_not_black_out_the_image():
+    image = decode_image(CORPUS["float_with_nan.tif"][0])
+    assert image.rgb.max() == 255 and image.rgb.min() < 100
+
+
 def test_multi_frame_uses_the_first_frame_and_says_so():
     image = decode_image(CORPUS["multi_frame.tif"][0])
     assert image.notes and "frame 1 of 3" in image.notes[0]
