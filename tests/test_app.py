@@ -52,19 +52,32 @@ def test_classify_page_answers_a_sample():
     assert any("of the heat lies inside the cell mask" in c.value for c in at.caption)
 
 
+def _elements(at: AppTest, kind: str) -> int:
+    """How many elements of a kind ("plotly_chart", "image", "file_uploader") the page drew."""
+    return sum(getattr(element, "type", None) == kind for element in at.main)
+
+
 def test_classify_page_without_input_shows_the_uploader_only():
     at = AppTest.from_file(str(REPO_ROOT / "pages/classify.py"), default_timeout=TIMEOUT).run()
-    assert not at.exception
-    assert not at.error
+    assert not at.exception and not at.error
+    assert _elements(at, "file_uploader") == 1
+    assert _elements(at, "image") == _elements(at, "plotly_chart") == 0
 
 
 @pytest.mark.parametrize(
-    "page", ["pages/review_errors.py", "pages/dataset_overview.py", "pages/colour_signatures.py"]
+    ("page", "title", "charts", "images"),
+    [
+        ("pages/review_errors.py", "Misclassified cells", 1, 2),  # the confusion matrix; a pair's cells
+        ("pages/dataset_overview.py", "Dataset overview", 1, 1),  # class counts; the gallery
+        ("pages/colour_signatures.py", "Colour and radial signatures", 1, 1),
+    ],
 )
-def test_other_pages_render_from_the_shipped_reports(page):
+def test_other_pages_render_from_the_shipped_reports(page, title, charts, images):
     at = AppTest.from_file(str(REPO_ROOT / page), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert not at.warning, [w.value for w in at.warning]
+    assert [t.value for t in at.title] == [title]
+    assert _elements(at, "plotly_chart") >= charts and _elements(at, "image") >= images
 
 
 def test_review_page_filters_to_the_chosen_pair_and_shows_both_classes():

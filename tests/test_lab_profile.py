@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.lab_profile import PROFILE_FILE, GroupHead, LabProfile, ProfileError, adjust_groups, fit_head
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS, NORMAL_GROUPS
 
@@ -47,10 +48,19 @@ def test_adjusting_keeps_fine_classes_consistent_with_their_groups():
         ["neutrophil", "monocyte"], np.zeros(4), np.eye(2, 4), np.zeros((1, 2 + len(GROUPS))), np.zeros(1)
     )
     profile = LabProfile("sha", None, None, head, {})
-    adjusted = profile.adjust(fine, rng.normal(size=(3, 4)))
+    embeddings = rng.normal(size=(3, 4))
+    adjusted = profile.adjust(fine, embeddings)
     assert np.allclose(adjusted.sum(1), 1)
     blast = FINE_CLASSES.index("BLAST")
     assert np.allclose(adjusted[:, blast], fine[:, blast])
+    groups = fine @ GROUP_MATRIX
+    wanted = adjust_groups(groups, head.groups, head.probabilities(embeddings, groups))
+    assert np.allclose(adjusted @ GROUP_MATRIX, wanted, atol=1e-9)
+    neutrophil = adjusted @ GROUP_MATRIX[:, GROUPS.index("neutrophil")]
+    normal_mass = groups[:, [GROUPS.index(g) for g in NORMAL_GROUPS]].sum(1)
+    assert np.allclose(neutrophil, normal_mass / 2)  # the head's zero weights: 50/50
+    segmented, band = FINE_CLASSES.index("SNE"), FINE_CLASSES.index("BNE")
+    assert np.allclose(adjusted[:, segmented] / adjusted[:, band], fine[:, segmented] / fine[:, band])
 
 
 @pytest.fixture(scope="module")

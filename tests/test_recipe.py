@@ -45,6 +45,8 @@ def test_the_start_comes_from_its_git_commit_and_must_match_its_hash(tmp_path):
     try:
         extracted = starting_release(start, tmp_path / "start")
     except RecipeError as error:
+        if "not in this clone's history" not in str(error):
+            raise  # a hash that does not match is what this test is for
         pytest.skip(f"this clone has no committed weights/unet: {error}")
     assert read_config(extracted)["weights_sha256"] == sha
     with pytest.raises(RecipeError, match="not the one"):

@@ -108,6 +108,8 @@ def test_a_named_release_is_an_ingredient_taken_from_its_commit_and_hash_checked
     try:
         (call,) = run_soup(named, "runs")
     except RecipeError as error:
+        if "not in this clone's history" not in str(error):
+            raise  # a hash that does not match is what this test is for
         pytest.skip(f"this clone has no committed weights/unet: {error}")
     (ingredient,) = call.soup
     assert read_config(Path(ingredient))["weights_sha256"] == sha
