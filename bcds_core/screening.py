@@ -79,7 +79,7 @@ def screen(results: list[CellResult]) -> Screen:
     suspected = fraction >= SUSPECT_FRACTION and len(driving) >= SUSPECT_MIN_CELLS
     score = apl_score([r.fine_probabilities for r in white if r.fine_probabilities is not None])
     if suspected:
-        kinds = ", ".join(f"{counts.get(g, 0)} {display_name(g).lower()}" for g in BLAST_EQUIVALENTS)
+        kinds = ", ".join(counted(counts.get(g, 0), display_name(g).lower()) for g in BLAST_EQUIVALENTS)
         message = (
             f"Leukaemia suspected: {kinds} among {len(white)} white cells ({fraction:.0%}). "
             "A screening aid for a person to check, not a diagnosis: review the cells that drove it."

@@ -28,13 +28,14 @@ def results_frame(results: list[CellResult]) -> pd.DataFrame:
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``results_frame`` as a person reads it: display names, whole-percent confidences, blanks not None."""
+    """``results_frame`` as a person reads it: display names, confidences to one decimal as the
+    messages give them ("confidence 42.5% is below..." beside 43% read as two figures), blanks not None."""
 
     def name(value) -> str:
         return display_name(value) if isinstance(value, str) else ""
 
     def percent(value) -> str:
-        return "" if pd.isna(value) else f"{round(100 * value)}%"
+        return "" if pd.isna(value) else f"{value:.1%}"
 
     return frame.assign(
         group=frame["group"].map(name),

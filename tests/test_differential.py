@@ -44,7 +44,7 @@ def test_the_chart_counts_white_cells_only_with_whole_ticks_and_numbers_on_bars(
     assert "3 white cells; 1 image rejected" in figure.layout.title.text
 
 
-def test_the_batch_table_shows_display_names_and_whole_percentages_and_no_none():
+def test_the_batch_table_shows_display_names_and_percentages_as_the_messages_give_them_and_no_none():
     from bcds_ui.results_table import display_frame, results_frame
 
     rejected = CellResult(file="x.png", ok=False, status="rejected", message="Not an image.")
@@ -54,14 +54,14 @@ def test_the_batch_table_shows_display_names_and_whole_percentages_and_no_none()
         group="ig",
         label="MMY",
         status="ok",
-        group_confidence=0.91,
+        group_confidence=0.425,
         label_confidence=0.8,
     )
     shown = display_frame(results_frame([ok, rejected]))
     assert shown.loc[0, ["group", "label", "group_confidence"]].tolist() == [
         "Immature granulocyte",
         "Metamyelocyte",
-        "91%",
+        "42.5%",
     ]
     assert shown.loc[1, ["group", "label", "label_confidence", "message"]].tolist() == [
         "",
@@ -107,4 +107,8 @@ def test_screening_says_when_it_cannot_judge_and_when_blasts_fall_short_of_its_r
     )
     assert screen([cell("SNE")]).message.startswith(
         "No leukaemia suspected: no blast equivalents among 1 white"
+    )
+    suspected = screen([cell("BLAST")] * 2 + [cell("ABPMY")] * 2 + [cell("SNE")])
+    assert suspected.message.startswith(
+        "Leukaemia suspected: 2 blasts, 2 abnormal promyelocytes among 5 white cells (80%)"
     )
