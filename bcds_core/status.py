@@ -157,9 +157,9 @@ def unsettled_fine_class(evidence: Evidence) -> str | None:
         return None
     rival, rival_confidence = evidence.label_rival
     return (
-        f"{display_name(evidence.group).lower()} is clear ({group_confidence:.0%}) but not which: "
-        f"{display_name(evidence.label).lower()} {evidence.label_confidence:.0%} or {display_name(rival).lower()} "
-        f"{rival_confidence:.0%}"
+        f"{display_name(evidence.group).lower()} is clear ({group_confidence:.1%}) but not which: "
+        f"{display_name(evidence.label).lower()} {evidence.label_confidence:.1%} or {display_name(rival).lower()} "
+        f"{rival_confidence:.1%}"
     )
 
 

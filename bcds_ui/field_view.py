@@ -43,7 +43,7 @@ def show_field(result: FieldResult, key: str) -> None:
         column.image(shown, width=160)
         if answer.group:
             column.markdown(
-                f"**{number}. {display_name(answer.group)}** ({answer.group_confidence:.0%}), {answer.status}"
+                f"**{number}. {display_name(answer.group)}** ({answer.group_confidence:.1%}), {answer.status}"
             )
         else:
             column.markdown(f"**{number}.** {answer.status}")

@@ -122,7 +122,7 @@ def error_facts(row: pd.Series, level: str) -> str:
     truth, predicted = LEVEL_COLUMNS[level]
     return (
         f"`{row['path']}`\n\ntrue **{display_name(row[truth])}**, predicted "
-        f"**{display_name(row[predicted] or 'none')}**\n\nconfidence {float(row[LEVEL_CONFIDENCE[level]] or 0):.0%}, "
+        f"**{display_name(row[predicted] or 'none')}**\n\nconfidence {float(row[LEVEL_CONFIDENCE[level]] or 0):.1%}, "
         f"status {row['status']}"
     )
 
@@ -162,7 +162,7 @@ def levels_measured(metrics: dict) -> list[str]:
 def error_top_classes(row: pd.Series) -> str:
     """Markdown list of the error's top classes and their probabilities (the CSV keeps them as JSON)."""
     top = json.loads(row["top"]) if row["top"] else []
-    return "\n".join(f"- {display_name(label)}: {p:.0%}" for label, p in top)
+    return "\n".join(f"- {display_name(label)}: {p:.1%}" for label, p in top)
 
 
 def class_report(evaluation: dict, level: str) -> pd.DataFrame:

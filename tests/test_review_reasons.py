@@ -27,7 +27,7 @@ def band_neutrophil(confidence: float, group_confidence: float, segmented: float
 
 
 UNCLEAR_FINE_CLASS = (
-    "neutrophil is clear (97%) but not which: band neutrophil 60% or segmented neutrophil 37%"
+    "neutrophil is clear (97.0%) but not which: band neutrophil 60.0% or segmented neutrophil 37.0%"
 )
 
 
@@ -74,4 +74,4 @@ def test_the_analyzer_names_the_fine_classes_wherever_only_the_fine_class_is_unc
         "the shipped samples hold band/segmented or myelocyte stages the release hesitates on"
     )
     for r in unclear_fine:
-        assert f"{r.group_confidence:.0%}) but not which: " in r.message, r.file
+        assert f"{r.group_confidence:.1%}) but not which: " in r.message, r.file

@@ -58,6 +58,6 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
         else:
-            answer = f"{result.group}/{result.label} ({result.label_confidence:.0%})" if result.label else "-"
+            answer = f"{result.group}/{result.label} ({result.label_confidence:.1%})" if result.label else "-"
             print(f"{result.file}: {result.status}: {answer} {result.message}", flush=True)
     return 0
