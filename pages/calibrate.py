@@ -83,7 +83,8 @@ def show_fit(profile, answers) -> None:
     after.metric(
         "After (cross-validated)",
         f"{summary['accuracy_after_cv']:.0%}",
-        f"{summary['accuracy_after_cv'] - summary['accuracy_before']:+.0%}",
+        # percentage points: "+29%" read as a relative gain
+        f"{100 * (summary['accuracy_after_cv'] - summary['accuracy_before']):+.0f} points",
     )
     st.caption(profile_pixel_size_caption(profile))
     if unread := summary.get("unread"):

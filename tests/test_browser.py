@@ -375,6 +375,9 @@ def test_a_lab_fits_a_profile_from_a_zip_and_classifies_with_it(page, app_url):
     )
     page.get_by_role("button", name="Fit a profile on 33 cells").click()
     page.get_by_text("After (cross-validated)").wait_for()
+    assert (
+        page.get_by_test_id("stMetricDelta").inner_text().endswith("points")
+    )  # not "+29%", read as relative
     page.get_by_role("button", name="Download the profile").wait_for()
     page.get_by_role("button", name="Use this profile on the Classify page").click()
     page.get_by_text("Answers now use the profile 'my microscope'").wait_for()
