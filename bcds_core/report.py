@@ -136,7 +136,7 @@ def sample_report(
     if read_with:
         pdf.multi_cell(0, 5, printable(pdf, f"Answers read with {read_with}."), new_x="LMARGIN", new_y="NEXT")
     for name, version in model_versions.items():
-        pdf.cell(text=printable(pdf, f"{name}: sha256 {version}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(h=5, text=printable(pdf, f"{name}: sha256 {version}"), new_x="LMARGIN", new_y="NEXT")
     for credit in (MODEL_ATTRIBUTION, f"Sample images shipped with bcds: {PBC_ATTRIBUTION}"):
         pdf.multi_cell(0, 5, printable(pdf, plain(credit)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
@@ -153,7 +153,9 @@ def file_name(file: str) -> str:
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(3)
     pdf.set_font(FONT, "B", 12)
-    pdf.cell(text=printable(pdf, text), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        h=7, text=printable(pdf, text), new_x="LMARGIN", new_y="NEXT"
+    )  # the font's own height crowds the line below
     pdf.set_font(FONT, size=9)
 
 
