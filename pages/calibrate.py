@@ -6,12 +6,15 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from bcds_core.adapt import fit_profile
 from bcds_core.lab_archive import ArchiveError, labelled_cells, profile_archive, profile_from_archive
 from bcds_core.lab_profile import ProfileError
+from bcds_core.overlays import thumbnail
 from bcds_core.taxonomy import NORMAL_GROUPS, display_name
 from bcds_ui.analysis_cache import content_key
+from bcds_ui.clickable_thumbnail import data_uri
 from bcds_ui.lab_profile_state import active_profile, clear_active_profile, set_active_profile
 from bcds_ui.models import require_analyzer
 from bcds_ui.navigation import use_app_navigation
@@ -65,14 +68,20 @@ def fit(cells: list[tuple[str, bytes, str | None]]) -> None:
     try:
         with st.spinner(f"Analysing {len(cells)} cells and fitting the profile..."):
             profile, answers = fit_profile(analyzer, cells, pixel_size_um)
-        # the file names only, not the cells' images and masks (1.2 MB a cell, kept for the session)
+        # the file names, and a 3-kB thumbnail of each cell still wrong: not the cells' images and
+        # masks (1.2 MB a cell, kept for the session)
         st.session_state["calibrate_fitted"] = (
             fit_key(cells),
             profile,
-            [(r.file, t, a) for r, t, a in answers],
+            [(r.file, t, a, wrong_cell_picture(r) if t != a else None) for r, t, a in answers],
         )
     except ValueError as error:
         st.error(str(error))
+
+
+def wrong_cell_picture(result) -> str | None:
+    """A cell still answered wrongly, small enough to keep (None for a cell that could not be read)."""
+    return None if result.rgb is None else data_uri(Image.fromarray(thumbnail(result.rgb, 72)))
 
 
 def show_fit(profile, answers) -> None:
@@ -94,10 +103,15 @@ def show_fit(profile, answers) -> None:
             "and after."
         )
     st.caption(profile.head_note())
-    wrong = [(file, display_name(t), display_name(a)) for file, t, a in answers if t != a]
+    wrong = [(picture, file, display_name(t), display_name(a)) for file, t, a, picture in answers if t != a]
     if wrong:
         st.write("Cells still answered wrongly after the profile (cross-validated):")
-        st.dataframe(pd.DataFrame(wrong, columns=["file", "your label", "answer"]), hide_index=True)
+        st.dataframe(
+            pd.DataFrame(wrong, columns=["cell", "file", "your label", "answer"]),
+            hide_index=True,
+            column_config={"cell": st.column_config.ImageColumn("cell", width="small")},
+            row_height=72,
+        )
     name = st.text_input("Profile name", "my microscope", key="calibrate_name")
     st.download_button(
         "Download the profile", profile_archive(profile), f"{name}.bcds-profile.zip", key="calibrate_download"

@@ -1,5 +1,7 @@
 """Page logic through Streamlit's AppTest (no browser)."""
 
+import hashlib
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -207,3 +209,27 @@ def test_a_fit_of_other_cells_is_not_shown_as_the_current_ones():
     assert not at.exception
     assert any("changed since the last fit" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "calibrate_use"]
+
+
+def test_the_cells_still_wrong_after_a_fit_are_shown_as_pictures():
+    """A table of file names alone left the lab to find each cell it should look at again."""
+    from bcds_core.lab_profile import LabProfile
+    from bcds_core.paths import WEIGHTS_DIR
+    from bcds_core.weights_io import read_config
+
+    at = AppTest.from_file(str(REPO_ROOT / "pages/calibrate.py"), default_timeout=TIMEOUT)
+    no_cells = hashlib.sha256(repr(None).encode()).hexdigest()  # fit_key of no cells at an estimated size
+    summary = {"n": 2, "accuracy_before": 0.5, "accuracy_after_cv": 0.5, "groups": {}}
+    profile = LabProfile(read_config(WEIGHTS_DIR / "classifier")["weights_sha256"], None, None, None, summary)
+    picture = "data:image/jpeg;base64,AAAA"
+    at.session_state["calibrate_fitted"] = (
+        no_cells,
+        profile,
+        [("a.jpg", "lymphocyte", "lymphocyte", None), ("b.jpg", "monocyte", "lymphocyte", picture)],
+    )
+    at.run()
+    assert not at.exception
+    (table,) = at.dataframe
+    assert table.value.to_dict("records") == [
+        {"cell": picture, "file": "b.jpg", "your label": "Monocyte", "answer": "Lymphocyte"}
+    ]
