@@ -168,7 +168,7 @@ def add_unet_masks(
     masks.flush()
     np.save(out_dir / UNET_FOUND_FILE, found)
     (out_dir / UNET_META_FILE).write_text(
-        json.dumps({"unet_sha256": read_config(unet_dir)["weights_sha256"], "version": UNET_MASKS_VERSION})
+        json.dumps({**_masker_identity(unet_dir), "version": UNET_MASKS_VERSION})
     )
 
 
@@ -203,13 +203,27 @@ def open_cache(
     )
 
 
+def _masker_identity(unet_dir: Path) -> dict:
+    """What decides a U-Net's masks besides the cut to the cell: its weights, and the slide colour it
+    balances images to before reading them (added to the same weights' config after release, so the
+    weights' hash alone let masks made before and after balance pass for one another)."""
+    config = read_config(unet_dir)
+    return {"unet_sha256": config["weights_sha256"], "slide_rgb": config.get("slide_rgb")}
+
+
 def _unet_masks(out_dir: Path, unet_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     meta_path = out_dir / UNET_META_FILE
     if not meta_path.exists():
         raise FileNotFoundError(f"No U-Net masks in {out_dir}; run build-cache --unet-masks first.")
     meta = json.loads(meta_path.read_text())
-    if meta["unet_sha256"] != read_config(unet_dir)["weights_sha256"]:
+    masker = _masker_identity(unet_dir)
+    if meta["unet_sha256"] != masker["unet_sha256"]:
         raise ValueError(f"The U-Net masks in {out_dir} come from another U-Net; rebuild them.")
+    if meta.get("slide_rgb", "unrecorded") != masker["slide_rgb"]:
+        raise ValueError(
+            f"The U-Net masks in {out_dir} were made with another slide balance, or before it was "
+            "recorded; rebuild them."
+        )
     if meta.get("version", 1) != UNET_MASKS_VERSION:
         raise ValueError(f"The U-Net masks in {out_dir} were cut to the cell by an older rule; rebuild them.")
     return np.load(out_dir / UNET_MASKS_FILE, mmap_mode="r"), np.load(out_dir / UNET_FOUND_FILE)

@@ -174,11 +174,34 @@ def _recipe_lines(training: dict) -> list[str]:
                 origin = "from scratch"
             return [
                 f"- Recipe: `recipes/{path.name}` ({recipe['name']}), {origin}; one command: "
-                f"`python -m bcds_core train-classifier --recipe recipes/{path.name} --out weights/classifier` "
-                "(resumable; the caches of `docs/training.md` must exist). Every phase behind the release is "
-                "listed under Validation history.",
+                f"`python -m bcds_core train-classifier --recipe recipes/{path.name} --out runs/{path.stem}_again` "
+                "(resumable; the caches of `docs/training.md` must exist; the recipe refuses an --out holding a "
+                "release its own run did not make, such as `weights/classifier`). Training on a CPU is not "
+                "bit-exact: compare the new release's validation figures with this card's, not its hash. "
+                "Every phase behind the release is listed under Validation history.",
             ]
     return []
+
+
+def _unet_command(training: dict, stain_range: float | None) -> str:
+    """The one command that trains this U-Net: its versioned recipe where one matches its settings."""
+    for path in sorted((REPO_ROOT / "recipes").glob("unet_*.json")):
+        (phase,) = json.loads(path.read_text())["phases"]
+        args = phase["args"]
+        if (args.get("epochs"), args.get("stain_augment", False)) == (
+            training.get("epochs"),
+            bool(training.get("stain_augment")),
+        ) and (not training.get("stain_augment") or args.get("stain_range") == stain_range):
+            return (
+                f"- Recipe: `recipes/{path.name}`; one command: `python -m bcds_core train-unet --recipe "
+                f"recipes/{path.name} --out runs/{phase['run']}/release` (after `build-cache` at the working "
+                "scale; resumable, and refused if resumed under other settings)."
+            )
+    return (
+        "- One command: `python -m bcds_core train-unet"
+        + (f" --stain-augment --stain-range {stain_range}" if training.get("stain_augment") else "")
+        + f" --epochs {training.get('epochs')}` (after `build-cache` at the working scale; resumable)."
+    )
 
 
 def _bn_choice(training: dict) -> str:
@@ -647,9 +670,7 @@ def unet_card() -> str:
         f"trained on: {', '.join(training.get('expert_held_out', []))}.",
         "",
         "## Training",
-        "- One command: `python -m bcds_core train-unet"
-        + (f" --stain-augment --stain-range {stain_range}" if training.get("stain_augment") else "")
-        + f" --epochs {training.get('epochs')}` (after `build-cache` at the working scale; resumable).",
+        _unet_command(training, stain_range),
         f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, AdamW lr {training.get('lr')} "
         "(one-cycle), loss Dice + BCE (smp.losses); augmentation: any rotation, flips, zoom 0.75-1.3, shifts, "
         "elastic deformation, colour jitter"

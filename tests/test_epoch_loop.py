@@ -22,7 +22,9 @@ def train(loop, epochs, kept_value):
     start, kept = loop.resume()
 
     def loss_of(chosen):
-        return torch.nn.functional.mse_loss(loop.model(INPUTS[chosen]).squeeze(1), TARGETS[chosen])
+        # an augmentation's draws from the global generators, as classifier_batch makes them
+        jitter = 1 + 0.1 * torch.rand(1) + 0.1 * float(np.random.rand())
+        return torch.nn.functional.mse_loss(loop.model(INPUTS[chosen] * jitter).squeeze(1), TARGETS[chosen])
 
     for epoch in range(start, epochs):
         trained = loop.train_epoch(epoch, np.arange(len(INPUTS)), loss_of)
@@ -30,7 +32,7 @@ def train(loop, epochs, kept_value):
     return start, kept
 
 
-def test_a_resumed_run_matches_an_uninterrupted_one_and_keeps_its_extras(tmp_path):
+def test_a_resumed_run_matches_an_uninterrupted_one_augmentation_included_and_keeps_its_extras(tmp_path):
     straight = loop_in(tmp_path / "straight")
     train(straight, 3, kept_value=10.0)
 

@@ -51,3 +51,17 @@ def test_the_start_comes_from_its_git_commit_and_must_match_its_hash(tmp_path):
     assert read_config(extracted)["weights_sha256"] == sha
     with pytest.raises(RecipeError, match="not the one"):
         starting_release({**start, "weights_sha256": "0" * 64}, tmp_path / "start")
+
+
+def test_a_release_the_recipe_did_not_make_is_not_taken_for_its_own(tmp_path):
+    """--out weights/classifier on a clone trained nothing: the shipped release's config was taken for
+    the last phase's, and only the answer checks were fitted again."""
+    (tmp_path / "shipped").mkdir()
+    (tmp_path / "shipped" / "config.json").write_text("{}")
+    calls = []
+    defaults = argparse.Namespace(out=str(tmp_path / "shipped"), recipe="x")
+    with pytest.raises(RecipeError, match="did not make"):
+        run_recipe(write_recipe(tmp_path / "r.json"), defaults, calls.append, runs=tmp_path / "runs")
+    (tmp_path / "runs" / "b").mkdir(parents=True)
+    (tmp_path / "runs" / "b" / "phase.json").write_text("{}")  # this recipe's run released it: resume
+    assert run_recipe(write_recipe(tmp_path / "r.json"), defaults, calls.append, runs=tmp_path / "runs")

@@ -86,6 +86,8 @@ def test_a_soup_recipe_takes_no_start_and_skips_its_ingredients_once_released(tm
     path.write_text(json.dumps(soup))
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "config.json").write_text("{}")
+    (tmp_path / "runs" / "soup").mkdir(parents=True)
+    (tmp_path / "runs" / "soup" / "phase.json").write_text("{}")  # the soup's run released it
     calls = []
     run_recipe(path, defaults, calls.append, runs=tmp_path / "runs")
     assert calls == []

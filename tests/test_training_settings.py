@@ -81,3 +81,29 @@ def test_the_widest_dilation_within_a_tenth_of_a_point_of_the_best_is_chosen(
     assert chosen_config["mask_dilation"] == chosen
     assert set(table) == {"9", "25", "41", "61"}
     assert float(logits[0, 0]) == accuracy_by_kernel[chosen]
+
+
+def test_the_unet_recipe_reads_as_its_command_and_a_resume_must_repeat_it(tmp_path):
+    """The shipped U-Net had no versioned recipe, and train-unet resumed under any settings."""
+    import json
+
+    from bcds_core.paths import REPO_ROOT, RUNS_DIR
+    from bcds_core.training.recipe import RecipeError
+    from bcds_core.training.run_state import ResumeMismatch, RunState
+
+    args = parsed(unet_command, ["--recipe", str(REPO_ROOT / "recipes/unet_stain.json")])
+    settings = phase_settings(UNetPhase, unet_command.with_recipe(args))
+    assert (settings.stain_augment, settings.stain_range, settings.epochs) == (True, 0.35, 8)
+    assert not settings.train_slide_balance and settings.run_dir == str(RUNS_DIR / "unet_stain")
+    assert phase_settings(UNetPhase, parsed(unet_command, [])).train_slide_balance
+
+    recipe = tmp_path / "unet.json"
+    recipe.write_text(json.dumps({"phases": [{"run": "u", "args": {"stain_agument": True}}]}))
+    with pytest.raises(RecipeError, match="stain_agument"):
+        unet_command.with_recipe(parsed(unet_command, ["--recipe", str(recipe)]))
+
+    run = RunState(tmp_path / "run")
+    run.record_phase(settings.recorded(), None)
+    balanced = phase_settings(UNetPhase, parsed(unet_command, ["--stain-augment", "--epochs", "8"]))
+    with pytest.raises(ResumeMismatch, match="train_slide_balance"):
+        run.record_phase(balanced.recorded(), None)

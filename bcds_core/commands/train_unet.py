@@ -25,13 +25,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_STAIN_RANGE,
         help="with --stain-augment: each stain's density is scaled by 1 +- this",
     )
+    parser.add_argument(
+        "--no-train-slide-balance",
+        dest="train_slide_balance",
+        action="store_false",
+        help="train on the images as they came, not balanced to the slide colour (the shipped U-Net "
+        "trained so, before slide balance existed; its release still balances what the masker reads)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "unet"), help="log and checkpoints")
     parser.add_argument("--out", default=str(WEIGHTS_DIR / "unet"), help="release folder")
+    parser.add_argument(
+        "--recipe",
+        help="a versioned recipe of one phase (recipes/unet_*.json): its settings replace the options' "
+        "defaults and its run names the run folder under runs/",
+    )
+
+
+def with_recipe(args: argparse.Namespace) -> argparse.Namespace:
+    """The options with a one-phase recipe's settings applied (as ``train-classifier --recipe`` reads them).
+
+    Raises:
+        RecipeError: not one phase, or a setting ``train-unet`` does not have.
+    """
+    from bcds_core.training.recipe import RecipeError, read_recipe
+
+    phases = read_recipe(args.recipe)["phases"]
+    if len(phases) != 1:
+        raise RecipeError(f"A U-Net recipe has one phase; {args.recipe} has {len(phases)}.")
+    (phase,) = phases
+    if unknown := sorted(set(phase["args"]) - set(vars(args))):
+        raise RecipeError(f"{args.recipe} sets what train-unet has no option for: {', '.join(unknown)}.")
+    return argparse.Namespace(**{**vars(args), **phase["args"], "run_dir": str(RUNS_DIR / phase["run"])})
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from bcds_core.training.recipe import RecipeError
+    from bcds_core.training.run_state import ResumeMismatch
     from bcds_core.training.train_unet import train
 
-    train(args)
+    try:
+        train(with_recipe(args) if args.recipe else args)
+    except (RecipeError, ResumeMismatch) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0

@@ -4,8 +4,10 @@ progress line every ``LOG_EVERY`` steps, and an atomic checkpoint after each epo
 The classifier and the U-Net differ only in how a batch of sample ids becomes a loss, what
 validation measures, and what else a checkpoint keeps (a weight average, the best score
 so far), so those are what the caller passes. Resuming restores the model, the optimiser
-and the schedule and returns the rest of the checkpoint; each epoch's shuffle is seeded by
-its number, so a resumed run draws the batches an uninterrupted one would have drawn.
+and the schedule and returns the rest of the checkpoint; each epoch's shuffle, and the global
+torch and numpy generators the augmentation draws from, are seeded by its number, so a resumed run
+draws the batches and augmentations an uninterrupted one would have drawn (a checkpoint does not
+hold the generators' state: seeded once at the start, a resumed run replayed epoch 0's draws).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class EpochLoop:
         run: the run folder (log, metrics, checkpoint).
         model, optimiser, scheduler: stepped once per batch.
         batch_size: samples per step; an epoch's last partial batch is dropped.
-        shuffle_seed: epoch ``e`` shuffles with ``numpy.random.default_rng(shuffle_seed + e)``.
+        shuffle_seed: epoch ``e`` shuffles with ``numpy.random.default_rng(shuffle_seed + e)`` and
+            seeds the global torch and numpy generators with ``shuffle_seed + e``.
         frozen: modules that are not trained: they stay in eval mode, so their BatchNorm statistics
             are not moved by the training batches either.
     """
@@ -74,7 +77,10 @@ class EpochLoop:
         self.model.train()
         for module in self.frozen:
             module.eval()
-        order = np.random.default_rng(self.shuffle_seed + epoch).permutation(samples)
+        seed = self.shuffle_seed + epoch
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+        order = np.random.default_rng(seed).permutation(samples)
         steps = len(samples) // self.batch_size
         started, losses = time.time(), []
         for step in range(steps):

@@ -24,6 +24,7 @@ import tarfile
 from pathlib import Path
 
 from bcds_core.paths import REPO_ROOT, RUNS_DIR
+from bcds_core.training.run_state import PHASE_FILE
 from bcds_core.weights_io import CONFIG_FILE, read_config, sha256_of, write_sealed_json
 
 
@@ -128,5 +129,11 @@ def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUN
                 else ()
             )
             train(phase_arguments(defaults, phase, previous, out, runs, soup))
+        elif last and not (runs / phase["run"] / PHASE_FILE).exists():
+            raise RecipeError(
+                f"{out} already holds a release that this recipe's run ({runs / phase['run']}) did not "
+                "make: give another --out to train the recipe anew (the shipped release's folder would "
+                "otherwise be taken for this run's, and nothing trained)."
+            )
         previous = runs / phase["run"]
     return Path(defaults.out)

@@ -80,7 +80,19 @@ class UNetPhase:
     per_label: int
     stain_augment: bool
     stain_range: float
+    train_slide_balance: bool
     threads: int
+
+    def recorded(self) -> dict:
+        """What the run's phase file keeps, so that a resume with other settings is refused."""
+        return {
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "per_label": self.per_label,
+            "stain_range": self.stain_range if self.stain_augment else None,
+            "train_slide_balance": self.train_slide_balance,
+        }
 
 
 def phase_settings(kind: type, args: argparse.Namespace):

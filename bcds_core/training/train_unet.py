@@ -132,7 +132,11 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(settings.threads)
     torch.manual_seed(0)
     run = RunState(Path(settings.run_dir))
+    run.record_phase(settings.recorded(), None)
     config = dict(DEFAULT_UNET_CONFIG)
+    # what training and the checkpoint's choice read; the release names the slide colour either way,
+    # so the masker balances what it reads (the shipped U-Net trained on images as they came)
+    seen = config if settings.train_slide_balance else {**config, "slide_rgb": None}
     cache = open_cache(cache_dir(WORKING_SCALE), read_split_csv(DATASET_DIR / "pbc_split.csv"))
     train_idx = _balanced_indices(cache, "train", settings.per_label, seed=0)
     val_idx = validation_indices(cache)
@@ -161,7 +165,7 @@ def train(args: argparse.Namespace) -> None:
     stain_range = settings.stain_range if settings.stain_augment else 0.0
 
     def loss_of(chosen: np.ndarray) -> torch.Tensor:
-        x, y = _batch(pool_x[chosen], pool_y[chosen], config, augment=True, stain_range=stain_range)
+        x, y = _batch(pool_x[chosen], pool_y[chosen], seen, augment=True, stain_range=stain_range)
         logits = model(x)
         return dice(logits, y) + bce(logits, y)
 
@@ -169,9 +173,9 @@ def train(args: argparse.Namespace) -> None:
         trained = loop.train_epoch(epoch, np.arange(len(pool_x)), loss_of)
         model.eval()
         with torch.inference_mode():
-            xv, yv = _batch(cache.images[val_idx], cache.masks[val_idx], config, augment=False)
+            xv, yv = _batch(cache.images[val_idx], cache.masks[val_idx], seen, augment=False)
             val_pbc = _iou(model(xv), yv)
-            xe, ye = _batch(val_expert_x, val_expert_y, config, augment=False)
+            xe, ye = _batch(val_expert_x, val_expert_y, seen, augment=False)
             val_expert = _iou(model(xe), ye)
         if val_pbc > best:  # held-out expert masks are reported, never used to choose
             best = val_pbc
@@ -182,7 +186,7 @@ def train(args: argparse.Namespace) -> None:
     best_state = torch.load(run.directory / "best.pt", weights_only=True)
     model.load_state_dict(best_state)
     config["tta_views"], config["tta_validation_iou"] = choose_mask_views(
-        model.eval(), config, cache.images[val_idx], cache.masks[val_idx]
+        model.eval(), seen, cache.images[val_idx], cache.masks[val_idx]
     )
     run.log(
         f"flip views {config['tta_views']} (derived validation IoU by views: {config['tta_validation_iou']})"
@@ -193,6 +197,7 @@ def train(args: argparse.Namespace) -> None:
         "lr": settings.lr,
         "stain_augment": settings.stain_augment,
         "stain_range": stain_range or None,
+        "train_slide_balance": settings.train_slide_balance,
         "derived_masks": len(train_idx),
         "expert_trained_on": sorted(n for n in expert_all if n not in held_out),
         "expert_held_out": sorted(held_out),
