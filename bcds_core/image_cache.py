@@ -204,11 +204,17 @@ def open_cache(
 
 
 def _masker_identity(unet_dir: Path) -> dict:
-    """What decides a U-Net's masks besides the cut to the cell: its weights, and the slide colour it
-    balances images to before reading them (added to the same weights' config after release, so the
-    weights' hash alone let masks made before and after balance pass for one another)."""
+    """What decides a U-Net's masks besides the cut to the cell: its weights, and what its config may
+    change under the same weights (the slide colour it balances images to, added after release; the
+    flip views it averages, chosen after the first release; the threshold), so that the weights' hash
+    alone cannot let masks made one way pass for masks made another."""
     config = read_config(unet_dir)
-    return {"unet_sha256": config["weights_sha256"], "slide_rgb": config.get("slide_rgb")}
+    return {
+        "unet_sha256": config["weights_sha256"],
+        "slide_rgb": config.get("slide_rgb"),
+        "tta_views": int(config.get("tta_views", 1)),
+        "threshold": config["threshold"],
+    }
 
 
 def _unet_masks(out_dir: Path, unet_dir: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -219,10 +225,10 @@ def _unet_masks(out_dir: Path, unet_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     masker = _masker_identity(unet_dir)
     if meta["unet_sha256"] != masker["unet_sha256"]:
         raise ValueError(f"The U-Net masks in {out_dir} come from another U-Net; rebuild them.")
-    if meta.get("slide_rgb", "unrecorded") != masker["slide_rgb"]:
+    if any(meta.get(key, "unrecorded") != masker[key] for key in ("slide_rgb", "tta_views", "threshold")):
         raise ValueError(
-            f"The U-Net masks in {out_dir} were made with another slide balance, or before it was "
-            "recorded; rebuild them."
+            f"The U-Net masks in {out_dir} were made with another slide balance, flip views or threshold, "
+            "or before the cache recorded them; rebuild them."
         )
     if meta.get("version", 1) != UNET_MASKS_VERSION:
         raise ValueError(f"The U-Net masks in {out_dir} were cut to the cell by an older rule; rebuild them.")

@@ -27,7 +27,10 @@ MAX_ENTRIES = 2000
 MAX_ENTRY_BYTES = MAX_FILE_BYTES
 #: Bytes all entries read from one archive may hold together: 2,000 CellaVision cells take 40 MB.
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
-#: What reading an encrypted or damaged entry raises (ValueError: a name in another code page).
+#: Why an entry is not read when it is encrypted or damaged.
+DAMAGED = "cannot be read: it is encrypted or damaged"
+#: What opening a damaged archive or reading an encrypted or damaged entry raises (ValueError: a name
+#: in another code page, a negative seek).
 UNREADABLE_ENTRY = (
     RuntimeError,
     NotImplementedError,
@@ -79,7 +82,7 @@ def archive_images(data: bytes) -> tuple[list[tuple[str, bytes]], list[tuple[str
         try:
             content = _entry_bytes(archive, entry)
         except ArchiveError:
-            unread.append((entry.filename, "cannot be read: it is encrypted or damaged"))
+            unread.append((entry.filename, DAMAGED))
             continue
         if len(content) > MAX_ENTRY_BYTES:
             unread.append((entry.filename, too_large))
@@ -102,7 +105,7 @@ def _entry_bytes(archive: zipfile.ZipFile, entry: zipfile.ZipInfo | str) -> byte
             return handle.read(MAX_ENTRY_BYTES + 1)
     except UNREADABLE_ENTRY as error:
         name = PurePosixPath(getattr(entry, "filename", entry)).name
-        raise ArchiveError(f"{name} in the archive cannot be read: it is encrypted or damaged.") from error
+        raise ArchiveError(f"{name} in the archive {DAMAGED}.") from error
 
 
 def labelled_cells(data: bytes) -> list[tuple[str, bytes, str | None]]:

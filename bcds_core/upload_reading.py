@@ -27,6 +27,7 @@ from bcds_core.image_io import (
 )
 from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import ASSUMED, REFERENCE_PIXEL_UM, PixelSize, estimate_pixel_size
+from bcds_core.preprocessing import scaled_shape
 
 #: Fewest pixels across an image may have at the models' pixel size: a white cell spans about 100.
 MIN_READ_SIDE = 16
@@ -61,19 +62,19 @@ def decode_for_reading(
 def check_read_size(image: DecodedImage, pixel_size: PixelSize) -> None:
     """Refuse in words a pixel size that reads the image past ``MAX_PIXELS`` or below
     ``MIN_READ_SIDE`` (the reduced decode of a large JPEG included: a size typed in millimetres
-    shrinks it as well). Sizes are compared as floats: 1e308 um would overflow a pixel count.
+    shrinks it as well), at the size the resize gives (``scaled_shape``); a size too large to count
+    (1e308 um overflows a pixel count) is refused before any rounding.
 
     Raises:
         ImageDecodeError: naming the size the image would have.
     """
-    height, width = (side * pixel_size.scale_to_reference for side in image.rgb.shape[:2])
-    if height * width <= MAX_PIXELS and min(height, width) >= MIN_READ_SIDE:
-        return
-    size = (
-        " x ".join(f"{max(1, round(side)):,}" for side in (width, height))
-        if math.isfinite(height * width)
-        else "far too many"
-    )
+    rows, columns = image.rgb.shape[:2]
+    size = "far too many"
+    if math.isfinite(rows * columns * pixel_size.scale_to_reference**2):
+        height, width = scaled_shape(rows, columns, pixel_size.scale_to_reference)  # as it would be read
+        if height * width <= MAX_PIXELS and min(height, width) >= MIN_READ_SIDE:
+            return
+        size = f"{width:,} x {height:,}"
     raise ImageDecodeError(
         f"Read at {pixel_size.um * image.scale:.4g} um per pixel, this image would be {size} pixels at "
         f"the models' {REFERENCE_PIXEL_UM:.3f} um per pixel: check the pixel size (micrometres per "

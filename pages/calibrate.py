@@ -79,9 +79,9 @@ def fit(cells: list[tuple[str, bytes, str | None]]) -> None:
         st.error(str(error))
 
 
-def wrong_cell_picture(result) -> str | None:
-    """A cell still answered wrongly, small enough to keep (None for a cell that could not be read)."""
-    return None if result.rgb is None else data_uri(Image.fromarray(thumbnail(result.rgb, 72)))
+def wrong_cell_picture(result) -> str:
+    """A cell still answered wrongly, small enough to keep (``fit_profile`` answers readable cells only)."""
+    return data_uri(Image.fromarray(thumbnail(result.rgb, 72)))
 
 
 def show_fit(profile, answers) -> None:

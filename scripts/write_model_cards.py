@@ -188,9 +188,15 @@ def _unet_command(training: dict, stain_range: float | None) -> str:
     for path in sorted((REPO_ROOT / "recipes").glob("unet_*.json")):
         (phase,) = json.loads(path.read_text())["phases"]
         args = phase["args"]
-        if (args.get("epochs"), args.get("stain_augment", False)) == (
+        if (
+            args.get("epochs"),
+            args.get("stain_augment", False),
+            args.get("train_slide_balance", True),
+        ) == (
             training.get("epochs"),
             bool(training.get("stain_augment")),
+            # the shipped U-Net trained before the setting was recorded: on images as they came
+            training.get("train_slide_balance", False),
         ) and (not training.get("stain_augment") or args.get("stain_range") == stain_range):
             return (
                 f"- Recipe: `recipes/{path.name}`; one command: `python -m bcds_core train-unet --recipe "
@@ -200,6 +206,7 @@ def _unet_command(training: dict, stain_range: float | None) -> str:
     return (
         "- One command: `python -m bcds_core train-unet"
         + (f" --stain-augment --stain-range {stain_range}" if training.get("stain_augment") else "")
+        + ("" if training.get("train_slide_balance", False) else " --no-train-slide-balance")
         + f" --epochs {training.get('epochs')}` (after `build-cache` at the working scale; resumable)."
     )
 

@@ -30,6 +30,13 @@ def test_phases_run_in_order_each_from_the_previous_and_the_last_releases(tmp_pa
     assert calls[1].out == str(tmp_path / "out") and calls[0].recipe is None
 
 
+def test_a_phase_without_its_run_or_args_is_refused_in_words(tmp_path):
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"name": "test", "phases": [{"args": {"epochs": 2}}]}))
+    with pytest.raises(RecipeError, match="needs a"):
+        run_recipe(recipe, argparse.Namespace(out=str(tmp_path / "out")), lambda args: None, runs=tmp_path)
+
+
 def test_a_finished_phase_is_not_run_again(tmp_path):
     (tmp_path / "runs" / "a" / "release").mkdir(parents=True)
     (tmp_path / "runs" / "a" / "release" / "config.json").write_text("{}")
@@ -62,6 +69,7 @@ def test_a_release_the_recipe_did_not_make_is_not_taken_for_its_own(tmp_path):
     defaults = argparse.Namespace(out=str(tmp_path / "shipped"), recipe="x")
     with pytest.raises(RecipeError, match="did not make"):
         run_recipe(write_recipe(tmp_path / "r.json"), defaults, calls.append, runs=tmp_path / "runs")
+    assert calls == []  # refused before the first phase trains
     (tmp_path / "runs" / "b").mkdir(parents=True)
     (tmp_path / "runs" / "b" / "phase.json").write_text("{}")  # this recipe's run released it: resume
     assert run_recipe(write_recipe(tmp_path / "r.json"), defaults, calls.append, runs=tmp_path / "runs")

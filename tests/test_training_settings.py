@@ -95,6 +95,7 @@ def test_the_unet_recipe_reads_as_its_command_and_a_resume_must_repeat_it(tmp_pa
     settings = phase_settings(UNetPhase, unet_command.with_recipe(args))
     assert (settings.stain_augment, settings.stain_range, settings.epochs) == (True, 0.35, 8)
     assert not settings.train_slide_balance and settings.run_dir == str(RUNS_DIR / "unet_stain")
+    assert settings.out == str(RUNS_DIR / "unet_stain" / "release")  # never weights/unet by default
     assert phase_settings(UNetPhase, parsed(unet_command, [])).train_slide_balance
 
     recipe = tmp_path / "unet.json"

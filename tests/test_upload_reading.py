@@ -102,3 +102,11 @@ def test_an_astronomical_pixel_size_is_refused_in_words_not_an_overflow():
     image = encoded(np.full((360, 363, 3), 200, np.uint8), "PNG")
     with pytest.raises(ImageDecodeError, match="far too many pixels"):
         decode_for_reading(image, 1e308)
+
+
+def test_the_size_check_reads_the_size_the_resize_gives():
+    """A read side of 15.8 px was refused as 'would be 16 x 16 pixels', the allowed minimum."""
+    image = encoded(np.full((360, 360, 3), 200, np.uint8), "PNG")
+    decode_for_reading(image, REFERENCE_PIXEL_UM * 15.8 / 360)  # rounds to 16 px: read
+    with pytest.raises(ImageDecodeError, match="15 x 15 pixels"):
+        decode_for_reading(image, REFERENCE_PIXEL_UM * 15.2 / 360)

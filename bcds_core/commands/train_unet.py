@@ -34,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--run-dir", default=str(RUNS_DIR / "unet"), help="log and checkpoints")
-    parser.add_argument("--out", default=str(WEIGHTS_DIR / "unet"), help="release folder")
+    parser.add_argument(
+        "--out", help="release folder (default: weights/unet; with --recipe, runs/<its run>/release)"
+    )
     parser.add_argument(
         "--recipe",
         help="a versioned recipe of one phase (recipes/unet_*.json): its settings replace the options' "
@@ -56,7 +58,15 @@ def with_recipe(args: argparse.Namespace) -> argparse.Namespace:
     (phase,) = phases
     if unknown := sorted(set(phase["args"]) - set(vars(args))):
         raise RecipeError(f"{args.recipe} sets what train-unet has no option for: {', '.join(unknown)}.")
-    return argparse.Namespace(**{**vars(args), **phase["args"], "run_dir": str(RUNS_DIR / phase["run"])})
+    run_dir = RUNS_DIR / phase["run"]
+    # never the shipped weights/unet by default: reproducing a release must not overwrite it
+    out = args.out or str(run_dir / "release")
+    return argparse.Namespace(**{**vars(args), **phase["args"], "run_dir": str(run_dir), "out": out})
+
+
+def with_release_folder(args: argparse.Namespace) -> argparse.Namespace:
+    """The options with ``--out`` defaulting to the shipped release's folder, as before recipes."""
+    return argparse.Namespace(**{**vars(args), "out": args.out or str(WEIGHTS_DIR / "unet")})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from bcds_core.training.train_unet import train
 
     try:
-        train(with_recipe(args) if args.recipe else args)
+        train(with_recipe(args) if args.recipe else with_release_folder(args))
     except (RecipeError, ResumeMismatch) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

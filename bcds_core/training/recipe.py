@@ -7,6 +7,9 @@ weights are taken from the git commit that shipped it (so the recipe still
 reproduces after ``weights/`` moved on) and checked against its sha256, or
 ``null`` to train from scratch. A stopped run resumes: each phase keeps its
 checkpoints in ``runs/<phase>``, and a phase whose release exists is skipped.
+The last phase's release is ``--out``: a folder that holds a release the
+recipe's own run did not make (the shipped ``weights/classifier`` on a clone)
+is refused before anything trains, or it would be taken for a finished run.
 
 A recipe may name ``ingredients``: other recipes, each run first (resumable
 in the same way) into ``runs/<its last phase>/release``, or named releases,
@@ -39,6 +42,11 @@ def read_recipe(path: Path) -> dict:
         raise RecipeError(f"Cannot read the recipe {path}: {error}") from error
     if not recipe.get("phases"):
         raise RecipeError(f"The recipe {path} lists no phases.")
+    if not all(
+        isinstance(p, dict) and isinstance(p.get("run"), str) and isinstance(p.get("args"), dict)
+        for p in recipe["phases"]
+    ):
+        raise RecipeError(f'Each phase of the recipe {path} needs a "run" name and its "args".')
     return recipe
 
 
@@ -107,8 +115,19 @@ def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUN
 
     Returns:
         The release folder, for the steps the recipe lists ``after`` training.
+
+    Raises:
+        RecipeError: an unusable recipe or start, or a ``defaults.out`` holding a release that the
+            recipe's last run did not make.
     """
     recipe = read_recipe(path)
+    release, last_run = Path(defaults.out), runs / recipe["phases"][-1]["run"]
+    if (release / "config.json").exists() and not (last_run / PHASE_FILE).exists():
+        raise RecipeError(
+            f"{release} already holds a release that this recipe's run ({last_run}) did not make: give "
+            "another --out to train the recipe anew (the shipped release's folder would otherwise be "
+            "taken for this run's, and nothing trained)."
+        )
     ingredients = recipe.get("ingredients", [])
     if ingredients and recipe.get("start"):
         raise RecipeError(
@@ -129,11 +148,5 @@ def run_recipe(path: Path, defaults: argparse.Namespace, train, runs: Path = RUN
                 else ()
             )
             train(phase_arguments(defaults, phase, previous, out, runs, soup))
-        elif last and not (runs / phase["run"] / PHASE_FILE).exists():
-            raise RecipeError(
-                f"{out} already holds a release that this recipe's run ({runs / phase['run']}) did not "
-                "make: give another --out to train the recipe anew (the shipped release's folder would "
-                "otherwise be taken for this run's, and nothing trained)."
-            )
         previous = runs / phase["run"]
     return Path(defaults.out)
