@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 from fpdf import FPDF
@@ -21,6 +21,7 @@ from PIL import Image
 from bcds_core.analysis import CellResult
 from bcds_core.attribution import MODEL_ATTRIBUTION, PBC_ATTRIBUTION, plain
 from bcds_core.differential import differential, summary_line
+from bcds_core.sample_review import file_name
 from bcds_core.screening import review_line, screen
 from bcds_core.taxonomy import display_name
 
@@ -142,12 +143,6 @@ def sample_report(
     pdf.ln(2)
     pdf.multi_cell(0, 5, printable(pdf, DISCLAIMER), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
-
-
-def file_name(file: str) -> str:
-    """A file's name without its folders: a path typed on the command line (``/data/Smith_J/c1.jpg``)
-    may name the patient, and a report names the sample by its ID only."""
-    return PurePath(file).name
 
 
 def _heading(pdf: FPDF, text: str) -> None:

@@ -24,6 +24,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import PurePath
 
 from bcds_core.analysis import CellResult
 from bcds_core.differential import OUT_OF_COUNT_GROUPS
@@ -101,7 +102,7 @@ class SampleReview:
         if (kept := self.corrections.get(file)) and kept.label == label:
             return
         self.corrections[file] = Correction(label, by or "unnamed reviewer", now())
-        self._amended(f"{file} moved to {choice_name(label)}", by)
+        self._amended(f"{file_name(file)} moved to {choice_name(label)}", by)
 
     def edit(self, name: str, text: str, by: str) -> None:
         """Set the sample ID or the comments (``name`` is a key of ``TEXT_FIELDS``)."""
@@ -116,6 +117,21 @@ class SampleReview:
         if self.read_with is not None and self.read_with != read_with:
             self._amended(f"answers read again with {read_with} (were read with {self.read_with})", by)
         self.read_with = read_with
+
+    def continued_with_more(self, added: list[str], by: str) -> SampleReview:
+        """A copy of this review for the same sample with ``added`` files uploaded beside its own;
+        after sign-off the added cells are an amendment (the signed count did not hold them)."""
+        grown = dataclasses.replace(
+            self,
+            corrections=dict(self.corrections),
+            amendments=list(self.amendments),
+            earlier_sign_offs=list(self.earlier_sign_offs),
+        )
+        names = ", ".join(file_name(f) for f in added[:3]) + (
+            f" and {len(added) - 3} more" if len(added) > 3 else ""
+        )
+        grown._amended(f"{len(added)} image{'s' if len(added) != 1 else ''} added ({names})", by)
+        return grown
 
     def sign(self, by: str) -> None:
         """Sign the sample as it is now; an earlier sign-off is kept with the changes made since it."""
@@ -153,11 +169,14 @@ class SampleReview:
         return lines + ([f"Comments: {self.comments}"] if self.comments else [])
 
     def reviewed(self, results: list[CellResult]) -> list[CellResult]:
-        """The answers as corrected (copies; the model's answers stay as they were)."""
+        """The answers as corrected (copies; the model's answers stay as they were). A rejected image
+        is not counted, corrected or not: read at another pixel size after its correction, it sat in
+        the "not counted" bin, where it cannot be changed, and was counted all the same. Its
+        correction stays on record and counts again once the image is read."""
         out = []
         for result in results:
             correction = self.corrections.get(result.file)
-            if correction is None:
+            if correction is None or result.status == "rejected":
                 out.append(result)
                 continue
             group = FINE_TO_GROUP.get(correction.label) or OUT_OF_COUNT[correction.label]
@@ -180,28 +199,32 @@ class SampleReview:
         """Each correction of this batch as a sentence for a report, in upload order."""
         return [correction_line(r, c) for r in results if (c := self.corrections.get(r.file))]
 
-    def to_json(self, results: list[CellResult]) -> str:
-        """The sample with every answer, its correction and the sign-off, as JSON."""
+    def to_json(self, results: list[CellResult], content_keys: list[str] | None = None) -> str:
+        """The sample with every answer, its correction and the sign-off, as JSON; with the uploads'
+        ``content_keys``, each cell's, so that an import can tell other images of the same names."""
+        keys = content_keys or [None] * len(results)
         rows = [
             {
                 **result.to_json(),
+                "content_key": key,
                 "correction": asdict(c) if (c := self.corrections.get(result.file)) else None,
             }
-            for result in results
+            for result, key in zip(results, keys, strict=True)
         ]
         header = {k: v for k, v in asdict(self).items() if k != "corrections"}
         header["sign_off_note"] = self.stale_note()
         return json.dumps({"version": EXPORT_VERSION, **header, "cells": rows}, indent=1)
 
     def to_csv(self, results: list[CellResult]) -> str:
-        """One row per cell: the answer, the correction and the sample's sign-off, safe in a spreadsheet."""
+        """One row per cell: the answer, the correction and the sample's sign-off, what the answers were
+        read with and the comments (as the JSON export holds them), safe in a spreadsheet."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(
             ["sample_id", "file", "status", "group", "label", "label_confidence", "corrected_to", "by", "at"]
-            + ["signed_by", "signed_at", "sign_off_note"]
+            + ["signed_by", "signed_at", "sign_off_note", "read_with", "comments"]
         )
-        sign_off = [self.signed_by, self.signed_at, self.stale_note()]
+        sign_off = [self.signed_by, self.signed_at, self.stale_note(), self.read_with, self.comments]
         for result in results:
             c = self.corrections.get(result.file)
             row = [
@@ -218,11 +241,12 @@ class SampleReview:
         return buffer.getvalue()
 
     @classmethod
-    def from_json(cls, text: str, files: list[str] | None = None) -> SampleReview:
+    def from_json(cls, text: str, files: list[tuple[str, str]] | None = None) -> SampleReview:
         """A review exported by ``to_json`` (the answers themselves are recomputed from the images).
 
-        With ``files``, the names of the batch it is to continue: an export of other files is
-        refused, so that one sample's corrections and sign-off never attach to another.
+        With ``files``, the (name, content key) of each file of the batch it is to continue: an
+        export of other files, or of other images under the same names (a camera's IMG_0001...),
+        is refused, so that one sample's corrections and sign-off never attach to another.
 
         Raises:
             ValueError: not an export of a version this code reads, a correction to an unknown
@@ -232,7 +256,7 @@ class SampleReview:
             data = json.loads(text)
             if data.get("version") not in READABLE_VERSIONS:
                 raise ValueError(f"export version {data.get('version')}")
-            exported = [as_text(cell["file"]) for cell in data["cells"]]
+            exported = [(as_text(cell["file"]), cell.get("content_key")) for cell in data["cells"]]
             corrections = {
                 as_text(cell["file"]): imported(Correction, cell["correction"])
                 for cell in data["cells"]
@@ -267,18 +291,26 @@ class SampleReview:
         return review
 
 
-def check_same_files(exported: list[str], files: list[str]) -> None:
-    """Refuse an export whose files are not this batch's (by name; the export holds no contents).
+def check_same_files(exported: list[tuple[str, str | None]], files: list[tuple[str, str]]) -> None:
+    """Refuse an export whose files are not this batch's: by name, then by content where the export
+    holds it (an export written before content keys were kept is checked by name alone).
 
     Raises:
-        ValueError: naming up to three files on each side that the other lacks.
+        ValueError: naming up to three files that differ.
     """
-    missing, added = sorted(set(exported) - set(files)), sorted(set(files) - set(exported))
+    names, batch_names = [name for name, _ in exported], [name for name, _ in files]
+    missing, added = sorted(set(names) - set(batch_names)), sorted(set(batch_names) - set(names))
     if missing or added:
         raise ValueError(
-            f"This export is of another batch: {len(missing)} of its {len(exported)} files are not in "
+            f"This export is of another batch: {len(missing)} of its {len(names)} files are not in "
             f"this one ({', '.join(missing[:3]) or '-'}) and {len(added)} of this batch's are not in it "
             f"({', '.join(added[:3]) or '-'}). Upload the same images to continue its review."
+        )
+    content = dict(files)
+    if other := sorted(name for name, key in exported if key is not None and key != content[name]):
+        raise ValueError(
+            f"This export is of other images under the same names: {len(other)} of its {len(names)} "
+            f"files differ ({', '.join(other[:3])}). Upload the same images to continue its review."
         )
 
 
@@ -311,10 +343,17 @@ def correction_line(result: CellResult, correction: Correction) -> str:
     the model's own class), by whom and when."""
     answered = display_name(result.label or result.group) if result.group else "no answer"
     done = "confirmed it as" if correction.label == result.label else "moved it to"
+    aside = " (not counted while the image is rejected)" if result.status == "rejected" else ""
     return (
-        f"{result.file}: the model answered {answered}; {correction.by} {done} "
-        f"{choice_name(correction.label)} at {correction.at}."
+        f"{file_name(result.file)}: the model answered {answered}; {correction.by} {done} "
+        f"{choice_name(correction.label)} at {correction.at}{aside}."
     )
+
+
+def file_name(file: str) -> str:
+    """A file's name without its folders, as a sample's record and report give it: a typed path
+    (``/data/Smith_J/c1.jpg``) or a zip's folder may name the patient, and a sample is named by its ID only."""
+    return PurePath(file).name
 
 
 def choice_name(label: str) -> str:

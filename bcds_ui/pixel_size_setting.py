@@ -43,14 +43,20 @@ def pixel_size_setting() -> float | None:
         return value
 
 
-def reading_settings(pixel_size_um: float | None, profile_name: str | None) -> str:
-    """What a batch's answers are read with, in words: the pixel size setting and the lab profile."""
+def reading_settings(
+    pixel_size_um: float | None, profile_name: str | None, profile_key: str | None = None
+) -> str:
+    """What a batch's answers are read with, in words: the pixel size setting and the lab profile,
+    named with the start of its content key (a profile fitted again keeps Calibrate's default name,
+    "my microscope", and must still read as another profile)."""
     size = (
         f"{pixel_size_um:g} um per pixel (given)"
         if pixel_size_um
         else "the pixel size measured or assumed per image"
     )
-    return f"{size} and {f'the lab profile {profile_name}' if profile_name else 'no lab profile'}"
+    if not profile_name:
+        return f"{size} and no lab profile"
+    return f"{size} and the lab profile {profile_name}" + (f" ({profile_key[:8]})" if profile_key else "")
 
 
 def pixel_size_caption(result) -> str:

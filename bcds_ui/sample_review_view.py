@@ -17,7 +17,7 @@ from bcds_core.analysis import CellResult
 from bcds_core.sample_review import SampleReview
 from bcds_ui.review_gallery import gallery_by_class
 
-#: Session-state key of this session's reviews, one per batch (keyed by the batch's files: names and contents).
+#: Session-state key of this session's reviews: batch key -> (the batch's files as "name\tcontent key", its review).
 REVIEWS_KEY = "sample_reviews"
 #: Session-state key of the last import's outcome: (ok, message), shown once.
 IMPORT_NOTE_KEY = "review_import_note"
@@ -26,13 +26,29 @@ IMPORT_NOTE_KEY = "review_import_note"
 def batch_review(results: list[CellResult], content_keys: list[str]) -> SampleReview:
     """This session's review of this batch, kept while the session lives.
 
-    Keyed by the files' names and contents: another sample whose files bear the same names (a
-    camera's IMG_0001...) must not inherit this one's corrections and sign-off.
+    Keyed by the set of the files' names and contents: another sample whose files bear the same
+    names (a camera's IMG_0001...) must not inherit this one's corrections and sign-off, while the
+    same files uploaded in another order are the same sample. A batch that adds files to a reviewed
+    one continues its review (adding a file had started the review anew, its corrections and
+    sign-off out of sight).
     """
-    files = (f"{r.file}\t{key}" for r, key in zip(results, content_keys, strict=True))
-    key = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
+    files = frozenset(f"{r.file}\t{key}" for r, key in zip(results, content_keys, strict=True))
+    key = hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()[:16]
     reviews = st.session_state.setdefault(REVIEWS_KEY, {})
-    return reviews.setdefault(key, SampleReview())
+    if key not in reviews:
+        grown_from = [(kept, review) for kept, review in reviews.values() if kept < files]
+        if grown_from:
+            kept, review = max(grown_from, key=lambda pair: len(pair[0]))
+            added = [
+                r.file for r, k in zip(results, content_keys, strict=True) if f"{r.file}\t{k}" not in kept
+            ]
+            reviews[key] = (
+                files,
+                review.continued_with_more(added, st.session_state.get("review_reviewer", "")),
+            )
+        else:
+            reviews[key] = (files, SampleReview())
+    return reviews[key][1]
 
 
 def review_text(widget, label: str, review: SampleReview, field: str) -> None:
@@ -48,7 +64,7 @@ def review_text(widget, label: str, review: SampleReview, field: str) -> None:
     )
 
 
-def import_review(review: SampleReview, files: list[str]) -> None:
+def import_review(review: SampleReview, files: list[tuple[str, str]]) -> None:
     """Replace the review by an uploaded export of this batch's files, once, when the file is chosen."""
     imported = st.session_state.get("review_import")
     if imported is None:
@@ -65,7 +81,7 @@ def import_review(review: SampleReview, files: list[str]) -> None:
     )
 
 
-def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None:
+def sign_off_and_export(results: list[CellResult], content_keys: list[str], review: SampleReview) -> None:
     """Sample ID, comments, sign-off; the reviewed sample as JSON and CSV, and a JSON to continue from."""
     review_text(st.text_input, "Sample ID (not a patient's name)", review, "sample_id")
     review_text(st.text_area, "Comments", review, "comments")
@@ -82,7 +98,7 @@ def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None
         )
     left, right = st.columns(2)
     left.download_button(
-        "Export (JSON)", review.to_json(results), f"{review.sample_id}.json", key="review_json"
+        "Export (JSON)", review.to_json(results, content_keys), f"{review.sample_id}.json", key="review_json"
     )
     right.download_button("Export (CSV)", review.to_csv(results), f"{review.sample_id}.csv", key="review_csv")
     st.file_uploader(
@@ -90,7 +106,7 @@ def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None
         type="json",
         key="review_import",
         on_change=import_review,
-        args=(review, [r.file for r in results]),
+        args=(review, [(r.file, key) for r, key in zip(results, content_keys, strict=True)]),
     )
     if note := st.session_state.pop(IMPORT_NOTE_KEY, None):
         (st.success if note[0] else st.error)(note[1])
@@ -116,5 +132,5 @@ def review_panel(
         "Click a cell's thumbnail, or the button under it, to open the cell; its view opens under its row."
     )
     gallery_by_class(results, review, show_cell)
-    sign_off_and_export(results, review)
+    sign_off_and_export(results, content_keys, review)
     return review

@@ -93,7 +93,7 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         show_one(analyzer, results[0], keys[0])
         return
     summary = st.container()  # drawn above the review, from the answers as reviewed
-    read_with = reading_settings(pixel_size_um, profile_name)
+    read_with = reading_settings(pixel_size_um, profile_name, profile_key)
     review = review_panel(results, keys, lambda i: show_one(analyzer, results[i], keys[i]), read_with)
     reviewed = review.reviewed(results)
     with summary:

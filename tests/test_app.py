@@ -233,3 +233,36 @@ def test_the_cells_still_wrong_after_a_fit_are_shown_as_pictures():
     assert table.value.to_dict("records") == [
         {"cell": picture, "file": "b.jpg", "your label": "Monocyte", "answer": "Lymphocyte"}
     ]
+
+
+def test_a_batch_grown_or_reordered_keeps_its_review_and_a_signed_one_asks_to_sign_again():
+    """Adding an image to a reviewed batch started its review anew: corrections and sign-off gone."""
+    from bcds_core.paths import SAMPLES_DIR
+    from bcds_ui.batch_input import BATCH_KEY
+
+    names = ["lymphocyte/LY_420634.jpg", "monocyte/MO_387936.jpg", "eosinophil/EO_113017.jpg"]
+    cells = [(n.split("/")[1], (SAMPLES_DIR / n).read_bytes()) for n in names]
+    at = AppTest.from_file(str(REPO_ROOT / "pages/classify.py"), default_timeout=TIMEOUT)
+    at.session_state[BATCH_KEY] = cells[:2]
+    at.run()
+    at.text_input(key="review_reviewer").input("Dr A").run()
+    next(box for box in at.selectbox if box.label == "Class of LY_420634.jpg").set_value("BLAST").run()
+    at.button(key="review_sign").click().run()
+    at.session_state[BATCH_KEY] = cells[1::-1]  # the same two, in the other order
+    at.run()
+    assert any(s.value.startswith("Signed off by Dr A") for s in at.success)
+    at.session_state[BATCH_KEY] = cells
+    at.run()
+    assert not at.exception
+    assert any("1 image added (EO_113017.jpg)" in w.value for w in at.warning)  # sign again
+    assert any(c.startswith("model: Lymphocyte; Dr A,") for c in (c.value for c in at.caption))
+
+
+def test_a_profile_fitted_again_under_the_same_name_reads_as_another_reading():
+    """Calibrate names every profile "my microscope" by default: by name alone, a signed sample read
+    again through a refitted profile (all its cells now rejected) kept its sign-off as current."""
+    from bcds_ui.pixel_size_setting import reading_settings
+
+    first, refitted = (reading_settings(None, "my microscope", key) for key in ("a1b2c3d4e5", "f6a7b8c9d0"))
+    assert first != refitted and "my microscope (a1b2c3d4)" in first
+    assert reading_settings(0.1, None) == "0.1 um per pixel (given) and no lab profile"

@@ -40,6 +40,7 @@ def test_export_and_import_round_trip_and_csv_cells_cannot_run_as_formulas():
     rows = list(csv.reader(io.StringIO(review.to_csv(results))))
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert rows[2][1].startswith("'=")
+    assert dict(zip(rows[0], rows[1], strict=True))["comments"] == "'=HYPERLINK(1)"  # as the JSON holds them
     with pytest.raises(ValueError, match="Not a bcds sample export"):
         SampleReview.from_json('{"version": 99}')
 
@@ -184,10 +185,26 @@ def test_an_export_of_another_batch_is_refused_with_the_files_that_differ():
     results, review = answers(), SampleReview("S-1")
     review.correct("a.jpg", "MO", "dr. a")
     review.sign("dr. a")
-    exported = review.to_json(results)
-    assert SampleReview.from_json(exported, [r.file for r in results]).signed_by == "dr. a"
+    keys = ["k1", "k2", "k3"]
+    exported = review.to_json(results, keys)
+    files = [(r.file, key) for r, key in zip(results, keys, strict=True)]
+    assert SampleReview.from_json(exported, files).signed_by == "dr. a"
     with pytest.raises(ValueError, match=r"another batch: 1 of its 3 files are not in this one \(c.jpg\)"):
-        SampleReview.from_json(exported, ["a.jpg", results[1].file, "IMG_0001.jpg"])
+        SampleReview.from_json(exported, [("a.jpg", "k1"), files[1], ("IMG_0001.jpg", "k3")])
+
+
+def test_an_export_of_other_images_under_the_same_names_is_refused():
+    """A camera names every sample's images IMG_0001...: by names alone another sample's corrections
+    and sign-off attached to these cells (and two same-named files uploaded in the other order swapped)."""
+    results, review = answers(), SampleReview("S-1")
+    review.correct("a.jpg", "BLAST", "dr. a")
+    exported = review.to_json(results, ["k1", "k2", "k3"])
+    with pytest.raises(
+        ValueError, match=r"other images under the same names: 2 of its 3 files differ \(a.jpg, c.jpg\)"
+    ):
+        SampleReview.from_json(exported, [("a.jpg", "k3"), (results[1].file, "k2"), ("c.jpg", "k1")])
+    written_before_keys = review.to_json(results)
+    assert SampleReview.from_json(written_before_keys, [(r.file, "any") for r in results]).corrections
 
 
 def test_the_pdf_names_every_correction_the_reading_and_the_cells_that_drove_the_screen():
@@ -215,3 +232,22 @@ def test_the_pdf_names_files_without_the_folders_a_typed_path_holds():
     ]
     text = pdf_text(sample_report(results, "S-1", {}))
     assert "c1.png: Not an image." in text and "Smith" not in text
+    zipped = [CellResult(file="Smith_John/c1.jpg", ok=True, group="lymphocyte", label="LY", status="ok")]
+    review = SampleReview("S-1")
+    review.sign("dr. a")
+    review.correct("Smith_John/c1.jpg", "BLAST", "dr. a")  # after sign-off: an amendment too
+    record = review.sign_off_lines() + review.correction_lines(zipped)
+    text = pdf_text(sample_report(review.reviewed(zipped), "S-1", {}, record))
+    assert "c1.jpg: the model answered Lymphocyte" in text and "Smith" not in text
+
+
+def test_a_corrected_cell_read_again_as_rejected_is_not_counted_and_its_correction_kept():
+    from dataclasses import replace
+
+    results, review = answers(), SampleReview("S-1")
+    review.correct("a.jpg", "BLAST", "dr. a")
+    rejected = [replace(results[0], status="rejected", group=None, label=None)] + results[1:]
+    assert review.reviewed(rejected)[0].status == "rejected"
+    assert differential(review.reviewed(rejected)).white_cells == 2
+    assert "not counted while the image is rejected" in review.correction_lines(rejected)[0]
+    assert review.reviewed(results)[0].label == "BLAST"  # read again: counted as corrected
