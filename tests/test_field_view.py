@@ -18,3 +18,26 @@ def test_a_field_read_larger_than_shown_keeps_a_shrunk_picture_with_its_boxes_on
     for cell in result.cells:
         x0, y0, x1, y1 = (v * result.scale for v in cell.box)
         assert 0 <= x0 < x1 <= width + 1 and 0 <= y0 < y1 <= height + 1
+
+
+def test_a_white_cell_cut_by_the_fields_edge_is_found_cut_and_left_for_review(analyzer):
+    """Joining lobes against a blank border ate the outer pixels of every nucleus at the edge: of 66
+    white cells touching the edges of the BCCD fields none was flagged, and cut cells were answered ok."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from bcds_core.field.detection import find_white_cells
+
+    cell = decode_image(sorted(SAMPLES_DIR.glob("lymphocyte/*.jpg"))[0].read_bytes()).rgb
+    slide = np.full((363, 1080, 3), cell[5, 5], np.uint8)
+    slide[:, :360] = cell[:, :360]  # a whole cell ...
+    slide[:, 900:] = cell[:, :180]  # ... and the left half of it, cut by the right edge
+    found = find_white_cells(slide)
+    assert [c.cut_by_border for c in sorted(found, key=lambda c: c.centre[0])] == [False, True]
+    buffer = io.BytesIO()
+    Image.fromarray(slide).save(buffer, format="PNG")
+    result = analyze_field(analyzer, "field.png", buffer.getvalue(), pixel_size_um=0.10563)
+    cut = max(result.cells, key=lambda c: c.box[0]).result
+    assert cut.status == "review" and "cut by the field's border" in cut.message

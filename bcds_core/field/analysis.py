@@ -142,8 +142,15 @@ def analyze_field(
     results = analyzer.analyze_arrays(canvases, replace(pixel_size, um=REFERENCE_PIXEL_UM), profile)
     cells = []
     for cell, result in zip(found, results, strict=True):
-        if cell.cut_by_border and result.status == "ok":
-            result.status, result.message = "review", "Check by eye: the cell is cut by the field's border."
+        if cell.cut_by_border and result.status != "rejected":
+            # a reason of its own beside any other (a possible blast's among them)
+            cut = "the cell is cut by the field's border"
+            result.status = "review"
+            result.message = (
+                f"{result.message.rstrip('.')}; {cut}."
+                if result.message.startswith("Check by eye")
+                else f"Check by eye: {cut}."
+            )
         cells.append(FieldCell([round(v / reading.to_upload) for v in cell.box], result))
     um = round(reading.um_per_file_pixel, 5)
     message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found, read at {um:.3f} um per pixel"

@@ -56,7 +56,11 @@ def nucleus_pixels(rgb: np.ndarray) -> np.ndarray:
 def find_white_cells(rgb: np.ndarray) -> list[FoundCell]:
     """White cells of a field at the reference pixel size, in reading order (top to bottom, left to right)."""
     gap = max(1, round(LOBE_GAP_UM / REFERENCE_PIXEL_UM / 2))
-    nuclei = binary_closing(binary_opening(nucleus_pixels(rgb), iterations=1), iterations=gap)
+    # The field's edge repeated outward while joining lobes: closing against a blank border eroded
+    # the outer pixels of a nucleus cut by the edge, so no cell ever touched it (none flagged as cut).
+    pad = gap + 1
+    stained = np.pad(nucleus_pixels(rgb), pad, mode="edge")
+    nuclei = binary_closing(binary_opening(stained, iterations=1), iterations=gap)[pad:-pad, pad:-pad]
     labels, count = ndi.label(nuclei)
     min_area = MIN_NUCLEUS_UM2 / REFERENCE_PIXEL_UM**2
     margin = round(CYTOPLASM_MARGIN_UM / REFERENCE_PIXEL_UM)
