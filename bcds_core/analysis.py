@@ -467,14 +467,20 @@ def answer_on_a_field(result: CellResult) -> None:
     """A single-cell answer is never ``ok`` on a smear field: say what the field holds and what to
     do. With one white cell the answer stays, for review, with what it said (a possible blast's
     description) after the note, and a rejection stays one; with other than one there is no
-    single cell to answer for."""
+    single cell to answer for (with none, no field either)."""
     count = len(find_white_cells(result.rgb))
-    note = (
-        f"This looks like a smear field with {count} white cell{'s' if count != 1 else ''}, not an image "
-        "of one cell: analyse it as a field (python -m bcds_core analyze-field, or the app's field mode)."
-    )
+    if count == 0:  # no field to analyse either: "analyse it as a field" sent the user round in a loop
+        note = (
+            "It covers more than one cell's view, and nothing in it is stained like a white cell's nucleus."
+        )
+    else:
+        note = (
+            f"This looks like a smear field with {count} white cell{'s' if count != 1 else ''}, not an image "
+            "of one cell: analyse it as a field (python -m bcds_core analyze-field, or the app's field mode)."
+        )
     if count != 1:
-        result.status, result.message, result.single_cell = "rejected", note, False
+        message = f"{result.message} {note}" if result.status == "rejected" else note
+        result.status, result.message, result.single_cell = "rejected", message, False
     elif result.status == "rejected":
         result.message = f"{result.message} {note}"
     else:

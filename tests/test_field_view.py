@@ -41,3 +41,29 @@ def test_a_white_cell_cut_by_the_fields_edge_is_found_cut_and_left_for_review(an
     result = analyze_field(analyzer, "field.png", buffer.getvalue(), pixel_size_um=0.10563)
     cut = max(result.cells, key=lambda c: c.box[0]).result
     assert cut.status == "review" and "cut by the field's border" in cut.message
+
+
+def test_a_field_without_white_cells_says_so_and_never_sends_the_user_round_in_a_loop(analyzer):
+    """A blank field read "0 white cells found", and predict on it said "analyse it as a field"."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((480, 640, 3), (250, 225, 200), np.uint8)).save(buffer, format="PNG")
+    field = analyze_field(analyzer, "blank.png", buffer.getvalue())
+    assert field.ok and not field.cells and field.message.startswith("No white cell found")
+    (single,) = analyzer.analyze_bytes([("blank.png", buffer.getvalue())])
+    assert single.status == "rejected" and "analyse it as a field" not in single.message
+
+
+def test_nucleated_red_cells_in_a_field_are_not_counted_as_white_cells(analyzer):
+    """The nucleus stain finds nucleated red cells and platelet clumps too: five erythroblasts and a
+    lymphocyte read "6 white cells found", while the differential beside it counted them apart."""
+    sample = sorted(SAMPLES_DIR.glob("erythroblast/*.jpg"))[0]
+    result = analyze_field(analyzer, "field.jpg", field_of(decode_image(sample.read_bytes()).rgb), 0.158)
+    apart = [c for c in result.cells if c.result.group in ("erythroblast", "platelet")]
+    assert apart, [c.result.group for c in result.cells]
+    white = len(result.cells) - len(apart)
+    assert f"{len(result.cells)} cells found, {white} of them white" in result.message

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bcds_core.analysis import CellAnalyzer, CellResult
+from bcds_core.analysis import CellAnalyzer, CellResult, is_greyscale
+from bcds_core.differential import counted, differential
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError
 from bcds_core.lab_profile import LabProfile
@@ -119,6 +120,10 @@ def read_field(
     return FieldReading(rgb, pixel_size, image.scale, image.scale * scale, upload_shape, slide_colour(rgb))
 
 
+#: Why a greyscale field shows no white cell.
+NO_COLOUR = " (the image has no colour: white cells are found by their stain)"
+
+
 def centre_of(cell: FoundCell) -> tuple[int, int]:
     """The nucleus centre of a found cell, in whole pixels."""
     return int(round(cell.centre[0])), int(round(cell.centre[1]))
@@ -153,7 +158,18 @@ def analyze_field(
             )
         cells.append(FieldCell([round(v / reading.to_upload) for v in cell.box], result))
     um = round(reading.um_per_file_pixel, 5)
-    message = f"{len(cells)} white cell{'s' if len(cells) != 1 else ''} found, read at {um:.3f} um per pixel"
+    white = differential([c.result for c in cells]).white_cells
+    message = (
+        f"{counted(white, 'white cell')} found, read at {um:.3f} um per pixel"
+        if white == len(cells) and cells
+        # the stain finds platelets and nucleated red cells too; the title counts as the differential does
+        else f"{counted(len(cells), 'cell')} found, {white} of them white (the others counted apart: "
+        f"platelets, nucleated red cells, smudge cells), read at {um:.3f} um per pixel"
+        if cells
+        # a blank, overexposed or unstained image: say so, not only "0 found"
+        else f"No white cell found: nothing is stained like a nucleus{NO_COLOUR if is_greyscale(reading.rgb) else ''}. "
+        f"Read at {um:.3f} um per pixel"
+    )
     message += {
         ASSUMED: " (assumed: no red cells to measure; give it if you know it)",
         ESTIMATED: " (measured on its red cells)",
