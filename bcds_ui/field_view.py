@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import plotly.graph_objects as go
 import streamlit as st
 
+from bcds_core.analysis import CellResult
 from bcds_core.field.analysis import FieldResult
 from bcds_core.overlays import outline
 from bcds_core.taxonomy import display_name
@@ -26,8 +29,9 @@ def field_figure(result: FieldResult, height: int = 420) -> go.Figure:
     return figure
 
 
-def show_field(result: FieldResult, key: str) -> None:
-    """One analysed field: the boxes, then each found cell with its answer."""
+def show_field(result: FieldResult, key: str, show_cell: Callable[[CellResult, str], None]) -> None:
+    """One analysed field: the boxes, each found cell with its answer, and the one chosen by its
+    number drawn by ``show_cell(answer, key)`` (mask, heat map, top classes), as an uploaded cell is."""
     if not result.ok:
         st.error(f"{result.file}: {result.message}")
         return
@@ -49,3 +53,13 @@ def show_field(result: FieldResult, key: str) -> None:
             column.markdown(f"**{number}.** {answer.status}")
         if answer.status != "ok":
             column.caption(answer.message)
+    chosen = st.selectbox(
+        "Look at one cell of the field: its mask, heat map and top classes",
+        [None, *range(1, len(result.cells) + 1)],
+        format_func=lambda n: (
+            "none" if n is None else f"{n}. {display_name(result.cells[n - 1].result.group or 'none')}"
+        ),
+        key=f"field_open_{key}",
+    )
+    if chosen is not None:
+        show_cell(result.cells[chosen - 1].result, f"{key}#{chosen}")

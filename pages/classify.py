@@ -61,7 +61,8 @@ def show_fields(items: list[tuple[str, bytes]]) -> None:
         show_differential(cells)
         show_screen(cells)
     for position, ((_, data), field) in enumerate(zip(items, fields, strict=True)):
-        show_field(field, f"{position}_{content_key(data)}")  # the same field uploaded twice is shown twice
+        # the same field uploaded twice is shown twice
+        show_field(field, f"{position}_{content_key(data)}", lambda cell, key: show_one(analyzer, cell, key))
 
 
 def show_differential(results) -> None:

@@ -266,3 +266,22 @@ def test_a_profile_fitted_again_under_the_same_name_reads_as_another_reading():
     first, refitted = (reading_settings(None, "my microscope", key) for key in ("a1b2c3d4e5", "f6a7b8c9d0"))
     assert first != refitted and "my microscope (a1b2c3d4)" in first
     assert reading_settings(0.1, None) == "0.1 um per pixel (given) and no lab profile"
+
+
+def test_a_field_cell_can_be_opened_with_its_mask_and_heat_map():
+    """Field cells had an answer and a thumbnail, but none of the explanations an uploaded cell has."""
+    from bcds_core.benchmark import field_of
+    from bcds_core.image_io import decode_image
+    from bcds_core.paths import SAMPLES_DIR
+    from bcds_ui.batch_input import BATCH_KEY
+
+    sample = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[0]
+    at = AppTest.from_file(str(REPO_ROOT / "pages/classify.py"), default_timeout=TIMEOUT)
+    at.session_state["classify_fields"] = True
+    at.session_state[BATCH_KEY] = [("field.jpg", field_of(decode_image(sample.read_bytes()).rgb))]
+    at.run()
+    (chooser,) = [box for box in at.selectbox if box.label.startswith("Look at one cell of the field")]
+    chooser.set_value(1).run()
+    assert not at.exception
+    assert any("of the heat lies inside the cell mask" in c.value for c in at.caption)
+    assert any(m.value.startswith("**field.jpg#1**") for m in at.markdown)

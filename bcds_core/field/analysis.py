@@ -3,8 +3,9 @@
 The field is read at the models' pixel size (its red cells as the ruler, or
 the pixel size given), white cells are found by their nuclei
 (``detection``), and each is cut out as a CellaVision-sized canvas centred on
-its nucleus and answered by the same analyzer as an uploaded cell, mask and
-explanations included. Boxes are reported in pixels of the uploaded image.
+its nucleus and answered by the same analyzer as an uploaded cell: each
+answer holds its mask and prepared cell, so the app explains it as it does an
+uploaded cell. Boxes are reported in pixels of the uploaded image.
 """
 
 from __future__ import annotations
