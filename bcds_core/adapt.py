@@ -47,6 +47,12 @@ def folder_group(name: str) -> str | None:
     return None
 
 
+def unknown_folders(directory: Path) -> list[str]:
+    """DIR's folders that name no group (nor the unlabelled cells): ``lab_images`` leaves their cells
+    out, which the lab must be told ("neutrophiles/" beside "lymphocyte/" vanished unsaid)."""
+    return sorted(p.name for p in Path(directory).iterdir() if p.is_dir() and folder_group(p.name) is None)
+
+
 def lab_images(directory: Path) -> list[tuple[Path, str | None]]:
     """(path, group or None for unlabelled) of every image under DIR/<group>/ and DIR/unlabelled/
     (folders named as ``folder_group`` reads them).

@@ -89,8 +89,12 @@ def show_fit(profile, answers) -> None:
     summary = profile.summary
     before, after = st.columns(2)
     before.metric("Accuracy before", f"{summary['accuracy_before']:.0%}")
+    searched = "accuracy_after_cv_by_pixel_size" in summary
     after.metric(
-        "After (cross-validated)",
+        # the pixel size is chosen on the same cells: the head is cross-validated, the choice is not
+        "After (cross-validated; pixel size chosen on these cells)"
+        if searched
+        else "After (cross-validated)",
         f"{summary['accuracy_after_cv']:.0%}",
         # percentage points: "+29%" read as a relative gain
         f"{100 * (summary['accuracy_after_cv'] - summary['accuracy_before']):+.0f} points",

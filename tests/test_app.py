@@ -233,6 +233,11 @@ def test_the_cells_still_wrong_after_a_fit_are_shown_as_pictures():
     assert table.value.to_dict("records") == [
         {"cell": picture, "file": "b.jpg", "your label": "Monocyte", "answer": "Lymphocyte"}
     ]
+    assert [m.label for m in at.metric] == ["Accuracy before", "After (cross-validated)"]
+    # a pixel size searched among candidates is chosen on the same cells: the figure must say so
+    profile.summary["accuracy_after_cv_by_pixel_size"] = {"assumed": 0.5, "0.0734": 0.5}
+    at.run()
+    assert at.metric[1].label == "After (cross-validated; pixel size chosen on these cells)"
 
 
 def test_a_batch_grown_or_reordered_keeps_its_review_and_a_signed_one_asks_to_sign_again():

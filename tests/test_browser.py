@@ -374,7 +374,7 @@ def test_a_lab_fits_a_profile_from_a_zip_and_classifies_with_it(page, app_url):
         {"name": "lab.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()}
     )
     page.get_by_role("button", name="Fit a profile on 33 cells").click()
-    page.get_by_text("After (cross-validated)").wait_for()
+    page.get_by_text("After (cross-validated").wait_for()
     assert (
         page.get_by_test_id("stMetricDelta").inner_text().endswith("points")
     )  # not "+29%", read as relative

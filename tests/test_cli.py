@@ -244,8 +244,12 @@ def test_adapt_writes_a_profile_that_predict_reads(tmp_path):
     for path in sorted(SAMPLES_DIR.glob("*/*.jpg")):
         (lab / path.parent.name).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, lab / path.parent.name / path.name)
-    summary = json.loads(bcds("adapt", lab, "--out", tmp_path / "profile", "--json").stdout.splitlines()[-1])
-    assert summary["n"] == len(list(lab.glob("*/*.jpg")))
+    (lab / "neutrophiles").mkdir()  # a misspelt group: its cells are left out, and the lab told so
+    shutil.copy(next(lab.glob("neutrophil/*.jpg")), lab / "neutrophiles" / "cell.jpg")
+    done = bcds("adapt", lab, "--out", tmp_path / "profile", "--json")
+    summary = json.loads(done.stdout.splitlines()[-1])
+    assert "folders named after no group were left out: neutrophiles" in done.stderr
+    assert summary["n"] == len(list(lab.glob("*/*.jpg"))) - 1
     assert {"accuracy_before", "accuracy_after_cv", "batchnorm_cells", "profile"} <= set(summary)
     sample = next(lab.glob("lymphocyte/*.jpg"))
     answer = json.loads(

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bcds_core.adapt import fit_profile, lab_items
+    from bcds_core.adapt import fit_profile, lab_items, unknown_folders
+    from bcds_core.taxonomy import GROUPS
 
     if problem := output_problem(args.out, folder=True):
         print(f"error: cannot write the profile: {problem}", file=sys.stderr)
@@ -42,6 +43,12 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, NotADirectoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if left_out := unknown_folders(Path(args.dir)):
+        print(
+            f"warning: folders named after no group were left out: {', '.join(left_out)} "
+            f"(name them {', '.join(GROUPS)}, or unlabelled)",
+            file=sys.stderr,
+        )
     profile.save(Path(args.out))
     summary = {**profile.summary, "profile": str(args.out), "pixel_size_um": profile.pixel_size_um}
     print(json.dumps(summary) if args.json else summary)
