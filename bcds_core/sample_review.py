@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 
 from bcds_core.analysis import CellResult
-from bcds_core.differential import OUT_OF_COUNT_GROUPS
+from bcds_core.differential import OUT_OF_COUNT_GROUPS, counted
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, display_name
 
 #: Labels a person may move a cell to beyond the classes: out of the differential.
@@ -121,7 +121,7 @@ class SampleReview:
     def continued_with_more(self, added: list[str], by: str) -> SampleReview:
         """A copy of this review for the same sample with ``added`` files uploaded beside its own;
         after sign-off the added cells are an amendment (the signed count did not hold them)."""
-        grown = dataclasses.replace(
+        grown = replace(
             self,
             corrections=dict(self.corrections),
             amendments=list(self.amendments),
@@ -130,7 +130,7 @@ class SampleReview:
         names = ", ".join(file_name(f) for f in added[:3]) + (
             f" and {len(added) - 3} more" if len(added) > 3 else ""
         )
-        grown._amended(f"{len(added)} image{'s' if len(added) != 1 else ''} added ({names})", by)
+        grown._amended(f"{counted(len(added), 'image')} added ({names})", by)
         return grown
 
     def sign(self, by: str) -> None:

@@ -163,6 +163,10 @@ def unsettled_fine_class(evidence: Evidence) -> str | None:
     )
 
 
+#: How a message opens for each status that answers (``decide_status``).
+REVIEW_OPENING, OK_OPENING = "Check by eye: ", "Single cell classified"
+
+
 def decide_status(features: MaskFeatures, evidence: Evidence) -> tuple[str, str]:
     """(status, message) for one analysed image."""
     if (reason := rejection(features, evidence.greyscale)) is not None:
@@ -170,5 +174,15 @@ def decide_status(features: MaskFeatures, evidence: Evidence) -> tuple[str, str]
     reasons = review_reasons(features, evidence)
     fine_class = unsettled_fine_class(evidence)
     if reasons:
-        return "review", "Check by eye: " + "; ".join(reasons + ([fine_class] if fine_class else [])) + "."
-    return "ok", "Single cell classified" + (f"; {fine_class}." if fine_class else ".")
+        return "review", REVIEW_OPENING + "; ".join(reasons + ([fine_class] if fine_class else [])) + "."
+    return "ok", OK_OPENING + (f"; {fine_class}." if fine_class else ".")
+
+
+def with_review_reason(status: str, message: str, reason: str) -> tuple[str, str]:
+    """A decided (status, message) with one more reason for review that only the caller knows (a
+    field's cell cut by the field's edge), after the reasons it has; a rejection stays as it is."""
+    if status == "rejected":
+        return status, message
+    if status == "review":
+        return "review", f"{message.removesuffix('.')}; {reason}."
+    return "review", f"{REVIEW_OPENING}{reason}."

@@ -32,16 +32,15 @@ def batch_review(results: list[CellResult], content_keys: list[str]) -> SampleRe
     one continues its review (adding a file had started the review anew, its corrections and
     sign-off out of sight).
     """
-    files = frozenset(f"{r.file}\t{key}" for r, key in zip(results, content_keys, strict=True))
+    entries = [f"{r.file}\t{key}" for r, key in zip(results, content_keys, strict=True)]
+    files = frozenset(entries)
     key = hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()[:16]
     reviews = st.session_state.setdefault(REVIEWS_KEY, {})
     if key not in reviews:
         grown_from = [(kept, review) for kept, review in reviews.values() if kept < files]
         if grown_from:
             kept, review = max(grown_from, key=lambda pair: len(pair[0]))
-            added = [
-                r.file for r, k in zip(results, content_keys, strict=True) if f"{r.file}\t{k}" not in kept
-            ]
+            added = [r.file for r, entry in zip(results, entries, strict=True) if entry not in kept]
             reviews[key] = (
                 files,
                 review.continued_with_more(added, st.session_state.get("review_reviewer", "")),

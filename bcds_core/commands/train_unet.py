@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from bcds_core.paths import RUNS_DIR, WEIGHTS_DIR
 
@@ -50,7 +51,7 @@ def with_recipe(args: argparse.Namespace) -> argparse.Namespace:
     Raises:
         RecipeError: not one phase, or a setting ``train-unet`` does not have.
     """
-    from bcds_core.training.recipe import RecipeError, read_recipe
+    from bcds_core.training.recipe import RecipeError, phase_arguments, read_recipe
 
     phases = read_recipe(args.recipe)["phases"]
     if len(phases) != 1:
@@ -58,10 +59,9 @@ def with_recipe(args: argparse.Namespace) -> argparse.Namespace:
     (phase,) = phases
     if unknown := sorted(set(phase["args"]) - set(vars(args))):
         raise RecipeError(f"{args.recipe} sets what train-unet has no option for: {', '.join(unknown)}.")
-    run_dir = RUNS_DIR / phase["run"]
     # never the shipped weights/unet by default: reproducing a release must not overwrite it
-    out = args.out or str(run_dir / "release")
-    return argparse.Namespace(**{**vars(args), **phase["args"], "run_dir": str(run_dir), "out": out})
+    out = Path(args.out) if args.out else RUNS_DIR / phase["run"] / "release"
+    return phase_arguments(args, phase, None, out)
 
 
 def with_release_folder(args: argparse.Namespace) -> argparse.Namespace:

@@ -22,6 +22,7 @@ from bcds_core.image_io import ImageDecodeError
 from bcds_core.lab_profile import LabProfile
 from bcds_core.pixel_size import ASSUMED, ESTIMATED, REFERENCE_PIXEL_UM, PixelSize, shrink
 from bcds_core.preprocessing import CANVAS_ORIGINAL_SIDE, slide_colour, square_around, to_scale
+from bcds_core.status import with_review_reason
 from bcds_core.upload_reading import decode_for_reading
 
 #: Longest side of the field a result keeps to show: read at the models' pixel size a field can
@@ -125,6 +126,22 @@ def read_field(
 NO_COLOUR = " (the image has no colour: white cells are found by their stain)"
 
 
+def found_line(cells: list[FieldCell], rgb: np.ndarray, um: float) -> str:
+    """What a field's cells are, counted as the differential counts them, and the pixel size it was
+    read at: the stain finds platelets and nucleated red cells too, and a blank, overexposed or
+    unstained field says so, not "0 found"."""
+    read_at = f"read at {um:.3f} um per pixel"
+    if not cells:
+        return f"No white cell found: nothing is stained like a nucleus{NO_COLOUR if is_greyscale(rgb) else ''}. {read_at.capitalize()}"
+    white = differential([c.result for c in cells]).white_cells
+    if white == len(cells):
+        return f"{counted(white, 'white cell')} found, {read_at}"
+    return (
+        f"{counted(len(cells), 'cell')} found, {white} of them white "
+        f"(the others counted apart: platelets, nucleated red cells, smudge cells), {read_at}"
+    )
+
+
 def centre_of(cell: FoundCell) -> tuple[int, int]:
     """The nucleus centre of a found cell, in whole pixels."""
     return int(round(cell.centre[0])), int(round(cell.centre[1]))
@@ -148,30 +165,13 @@ def analyze_field(
     results = analyzer.analyze_arrays(canvases, replace(pixel_size, um=REFERENCE_PIXEL_UM), profile)
     cells = []
     for cell, result in zip(found, results, strict=True):
-        if cell.cut_by_border and result.status != "rejected":
-            # a reason of its own beside any other (a possible blast's among them)
-            cut = "the cell is cut by the field's border"
-            result.status = "review"
-            result.message = (
-                f"{result.message.rstrip('.')}; {cut}."
-                if result.message.startswith("Check by eye")
-                else f"Check by eye: {cut}."
+        if cell.cut_by_border:  # a reason beside any other (a possible blast's among them)
+            result.status, result.message = with_review_reason(
+                result.status, result.message, "the cell is cut by the field's border"
             )
         cells.append(FieldCell([round(v / reading.to_upload) for v in cell.box], result))
     um = round(reading.um_per_file_pixel, 5)
-    white = differential([c.result for c in cells]).white_cells
-    message = (
-        f"{counted(white, 'white cell')} found, read at {um:.3f} um per pixel"
-        if white == len(cells) and cells
-        # the stain finds platelets and nucleated red cells too; the title counts as the differential does
-        else f"{counted(len(cells), 'cell')} found, {white} of them white (the others counted apart: "
-        f"platelets, nucleated red cells, smudge cells), read at {um:.3f} um per pixel"
-        if cells
-        # a blank, overexposed or unstained image: say so, not only "0 found"
-        else f"No white cell found: nothing is stained like a nucleus{NO_COLOUR if is_greyscale(reading.rgb) else ''}. "
-        f"Read at {um:.3f} um per pixel"
-    )
-    message += {
+    message = found_line(cells, reading.rgb, um) + {
         ASSUMED: " (assumed: no red cells to measure; give it if you know it)",
         ESTIMATED: " (measured on its red cells)",
     }.get(pixel_size.source, "")

@@ -87,7 +87,8 @@ def phase_arguments(
     runs: Path = RUNS_DIR,
     soup: tuple[Path, ...] = (),
 ) -> argparse.Namespace:
-    """The ``train-classifier`` arguments of one phase: the command's defaults, then the recipe's settings."""
+    """The arguments of one recipe phase: the command's defaults, then the recipe's settings
+    (``train-classifier``'s, and ``train-unet``'s, which has no start or ingredients to name)."""
     settings = {**vars(defaults), **phase["args"], "recipe": None}
     settings.update(
         run_dir=str(runs / phase["run"]),
