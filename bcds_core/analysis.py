@@ -21,7 +21,7 @@ import torch
 
 from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds, abnormal_mass
 from bcds_core.classifier.answer_checks import AnswerChecks
-from bcds_core.classifier.batchnorm import with_batchnorm_statistics
+from bcds_core.classifier.batchnorm import batchnorm_statistics, with_batchnorm_statistics
 from bcds_core.classifier.conformal import candidate_set
 from bcds_core.classifier.inputs import classifier_batch
 from bcds_core.classifier.model import (
@@ -256,6 +256,17 @@ class CellAnalyzer:
     def fine_probabilities(self, cells: list[PreparedCell]) -> np.ndarray:
         """Calibrated N x fine-class probabilities of prepared cells."""
         return self.fine_probabilities_of_inputs(self.classifier_input(cells))
+
+    def check_profile(self, profile: LabProfile) -> LabProfile:
+        """``profile``, once its head and BatchNorm statistics are known to fit this network (only a
+        profile edited and sealed again can fail here: ``LabProfile.from_files`` checks the rest).
+
+        Raises:
+            ProfileError: in words.
+        """
+        shapes = {name: value.shape for name, value in batchnorm_statistics(self.classifier).items()}
+        profile.check_fits(self.classifier.network.fc.in_features, shapes)
+        return profile
 
     def classifier_for(self, profile: LabProfile | None, keep: bool = True) -> torch.nn.Module:
         """The network that reads a lab's images: the release's, or a copy holding the BatchNorm

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load, save_file
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
@@ -88,6 +89,39 @@ class GroupHead:
         logits -= logits.max(1, keepdims=True)
         weights = np.exp(logits)
         return weights / weights.sum(1, keepdims=True)
+
+    def check(self) -> None:
+        """Refuse groups and arrays that do not make one head of ``fit_head``'s form (a profile
+        re-sealed by hand: the seal is a checksum, not a signature).
+
+        Raises:
+            ProfileError: in words.
+        """
+        groups = self.groups
+        if (
+            not isinstance(groups, list)
+            or len(groups) < 2
+            or len(set(map(str, groups))) != len(groups)
+            or not set(map(str, groups)) <= set(NORMAL_GROUPS)
+        ):
+            raise ProfileError(
+                f"The profile's head names groups {groups!r}, not two or more normal groups: run adapt again."
+            )
+        rows = 1 if len(groups) == 2 else len(groups)
+        width = self.mean.shape[0] if self.mean.ndim == 1 else -1
+        kept = self.components.shape[0] if self.components.ndim == 2 else -1
+        shapes = {
+            "mean": (width,),
+            "components": (kept, width),
+            "coef": (rows, kept + len(GROUPS)),
+            "intercept": (rows,),
+        }
+        for name, shape in shapes.items():
+            array = getattr(self, name)
+            if array.shape != shape or array.dtype.kind != "f" or not np.isfinite(array).all():
+                raise ProfileError(
+                    f"The profile's head is damaged ({name} is not a finite {shape} array): run adapt again."
+                )
 
 
 def head_log_probabilities(group_probabilities: np.ndarray) -> np.ndarray:
@@ -263,37 +297,89 @@ class LabProfile:
         """
         try:
             data = json.loads(files[PROFILE_FILE])
-        except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (KeyError, ValueError, RecursionError) as error:  # also bad UTF-8, a 5,000-digit number
             raise ProfileError(f"Not a lab profile: {PROFILE_FILE} is missing or not JSON.") from error
         if not isinstance(data, dict) or data.get(SEAL_FIELD) != content_hash(data):
             raise ProfileError("The lab profile was edited after it was written: run adapt again.")
-        if data.get("version") != PROFILE_VERSION:
+        if type(data.get("version")) is not int or data["version"] != PROFILE_VERSION:  # True == 1
             raise ProfileError(
-                f"The profile is version {data.get('version')}; this bcds reads {PROFILE_VERSION}."
+                f"The profile is version {data.get('version')!r}; this bcds reads {PROFILE_VERSION}."
             )
         if data.get("classifier_sha256") != classifier_sha256:
             raise ProfileError("The profile was fitted for another classifier release: run adapt again.")
+        try:
+            return cls._from_sealed(data, files, classifier_sha256)
+        except ProfileError:
+            raise
+        except (KeyError, TypeError, ValueError, SafetensorError) as error:
+            raise ProfileError(
+                f"The profile's fields are not what adapt writes ({type(error).__name__}): run adapt again."
+            ) from error
+
+    @classmethod
+    def _from_sealed(cls, data: dict, files: dict[str, bytes], classifier_sha256: str) -> LabProfile:
+        """The profile a sealed ``profile.json`` of this version describes, each field checked: the
+        seal is a checksum anyone can recompute, so a profile edited and sealed again must still
+        be refused in words rather than fail in the middle of a classification."""
         head = None
-        if (entry := data.get("head")) is not None:
+        if (entry := data["head"]) is not None:
             arrays = checked_arrays(files, entry)
             head = GroupHead(
                 entry["groups"], arrays["mean"], arrays["components"], arrays["coef"], arrays["intercept"]
             )
-        batchnorm = checked_arrays(files, entry) if (entry := data.get("batchnorm")) is not None else None
+            head.check()
+        batchnorm = checked_arrays(files, entry) if (entry := data["batchnorm"]) is not None else None
+        if batchnorm is not None and not all(
+            name.endswith((".running_mean", ".running_var"))
+            and value.ndim == 1
+            and np.isfinite(value).all()
+            and (name.endswith(".running_mean") or (value >= 0).all())
+            for name, value in batchnorm.items()
+        ):
+            raise ProfileError("The profile's BatchNorm statistics are damaged: run adapt again.")
+        summary = data["summary"]
+        if not isinstance(summary, dict) or not isinstance(summary.get("groups", {}), dict):
+            raise ProfileError("The profile's summary is damaged: run adapt again.")
         return cls(
             classifier_sha256,
-            data["pixel_size_um"],
-            data["familiarity_threshold"],
+            positive_or_none(data["pixel_size_um"], "pixel size"),
+            positive_or_none(data["familiarity_threshold"], "familiarity threshold"),
             head,
-            data["summary"],
+            summary,
             batchnorm,
         )
+
+    def check_fits(self, feature_width: int, batchnorm_shapes: dict[str, tuple[int, ...]]) -> None:
+        """Refuse a head or BatchNorm statistics of other shapes than the classifier's network reads.
+
+        Raises:
+            ProfileError: in words.
+        """
+        if self.head is not None and self.head.mean.shape != (feature_width,):
+            raise ProfileError("The profile's head does not fit this classifier's features: run adapt again.")
+        if self.batchnorm is not None and {n: v.shape for n, v in self.batchnorm.items()} != batchnorm_shapes:
+            raise ProfileError(
+                "The profile's BatchNorm statistics do not fit this classifier's network: run adapt again."
+            )
 
     def files(self) -> dict[str, bytes]:
         """The profile's files by name (for a download), as ``save`` writes them."""
         with tempfile.TemporaryDirectory() as folder:
             self.save(Path(folder))
             return {p.name: p.read_bytes() for p in Path(folder).iterdir()}
+
+
+def positive_or_none(value, what: str) -> float | None:
+    """``value`` as a positive finite float, or None where the profile holds none.
+
+    Raises:
+        ProfileError: anything else (a string, NaN, a negative size, ``true``).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ProfileError(f"The profile's {what} ({value!r}) is not a positive number: run adapt again.")
+    return float(value)
 
 
 def checked_arrays(files: dict[str, bytes], entry: dict) -> dict[str, np.ndarray]:

@@ -144,7 +144,7 @@ def load_saved_profile() -> None:
         return
     try:
         name = saved.name.removesuffix(".zip").removesuffix(".bcds-profile")
-        set_active_profile(name, profile_from_archive(saved.getvalue(), sha))
+        set_active_profile(name, analyzer.check_profile(profile_from_archive(saved.getvalue(), sha)))
     except ProfileError as error:
         st.session_state["calibrate_profile_error"] = str(error)
 

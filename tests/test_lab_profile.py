@@ -1,5 +1,6 @@
 """Lab profiles: the head moves only normal groups' probability, and a bad profile is refused clearly."""
 
+import hashlib
 import io
 import json
 import shutil
@@ -8,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from safetensors.numpy import save as safetensors_bytes
 
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.lab_profile import PROFILE_FILE, GroupHead, LabProfile, ProfileError, adjust_groups, fit_head
 from bcds_core.taxonomy import FINE_CLASSES, FINE_TO_GROUP, GROUPS, NORMAL_GROUPS
+from bcds_core.weights_io import SEAL_FIELD, write_sealed_json
 
 #: Side of a tight crop cut from a 360-px sample: the cell and slivers of red cells, no ruler.
 TIGHT_SIDE = 170
@@ -98,6 +101,90 @@ def test_an_edited_or_missing_profile_is_a_clear_error(analyzer, profile_dir, tm
         LabProfile.load(edited, sha)
     with pytest.raises(ProfileError, match="No lab profile"):
         LabProfile.load(tmp_path / "nowhere", sha)
+
+
+def resealed(profile_dir: Path, into: Path, edit) -> Path:
+    """A copy of the profile with ``edit(data, folder)`` applied to its profile.json and the seal
+    computed again, as anyone can: the seal is a checksum, not a signature."""
+    shutil.copytree(profile_dir, into)
+    data = json.loads((into / PROFILE_FILE).read_text())
+    data.pop(SEAL_FIELD)
+    edit(data, into)
+    write_sealed_json(into / PROFILE_FILE, data)
+    return into
+
+
+def replaced_file(data: dict, folder: Path, entry: str, content: bytes) -> None:
+    """Point the profile's ``entry`` ("head" or "batchnorm") at ``content``, with its right sha256."""
+    name = f"{entry}.safetensors"
+    (folder / name).write_bytes(content)
+    data[entry] = {**(data[entry] or {"groups": ["lymphocyte", "monocyte"]}), "file": name}
+    data[entry]["sha256"] = hashlib.sha256(content).hexdigest()
+
+
+def head_arrays(width: int = 512, kept: int = 3, rows: int = 3, coef_columns: int | None = None) -> bytes:
+    arrays = {
+        "mean": np.zeros(width, np.float32),
+        "components": np.zeros((kept, width), np.float32),
+        "coef": np.zeros((rows, coef_columns or kept + len(GROUPS)), np.float32),
+        "intercept": np.zeros(rows, np.float32),
+    }
+    return safetensors_bytes(arrays)
+
+
+EDITS_RESEALED = {
+    "pixel size a word": lambda d, f: d.update(pixel_size_um="abc"),
+    "negative pixel size": lambda d, f: d.update(pixel_size_um=-5),
+    "pixel size NaN": lambda d, f: d.update(pixel_size_um=float("nan")),
+    "familiarity without bound": lambda d, f: d.update(familiarity_threshold=float("inf")),
+    "version true": lambda d, f: d.update(version=True),
+    "summary a list": lambda d, f: d.update(summary=[1]),
+    "summary groups a number": lambda d, f: d.update(summary={"groups": 3}),
+    "no summary": lambda d, f: d.pop("summary"),
+    "head a string": lambda d, f: d.update(head="x"),
+    "head file a list": lambda d, f: d["head"].update(file=["a"]),
+    "head of other groups": lambda d, f: d["head"].update(groups=["cat", "dog"]),
+    "head not safetensors": lambda d, f: replaced_file(d, f, "head", b"junk"),
+    "head arrays that do not fit": lambda d, f: replaced_file(d, f, "head", head_arrays(coef_columns=2)),
+    "batchnorm not safetensors": lambda d, f: replaced_file(d, f, "batchnorm", b"junk"),
+    "negative variance": lambda d, f: replaced_file(
+        d, f, "batchnorm", safetensors_bytes({"network.bn1.running_var": -np.ones(64, np.float32)})
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS_RESEALED, ids=list(EDITS_RESEALED))
+def test_a_profile_edited_and_sealed_again_is_still_refused_in_words(analyzer, profile_dir, tmp_path, edit):
+    edited = resealed(profile_dir, tmp_path / "edited", EDITS_RESEALED[edit])
+    with pytest.raises(ProfileError, match="run adapt again|this bcds reads"):
+        LabProfile.load(edited, analyzer.classifier_config["weights_sha256"])
+
+
+@pytest.mark.parametrize(
+    "text", [b"[" * 100_000, b'{"version": 1' + b"0" * 5000 + b"}"], ids=["deep", "long"]
+)
+def test_a_profile_file_that_json_cannot_read_is_refused_in_words(tmp_path, text):
+    (tmp_path / PROFILE_FILE).write_bytes(text)
+    with pytest.raises(ProfileError, match="not JSON"):
+        LabProfile.load(tmp_path, "sha")
+
+
+def test_a_profile_whose_arrays_do_not_fit_the_network_is_refused_before_use(analyzer, profile_dir, tmp_path):
+    sha = analyzer.classifier_config["weights_sha256"]
+    assert analyzer.check_profile(LabProfile.load(profile_dir, sha)).head is not None
+    narrow = resealed(
+        profile_dir, tmp_path / "narrow", lambda d, f: replaced_file(d, f, "head", head_arrays(8))
+    )
+    with pytest.raises(ProfileError, match="does not fit this classifier's features"):
+        analyzer.check_profile(LabProfile.load(narrow, sha))
+    other_layer = {"network.elsewhere.running_var": np.ones(3, np.float32)}
+    stray = resealed(
+        profile_dir,
+        tmp_path / "stray",
+        lambda d, f: replaced_file(d, f, "batchnorm", safetensors_bytes(other_layer)),
+    )
+    with pytest.raises(ProfileError, match="do not fit this classifier's network"):
+        analyzer.check_profile(LabProfile.load(stray, sha))
 
 
 def test_a_profile_of_enough_cells_reads_the_lab_through_its_own_batchnorm_statistics_but_not_its_blasts(

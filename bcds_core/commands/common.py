@@ -69,7 +69,8 @@ def load_analyzer_and_profile(profile_dir: str | None):
     if analyzer is None or profile_dir is None:
         return None if analyzer is None else (analyzer, None)
     try:
-        return analyzer, LabProfile.load(Path(profile_dir), analyzer.classifier_config["weights_sha256"])
+        profile = LabProfile.load(Path(profile_dir), analyzer.classifier_config["weights_sha256"])
+        return analyzer, analyzer.check_profile(profile)
     except ProfileError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
