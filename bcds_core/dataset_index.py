@@ -12,15 +12,13 @@ train/test boundary.
 from __future__ import annotations
 
 import hashlib
-import io
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
-from bcds_core.image_io import MAX_PIXELS, SUPPORTED_FORMATS
+from bcds_core.image_io import MAX_PIXELS, ImageDecodeError, TooManyPixels, open_within_limit, read_bytes
 from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, GROUPS
 
 #: The file types of ``image_io.SUPPORTED_FORMATS``: what predict reads, a folder or a zip reads too.
@@ -80,17 +78,14 @@ def index_file(root: Path, path: Path) -> IndexedImage | SkippedFile:
     if label_group != group:
         return SkippedFile(relative, f"label '{label}' does not belong in folder '{group}'")
     try:
-        data = path.read_bytes()
-    except OSError as error:  # unreadable (permissions, a vanished file)
-        return SkippedFile(relative, f"cannot be read ({type(error).__name__})")
+        data = read_bytes(path)  # at most MAX_FILE_BYTES: a 120 MB file is not read whole to be refused
+    except ImageDecodeError as error:  # too large, unreadable (permissions, a vanished file)
+        return SkippedFile(relative, str(error))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-            with Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS) as image:
-                width, height = image.size
-                image.verify()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with open_within_limit(data) as image:
+            width, height = image.size
+            image.verify()
+    except TooManyPixels:
         return SkippedFile(
             relative, f"declares more than {MAX_PIXELS / 1e6:.0f} million pixels (a possible bomb)"
         )

@@ -44,6 +44,40 @@ class ImageDecodeError(ValueError):
     """The upload cannot be turned into an image; the message says why."""
 
 
+class TooManyPixels(ImageDecodeError):
+    """The image declares more than ``MAX_PIXELS``: refused as a possible decompression bomb."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The image declares more than {MAX_PIXELS / 1e6:.0f} million pixels; "
+            "it is refused as a possible decompression bomb."
+        )
+
+
+# Pillow's own bar, set once for the process: it warns above it and refuses twice it. The warning is
+# silenced because ``open_within_limit`` refuses such images itself: turning it into an error with
+# ``warnings.catch_warnings`` changed the process-wide filters while other sessions' threads decoded.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+def open_within_limit(data: bytes, formats: tuple[str, ...] = SUPPORTED_FORMATS) -> Image.Image:
+    """The image ``data`` holds, opened (its header read, nothing decoded) if it has at most ``MAX_PIXELS``.
+
+    Raises:
+        TooManyPixels: above ``MAX_PIXELS``.
+        UnidentifiedImageError, OSError, ...: as ``Image.open``.
+    """
+    try:
+        image = Image.open(io.BytesIO(data), formats=formats)
+    except Image.DecompressionBombError as error:
+        raise TooManyPixels from error
+    if image.width * image.height > MAX_PIXELS:
+        image.close()
+        raise TooManyPixels
+    return image
+
+
 @dataclass
 class DecodedImage:
     """An upload decoded to RGB.
@@ -109,22 +143,16 @@ def decode_image(data: bytes, longest_side: int = MAX_DECODED_SIDE) -> DecodedIm
         raise ImageDecodeError(f"The file is larger than {MAX_FILE_BYTES / 1e6:.0f} MB.")
     notes: list[str] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-            image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
-            frames = getattr(image, "n_frames", 1)
-            if frames > 1:
-                notes.append(f"used frame 1 of {frames}")
-            original_size = image.size
-            image.draft("RGB", _draft_size(image.size, longest_side))
-            image.load()
-            image = ImageOps.exif_transpose(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageDecodeError(
-            f"The image declares more than {MAX_PIXELS / 1e6:.0f} million pixels; "
-            "it is refused as a possible decompression bomb."
-        ) from error
+        image = open_within_limit(data)
+        frames = getattr(image, "n_frames", 1)
+        if frames > 1:
+            notes.append(f"used frame 1 of {frames}")
+        original_size = image.size
+        image.draft("RGB", _draft_size(image.size, longest_side))
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except TooManyPixels:
+        raise
     except UnidentifiedImageError as error:
         raise ImageDecodeError(
             "This file is not an image that bcds can read (JPEG, PNG, BMP, TIFF or GIF)."
@@ -155,10 +183,8 @@ def reducible_jpeg(data: bytes, longest_side: int = REDUCED_DECODE_SIDE) -> bool
     says what is wrong with them.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
-                return max(image.size) >= 2 * longest_side
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
+            return max(image.size) >= 2 * longest_side
     except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return False
 

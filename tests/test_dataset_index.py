@@ -58,20 +58,29 @@ def test_duplicates_are_found_by_content(tmp_path):
 
 def test_a_file_that_cannot_be_read_is_skipped_with_its_reason(tmp_path, monkeypatch):
     """Root reads any file whatever its mode: the refusal is imitated."""
-    import pathlib
-
-    from bcds_core.dataset_index import index_folder
+    import builtins
 
     (tmp_path / "lymphocyte").mkdir()
     locked = tmp_path / "lymphocyte" / "LY_1.jpg"
     locked.write_bytes(b"x")
-    read_bytes = pathlib.Path.read_bytes
+    opened = builtins.open
 
-    def refuse(path):
-        if path == locked:
+    def refuse(path, *args, **kwargs):
+        if Path(path) == locked:
             raise PermissionError(13, "Permission denied")
-        return read_bytes(path)
+        return opened(path, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    monkeypatch.setattr(builtins, "open", refuse)
     images, skipped = index_folder(tmp_path)
-    assert images == [] and skipped[0].reason == "cannot be read (PermissionError)"
+    assert images == [] and skipped[0].reason == "Cannot open the file: Permission denied."
+
+
+def test_a_file_over_the_size_limit_is_skipped_as_such(tmp_path):
+    """A 120 MB file was read whole before it was found not to be an image."""
+    from bcds_core.image_io import MAX_FILE_BYTES
+
+    (tmp_path / "neutrophil").mkdir()
+    with open(tmp_path / "neutrophil" / "SNE_big.jpg", "wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used
+    images, skipped = index_folder(tmp_path)
+    assert images == [] and "larger than the limit" in skipped[0].reason

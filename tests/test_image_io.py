@@ -76,3 +76,28 @@ def test_formats_outside_the_supported_ones_are_refused_before_any_external_prog
 def test_an_encoded_png_decodes_to_the_same_pixels():
     rgb = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)
     np.testing.assert_array_equal(decode_image(encode_png(rgb)).rgb, rgb)
+
+
+def test_decoding_leaves_the_process_warning_filters_alone(monkeypatch):
+    """Sessions decode in threads side by side: a decoder that turned the bomb warning into an error
+    with ``warnings.catch_warnings`` changed the filters of every thread, and could let a bomb through
+    another session's decode (or leave the error filter in place for the whole process)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    from bcds_core.image_io import reducible_jpeg
+
+    changes = []
+    monkeypatch.setattr(warnings, "simplefilter", lambda *args, **kwargs: changes.append(args))
+    monkeypatch.setattr(warnings, "filterwarnings", lambda *args, **kwargs: changes.append(args))
+    with pytest.raises(ImageDecodeError, match="decompression bomb"):
+        decode_image(CORPUS["bomb.png"][0])
+    jpeg = io.BytesIO()
+    Image.new("RGB", (4200, 300)).save(jpeg, format="JPEG")
+    decoded = decode_image(jpeg.getvalue())
+    reducible = reducible_jpeg(jpeg.getvalue())
+    monkeypatch.undo()
+    assert changes == []
+    assert reducible and decoded.rgb.shape[1] == 2048
