@@ -9,21 +9,24 @@ from bcds_core.weights_io import WeightsError
 
 
 @st.cache_resource(show_spinner="Loading the U-Net and the classifier...")
-def get_analyzer() -> CellAnalyzer | None:
-    """The shared analyzer (CPU, or CUDA where present); None if weights are missing."""
-    try:
-        return CellAnalyzer()
-    except WeightsError:
-        return None
+def get_analyzer() -> CellAnalyzer:
+    """The shared analyzer (CPU, or CUDA where present).
+
+    Raises:
+        WeightsError: the weights are missing or damaged. Raised, not answered as None: Streamlit
+            caches a value for the server's life but not an exception, so weights restored as the
+            page says are found on the next run without a restart.
+    """
+    return CellAnalyzer()
 
 
 def require_analyzer() -> CellAnalyzer:
     """The analyzer, or stop the page with a message saying what is missing."""
-    analyzer = get_analyzer()
-    if analyzer is None:
+    try:
+        return get_analyzer()
+    except WeightsError:
         st.error(
             "The trained models are missing or damaged (weights/unet, weights/classifier). "
             "Restore them from the repository or train them: see README."
         )
         st.stop()
-    return analyzer

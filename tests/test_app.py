@@ -290,3 +290,26 @@ def test_a_field_cell_can_be_opened_with_its_mask_and_heat_map():
     assert not at.exception
     assert any("of the heat lies inside the cell mask" in c.value for c in at.caption)
     assert any(m.value.startswith("**field.jpg#1**") for m in at.markdown)
+
+
+def test_weights_restored_after_a_missing_weights_page_are_found_without_a_restart(monkeypatch):
+    """The page tells the user to restore the weights: a cached "missing" would outlive that."""
+    from bcds_core.weights_io import WeightsError
+    from bcds_ui import models
+
+    attempts = iter([WeightsError("weights/classifier/model.safetensors is missing"), "the analyzer"])
+
+    def load():
+        outcome = next(attempts)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(models, "CellAnalyzer", load)
+    models.get_analyzer.clear()
+    try:
+        with pytest.raises(WeightsError):
+            models.get_analyzer()
+        assert models.get_analyzer() == "the analyzer"
+    finally:
+        models.get_analyzer.clear()
