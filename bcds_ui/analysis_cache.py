@@ -67,22 +67,26 @@ def analyze_field_one(
 KEPT_EXPLANATIONS = 40
 
 
-def _explanation_key(result: CellResult, key: str, method: str, target: str, active: tuple | None) -> tuple:
-    """An explanation's entry: the upload and the pixel size it was read at (another size is another
-    crop of another image shape), the active lab profile (its network), the method and target."""
-    return (key, result.pixel_size_um, active[2] if active else None, method, target)
+def explanation_key(result: CellResult, method: str, target: str, active: tuple | None) -> tuple:
+    """An explanation's entry: the classifier's input it explains (a digest of the cell's canvas and
+    mask: a field's cell read again at another pixel size keeps its name, its position and its
+    reading at the reference size, but is another crop), the active lab profile (its network), the
+    method and the target."""
+    cell = result.cell
+    explained = hashlib.blake2b(cell.canvas.tobytes() + cell.canvas_mask.tobytes(), digest_size=16)
+    return (explained.hexdigest(), active[2] if active else None, method, target)
 
 
-def has_explanation(result: CellResult, key: str, method: str, target: str) -> bool:
+def has_explanation(result: CellResult, method: str, target: str) -> bool:
     """Whether this session has already computed the explanation."""
-    entry = _explanation_key(result, key, method, target, active_profile())
+    entry = explanation_key(result, method, target, active_profile())
     return entry in st.session_state.get("explanations", {})
 
 
 def explain_one(
-    analyzer: CellAnalyzer, result: CellResult, key: str, method: str, target: str, progress=None
+    analyzer: CellAnalyzer, result: CellResult, method: str, target: str, progress=None
 ) -> CellExplanation:
-    """An explanation of one analysed image, kept per session by (content, profile, method, target).
+    """An explanation of one analysed image, kept per session by (input, profile, method, target).
 
     ``target`` names a fine class or a group (``explain.target_named``). Kept in
     the session state rather than ``st.cache_data`` so that LIME can drive a
@@ -92,7 +96,7 @@ def explain_one(
     """
     kept = st.session_state.setdefault("explanations", {})
     active = active_profile()
-    entry = _explanation_key(result, key, method, target, active)
+    entry = explanation_key(result, method, target, active)
     if entry in kept:
         kept[entry] = kept.pop(entry)  # the most recently shown last
     else:

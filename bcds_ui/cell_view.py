@@ -65,7 +65,7 @@ def explain_panel(column, analyzer, result, key: str) -> None:
         format_func=target_label,
         key=f"classify_target_{key}_{result.label}",
     )
-    slow = method == "lime" and not has_explanation(result, key, method, target)
+    slow = method == "lime" and not has_explanation(result, method, target)
     if slow and not column.button(f"Run {METHODS[method]}", key=f"classify_run_{key}_{method}"):
         column.info(f"{METHODS[method]} takes a few seconds per cell: press the button to run it.")
         return
@@ -74,7 +74,7 @@ def explain_panel(column, analyzer, result, key: str) -> None:
     def report(fraction: float) -> None:
         bar.progress(fraction, text=f"{METHODS[method]}: {fraction:.0%} of the perturbed samples scored")
 
-    explanation = explain_one(analyzer, result, key, method, target, report if slow else None)
+    explanation = explain_one(analyzer, result, method, target, report if slow else None)
     if bar is not None:
         bar.empty()
     signed = explanation.signed_crop is not None

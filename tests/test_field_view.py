@@ -67,3 +67,18 @@ def test_nucleated_red_cells_in_a_field_are_not_counted_as_white_cells(analyzer)
     assert apart, [c.result.group for c in result.cells]
     white = len(result.cells) - len(apart)
     assert f"{len(result.cells)} cells found, {white} of them white" in result.message
+
+
+def test_a_field_cell_read_at_another_pixel_size_gets_its_own_explanation(analyzer):
+    """A field's cells are classified at the models' pixel size whatever the field's, so an
+    explanation kept by (widget, pixel size read at) drew one reading's heat map over another's cell."""
+    from bcds_ui.analysis_cache import explanation_key
+
+    sample = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[0]
+    data = field_of(decode_image(sample.read_bytes()).rgb)
+    read = analyze_field(analyzer, "field.jpg", data).cells[0].result
+    again = analyze_field(analyzer, "field.jpg", data).cells[0].result
+    other = analyze_field(analyzer, "field.jpg", data, pixel_size_um=0.3).cells[0].result
+    assert read.pixel_size_um == other.pixel_size_um  # all the old key could tell them by
+    assert explanation_key(read, "gradcam", "SNE", None) == explanation_key(again, "gradcam", "SNE", None)
+    assert explanation_key(read, "gradcam", "SNE", None) != explanation_key(other, "gradcam", "SNE", None)
