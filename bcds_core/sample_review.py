@@ -118,20 +118,23 @@ class SampleReview:
             self._amended(f"answers read again with {read_with} (were read with {self.read_with})", by)
         self.read_with = read_with
 
-    def continued_with_more(self, added: list[str], by: str) -> SampleReview:
-        """A copy of this review for the same sample with ``added`` files uploaded beside its own;
-        after sign-off the added cells are an amendment (the signed count did not hold them)."""
-        grown = replace(
+    def continued_with(self, added: list[str], removed: list[str], by: str) -> SampleReview:
+        """A copy of this review for the same sample with ``added`` files uploaded beside its own and
+        ``removed`` ones taken out (their corrections go with them); after sign-off each change is
+        an amendment (the signed count held other cells)."""
+        kept = replace(
             self,
-            corrections=dict(self.corrections),
+            corrections={f: c for f, c in self.corrections.items() if f not in removed},
             amendments=list(self.amendments),
             earlier_sign_offs=list(self.earlier_sign_offs),
         )
-        names = ", ".join(file_name(f) for f in added[:3]) + (
-            f" and {len(added) - 3} more" if len(added) > 3 else ""
-        )
-        grown._amended(f"{counted(len(added), 'image')} added ({names})", by)
-        return grown
+        for files, what in ((added, "added"), (removed, "removed")):
+            if files:
+                names = ", ".join(file_name(f) for f in files[:3]) + (
+                    f" and {len(files) - 3} more" if len(files) > 3 else ""
+                )
+                kept._amended(f"{counted(len(files), 'image')} {what} ({names})", by)
+        return kept
 
     def sign(self, by: str) -> None:
         """Sign the sample as it is now; an earlier sign-off is kept with the changes made since it."""

@@ -29,25 +29,31 @@ def batch_review(results: list[CellResult], content_keys: list[str]) -> SampleRe
     Keyed by the set of the files' names and contents: another sample whose files bear the same
     names (a camera's IMG_0001...) must not inherit this one's corrections and sign-off, while the
     same files uploaded in another order are the same sample. A batch that adds files to a reviewed
-    one continues its review (adding a file had started the review anew, its corrections and
-    sign-off out of sight).
+    one, takes some out or swaps a few continues its review (``continued_review``): adding a file
+    had started the review anew, and removing a damaged one lost every correction and the sign-off.
     """
     entries = [f"{r.file}\t{key}" for r, key in zip(results, content_keys, strict=True)]
     files = frozenset(entries)
     key = hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()[:16]
     reviews = st.session_state.setdefault(REVIEWS_KEY, {})
     if key not in reviews:
-        grown_from = [(kept, review) for kept, review in reviews.values() if kept < files]
-        if grown_from:
-            kept, review = max(grown_from, key=lambda pair: len(pair[0]))
-            added = [r.file for r, entry in zip(results, entries, strict=True) if entry not in kept]
-            reviews[key] = (
-                files,
-                review.continued_with_more(added, st.session_state.get("review_reviewer", "")),
-            )
-        else:
-            reviews[key] = (files, SampleReview())
+        reviews[key] = (files, continued_review(reviews, files))
     return reviews[key][1]
+
+
+def continued_review(reviews: dict, files: frozenset[str]) -> SampleReview:
+    """The review of the batch that shares most files with ``files`` (at least half of the smaller
+    of the two: the same sample, grown, shrunk or with a few files swapped), taken over with the
+    changes as amendments; a new review where no batch does. The batch taken over leaves
+    ``reviews``, so that going back to its files continues the latest review, not an older copy."""
+    shared = {key: len(kept & files) for key, (kept, _) in reviews.items()}
+    same_sample = [k for k, n in shared.items() if n and 2 * n >= min(len(reviews[k][0]), len(files))]
+    if not same_sample:
+        return SampleReview()
+    kept, review = reviews.pop(max(same_sample, key=lambda k: (shared[k], k)))
+    added = sorted(entry.rsplit("\t", 1)[0] for entry in files - kept)
+    removed = sorted(entry.rsplit("\t", 1)[0] for entry in kept - files)
+    return review.continued_with(added, removed, st.session_state.get("review_reviewer", ""))
 
 
 def review_text(widget, label: str, review: SampleReview, field: str) -> None:

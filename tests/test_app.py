@@ -263,6 +263,30 @@ def test_a_batch_grown_or_reordered_keeps_its_review_and_a_signed_one_asks_to_si
     assert any(c.startswith("model: Lymphocyte; Dr A,") for c in (c.value for c in at.caption))
 
 
+def test_a_batch_with_a_file_taken_out_keeps_its_review_and_going_back_keeps_the_latest():
+    """Removing a damaged image from a reviewed batch lost every correction and the sign-off; going
+    back to the first files then brought back an older copy of the review, without the later work."""
+    from bcds_core.paths import SAMPLES_DIR
+    from bcds_ui.batch_input import BATCH_KEY
+
+    names = ["lymphocyte/LY_420634.jpg", "monocyte/MO_387936.jpg", "eosinophil/EO_113017.jpg"]
+    cells = [(n.split("/")[1], (SAMPLES_DIR / n).read_bytes()) for n in names]
+    at = AppTest.from_file(str(REPO_ROOT / "pages/classify.py"), default_timeout=TIMEOUT)
+    at.session_state[BATCH_KEY] = cells
+    at.run()
+    at.text_input(key="review_reviewer").input("Dr A").run()
+    next(box for box in at.selectbox if box.label == "Class of LY_420634.jpg").set_value("BLAST").run()
+    at.button(key="review_sign").click().run()
+    at.session_state[BATCH_KEY] = cells[:2]
+    at.run()
+    assert not at.exception
+    assert any("1 image removed (EO_113017.jpg)" in w.value for w in at.warning)  # sign again
+    assert any(c.startswith("model: Lymphocyte; Dr A,") for c in (c.value for c in at.caption))
+    at.session_state[BATCH_KEY] = cells
+    at.run()
+    assert any("removed (EO_113017.jpg); 1 image added (EO_113017.jpg)" in w.value for w in at.warning)
+
+
 def test_a_profile_fitted_again_under_the_same_name_reads_as_another_reading():
     """Calibrate names every profile "my microscope" by default: by name alone, a signed sample read
     again through a refitted profile (all its cells now rejected) kept its sign-off as current."""
