@@ -9,11 +9,12 @@ import streamlit as st
 from PIL import Image
 
 from bcds_core.adapt import fit_profile
-from bcds_core.lab_archive import ArchiveError, labelled_cells, profile_archive, profile_from_archive
+from bcds_core.lab_archive import profile_archive, profile_from_archive
 from bcds_core.lab_profile import ProfileError
 from bcds_core.overlays import thumbnail
-from bcds_core.taxonomy import NORMAL_GROUPS, display_name
+from bcds_core.taxonomy import display_name
 from bcds_ui.analysis_cache import content_key
+from bcds_ui.calibrate_input import uploaded_cells
 from bcds_ui.clickable_thumbnail import data_uri
 from bcds_ui.lab_profile_state import active_profile, clear_active_profile, set_active_profile
 from bcds_ui.models import require_analyzer
@@ -31,26 +32,6 @@ st.caption(
 analyzer = require_analyzer()
 pixel_size_um = pixel_size_setting()
 sha = analyzer.classifier_config["weights_sha256"]
-
-
-def uploaded_cells() -> list[tuple[str, bytes, str | None]]:
-    """Labelled cells from a zip of ``<group>/<image>`` folders, or from one uploader per group."""
-    archive = st.file_uploader("A zip of folders named after the groups", type="zip", key="calibrate_zip")
-    if archive is not None:
-        st.caption("The zip's cells are used; remove it to give cells group by group instead.")
-        try:
-            return labelled_cells(archive.getvalue())
-        except ArchiveError as error:
-            st.error(str(error))
-            return []
-    cells = []
-    columns = st.columns(4)
-    for i, group in enumerate(NORMAL_GROUPS):
-        files = columns[i % 4].file_uploader(
-            display_name(group), accept_multiple_files=True, key=f"calibrate_{group}"
-        )
-        cells += [(f.name, f.getvalue(), group) for f in files or []]
-    return cells
 
 
 def fit_key(cells: list[tuple[str, bytes, str | None]]) -> str:

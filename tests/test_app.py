@@ -211,6 +211,63 @@ def test_a_fit_of_other_cells_is_not_shown_as_the_current_ones():
     assert not [b for b in at.button if b.key == "calibrate_use"]
 
 
+def test_calibration_cells_outlive_a_visit_to_another_page_and_a_zip_taken_away():
+    """An uploader's files are dropped when its page is left: the lab came back to empty uploaders and
+    a fit it could no longer use; removing a zip lost the cells given group by group."""
+    from bcds_ui.calibrate_input import KEPT_KEY
+
+    def page():
+        import io
+        import zipfile
+        from dataclasses import dataclass
+
+        import streamlit as st
+
+        from bcds_core.paths import SAMPLES_DIR
+        from bcds_ui.calibrate_input import ZIP_KEY, keep_cells
+
+        @dataclass
+        class Upload:
+            name: str
+            data: bytes
+
+            def getvalue(self) -> bytes:
+                return self.data
+
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as written:
+            for path in sorted(SAMPLES_DIR.glob("monocyte/*.jpg"))[:3]:
+                written.write(path, f"monocyte/{path.name}")
+        lymphocytes = sorted(SAMPLES_DIR.glob("lymphocyte/*.jpg"))[:2]
+        st.session_state["calibrate_lymphocyte"] = [Upload(p.name, p.read_bytes()) for p in lymphocytes]
+        keep_cells("calibrate_lymphocyte", "lymphocyte")
+        st.session_state[ZIP_KEY] = Upload("lab.zip", archive.getvalue())
+        keep_cells(ZIP_KEY, None)
+        st.session_state["zip_cells"] = len(st.session_state["calibrate_kept_cells"][ZIP_KEY])
+        st.session_state[ZIP_KEY] = None  # the zip removed
+        keep_cells(ZIP_KEY, None)
+
+    done = AppTest.from_function(page, default_timeout=TIMEOUT).run()
+    assert not done.exception and done.session_state["zip_cells"] == 3
+    kept = done.session_state[KEPT_KEY]
+    assert list(kept) == ["calibrate_lymphocyte"] and [c[2] for c in kept["calibrate_lymphocyte"]] == [
+        "lymphocyte",
+        "lymphocyte",
+    ]
+
+    at = AppTest.from_file(str(REPO_ROOT / "pages/calibrate.py"), default_timeout=TIMEOUT)
+    at.session_state[KEPT_KEY] = kept  # back from another page: the uploaders are empty
+    at.run()
+    assert not at.exception
+    assert any(b.label == "Fit a profile on 2 cells" for b in at.button)
+    assert any(c.value.startswith("2 cells kept from your last upload") for c in at.caption)
+    many = [(f"c{i}.jpg", b"x", "lymphocyte") for i in range(250)]
+    at.session_state[KEPT_KEY] = {"calibrate_lymphocyte": many}
+    at.run()
+    assert any(b.label == "Fit a profile on 200 cells" for b in at.button)
+    assert any("250 cells given; the first 200 are used" in w.value for w in at.warning)
+
+
 def test_the_cells_still_wrong_after_a_fit_are_shown_as_pictures():
     """A table of file names alone left the lab to find each cell it should look at again."""
     from bcds_core.lab_profile import LabProfile
