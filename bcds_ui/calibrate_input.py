@@ -59,7 +59,8 @@ def uploaded_cells() -> list[LabCell]:
         st.error(problem)
     kept = st.session_state.get(KEPT_KEY, {})
     if ZIP_KEY in kept:
-        st.caption("The zip's cells are used; remove it to give cells group by group instead.")
+        if st.session_state.get(ZIP_KEY) is not None:
+            st.caption("The zip's cells are used; remove it to give cells group by group instead.")
         cells, shown = kept[ZIP_KEY], [ZIP_KEY]
     else:
         columns, cells, shown = st.columns(4), [], []
