@@ -11,6 +11,7 @@ others their results.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -98,7 +99,10 @@ class CellResult:
     ``pixel_size_source`` where it came from (``given``, ``estimated``, ``assumed``).
     Attributes beyond the contract (not serialised): ``rgb`` (HxWx3 uint8, the
     image at the models' pixel size), ``mask`` (HxW bool, same size),
-    ``features``, ``notes`` and ``embedding`` (the classifier's pooled features).
+    ``features``, ``notes``, ``embedding`` (the classifier's pooled features),
+    ``content_key`` (sha256 of the uploaded bytes: one image uploaded twice is one
+    cell of a sample) and ``field_cells`` (the white cells found where the image is
+    a smear field rather than one cell).
     """
 
     file: str
@@ -115,6 +119,8 @@ class CellResult:
     flags: tuple[str, ...] = ()
     candidates: list[str] = field(default_factory=list)
     decoded_scale: float = 1.0
+    content_key: str | None = None
+    field_cells: int | None = None
     embedding: np.ndarray | None = None
     rgb: np.ndarray | None = None
     mask: np.ndarray | None = None
@@ -351,12 +357,17 @@ class CellAnalyzer:
         """
         results: list[CellResult] = []
         for name, data in items:
+            key = hashlib.sha256(data).hexdigest()
             try:
                 image, pixel_size = decode_for_reading(data, pixel_size_um, profile)
             except ImageDecodeError as error:
-                results.append(CellResult(file=name, ok=False, error=str(error), message=str(error)))
+                results.append(
+                    CellResult(file=name, ok=False, error=str(error), message=str(error), content_key=key)
+                )
                 continue
-            result = CellResult(file=name, ok=True, notes=image.notes, decoded_scale=image.scale)
+            result = CellResult(
+                file=name, ok=True, notes=image.notes, decoded_scale=image.scale, content_key=key
+            )
             result.read_at(pixel_size, image.rgb)
             results.append(result)
         self._classify([r for r in results if r.ok], profile)
@@ -479,7 +490,7 @@ def answer_on_a_field(result: CellResult) -> None:
     do. With one white cell the answer stays, for review, with what it said (a possible blast's
     description) after the note, and a rejection stays one; with other than one there is no
     single cell to answer for (with none, no field either)."""
-    count = len(find_white_cells(result.rgb))
+    count = result.field_cells = len(find_white_cells(result.rgb))
     if count == 0:  # no field to analyse either: "analyse it as a field" sent the user round in a loop
         note = (
             "It covers more than one cell's view, and nothing in it is stained like a white cell's nucleus."

@@ -22,7 +22,7 @@ from bcds_core.analysis import CellResult
 from bcds_core.attribution import MODEL_ATTRIBUTION, PBC_ATTRIBUTION, plain
 from bcds_core.differential import differential, summary_line
 from bcds_core.sample_review import file_name
-from bcds_core.screening import review_line, screen
+from bcds_core.screening import screen
 from bcds_core.taxonomy import display_name
 
 DISCLAIMER = (
@@ -115,7 +115,7 @@ def sample_report(
     pdf.multi_cell(0, 5, printable(pdf, summary_line(found)), new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, "Flags")
     found_screen = screen(results)
-    flags = f"{found_screen.message} {review_line(results)}"
+    flags = found_screen.message
     if found_screen.driving_cells:
         numbers = {r.file: number for number, r in enumerate(results, start=1)}
         flags += " Cells that drove it: " + "; ".join(

@@ -29,9 +29,12 @@ BLAST_EQUIVALENTS = ("blast", "abnormal_promyelocyte")
 SUSPECT_FRACTION = 0.05
 SUSPECT_MIN_CELLS = 2
 RULE = (
-    f"leukaemia is suspected when blasts and abnormal promyelocytes make up at least "
+    f"leukaemia is suspected when blasts and abnormal promyelocytes answered as such make up at least "
     f"{SUSPECT_FRACTION:.0%} of the white cells and number at least {SUSPECT_MIN_CELLS}"
 )
+#: White cells a differential counts: fewer without a blast equivalent do not rule leukaemia out.
+DIFFERENTIAL_CELLS = 100
+DISCLAIMER = "A screening aid for a person to check, not a diagnosis."
 
 
 @dataclass(frozen=True)
@@ -69,44 +72,76 @@ def apl_score(fine_probabilities: list[np.ndarray]) -> float | None:
     return round(float(promyelocytes / (promyelocytes + blasts)), 4) if promyelocytes + blasts > 0 else None
 
 
-def screen(results: list[CellResult]) -> Screen:
-    """Summarise the answered cells of one sample (rejected files do not count)."""
+def screened_cells(results: list[CellResult]) -> tuple[list[CellResult], int, int]:
+    """(the answered cells of the sample, duplicates left out, smear fields left out).
+
+    Rejected files do not count; nor does an image uploaded twice (its content, whatever its
+    name: two copies of one blast made a sample "suspected"), nor a smear field read as one cell
+    (its cells are screened by ``analyze-field`` or the app's field mode).
+    """
     answered = [r for r in results if r.group and r.status != "rejected"]
+    fields = [r for r in answered if r.field_cells is not None]
+    cells, seen = [], set()
+    for r in answered:
+        if r.field_cells is None and (r.content_key is None or r.content_key not in seen):
+            cells.append(r)
+            seen.add(r.content_key)
+    return cells, len(answered) - len(fields) - len(cells), len(fields)
+
+
+def screen(results: list[CellResult]) -> Screen:
+    """Summarise the answered cells of one sample (``screened_cells``)."""
+    answered, duplicates, fields = screened_cells(results)
     counts = dict(Counter(r.group for r in answered))
     white = [r for r in answered if r.group not in NOT_WHITE_CELLS]
     driving = [r for r in white if r.group in BLAST_EQUIVALENTS]
-    fraction = round(len(driving) / len(white), 4) if white else 0.0
+    fraction = len(driving) / len(white) if white else 0.0
     suspected = fraction >= SUSPECT_FRACTION and len(driving) >= SUSPECT_MIN_CELLS
     score = apl_score([r.fine_probabilities for r in white if r.fine_probabilities is not None])
+    among = f"among {counted(len(white), 'white cell')} ({fraction:.1%})"
     if suspected:
         kinds = ", ".join(counted(counts.get(g, 0), display_name(g).lower()) for g in BLAST_EQUIVALENTS)
-        message = (
-            f"Leukaemia suspected: {kinds} among {len(white)} white cells ({fraction:.0%}). "
-            "A screening aid for a person to check, not a diagnosis: review the cells that drove it."
-        )
+        message = f"Leukaemia suspected: {kinds} {among}: review the cells that drove it."
     elif not white:
         message = "Not screened: no white cells were answered, so the screen cannot judge this sample."
     elif driving:
+        short = (
+            f"at least {SUSPECT_MIN_CELLS}"
+            if fraction >= SUSPECT_FRACTION
+            else f"at least {SUSPECT_FRACTION:.0%} of the white cells"
+        )
         message = (
-            f"{counted(len(driving), 'blast equivalent')} among {counted(len(white), 'white cell')} "
-            f"({fraction:.0%}), short of the screen's rule ({RULE}): check the cells named below. "
-            "A screening aid, not a diagnosis."
+            f"No leukaemia suspected, but {counted(len(driving), 'blast equivalent')} {among}: the rule "
+            f"needs {short}. Review the cells that drove it."
+        )
+    elif len(white) < DIFFERENTIAL_CELLS:
+        message = (
+            f"No blast equivalent {among}: too few cells to rule leukaemia out (a differential counts "
+            f"{DIFFERENTIAL_CELLS})."
         )
     else:
-        message = (
-            f"No leukaemia suspected: no blast equivalents among {counted(len(white), 'white cell')}. "
-            "A screening aid, not a diagnosis."
-        )
-    return Screen(len(answered), counts, fraction, suspected, score, message, [r.file for r in driving])
+        message = f"No leukaemia suspected: no blast equivalent {among}."
+    parts = [message, review_line(answered)]
+    if duplicates:
+        parts.append(f"{counted(duplicates, 'duplicate image')} counted once.")
+    if fields:
+        parts.append(f"{counted(fields, 'smear field')} left out: screen their cells as fields.")
+    message = " ".join(part for part in [*parts, DISCLAIMER] if part)
+    return Screen(
+        len(answered), counts, round(fraction, 4), suspected, score, message, [r.file for r in driving]
+    )
 
 
 def review_line(results: list[CellResult]) -> str:
-    """How many answered cells need a look, and how many of those may be blasts, in one sentence.
+    """How many answered cells need a look, and how many of those may be blasts, in one sentence
+    (empty where none does).
 
-    Said beside the screen: a cell flagged "possible blast" is not counted as a blast equivalent,
-    so "no leukaemia suspected" alone would hide it.
+    Said in the screen's message: a cell flagged "possible blast" is not counted as a blast
+    equivalent, so "no leukaemia suspected" alone would hide it.
     """
     review = [r for r in results if r.status == "review" and r.label]
+    if not review:
+        return ""
     blasts = sum("blast" in r.flags for r in review)
     flagged = f", {blasts} of them flagged as a possible blast" if blasts else ""
     need = "needs" if len(review) == 1 else "need"

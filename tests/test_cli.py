@@ -186,11 +186,17 @@ def test_screen_of_healthy_samples_suspects_no_leukaemia_and_states_its_rule():
     assert summary["n"] == sum(summary["counts"].values())
 
 
-def test_screen_in_words_also_says_how_many_cells_need_a_look():
-    """The message alone would hide cells flagged as a possible blast, as the app and the PDF know."""
-    samples = sorted(SAMPLES_DIR.glob("*/*.jpg"))[:3]
-    line = bcds("screen", *samples).stdout.strip()
-    assert "not a diagnosis" in line and "a look (status review)" in line
+def test_screen_says_how_many_cells_need_a_look_in_words_and_in_json():
+    """The message alone would hide cells flagged as a possible blast: the JSON summary said nothing
+    of them, only the words did."""
+    samples = [p for p in sorted(SAMPLES_DIR.glob("*/*.jpg")) if p.parent.name in ("lymphocyte", "monocyte")]
+    lines = [json.loads(line) for line in bcds("screen", *samples, "--json").stdout.strip().splitlines()]
+    review = sum(line["status"] == "review" for line in lines[:-1])
+    assert review, "the test needs a sample the model leaves for review"
+    message = lines[-1]["message"]
+    assert f"{review} cell{'s' if review > 1 else ''} need{'s' if review == 1 else ''} a look" in message
+    assert message.endswith("A screening aid for a person to check, not a diagnosis.")
+    assert bcds("screen", *samples).stdout.strip().startswith(message)
 
 
 def test_bad_output_folders_and_limits_are_refused_before_any_work(tmp_path):

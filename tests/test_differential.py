@@ -103,12 +103,38 @@ def test_screening_says_when_it_cannot_judge_and_when_blasts_fall_short_of_its_r
     short = screen([cell("BLAST"), cell("SNE")])
     assert not short.leukaemia_suspected
     assert short.message.startswith(
-        "1 blast equivalent among 2 white cells (50%), short of the screen's rule"
+        "No leukaemia suspected, but 1 blast equivalent among 2 white cells (50.0%): the rule needs at least 2."
     )
+    rare = screen([cell("BLAST")] * 2 + [cell("SNE")] * 39)  # 4.9 %, once shown as "5%"
+    assert "(4.9%): the rule needs at least 5% of the white cells" in rare.message
+    assert "need a look" not in rare.message  # none does
     assert screen([cell("SNE")]).message.startswith(
-        "No leukaemia suspected: no blast equivalents among 1 white"
+        "No blast equivalent among 1 white cell (0.0%): too few cells to rule leukaemia out"
     )
+    assert screen([cell("SNE")] * 100).message.startswith(
+        "No leukaemia suspected: no blast equivalent among 100"
+    )
+    for found in (short, rare, screen([cell("SNE")]), screen([cell("MO", "rejected")])):
+        assert found.message.endswith("A screening aid for a person to check, not a diagnosis.")
     suspected = screen([cell("BLAST")] * 2 + [cell("ABPMY")] * 2 + [cell("SNE")])
     assert suspected.message.startswith(
-        "Leukaemia suspected: 2 blasts, 2 abnormal promyelocytes among 5 white cells (80%)"
+        "Leukaemia suspected: 2 blasts, 2 abnormal promyelocytes among 5 white cells (80.0%)"
     )
+
+
+def test_one_image_given_twice_is_one_cell_and_a_field_is_not_a_cell_of_the_screen():
+    """Two copies of one blast (or the same file under two names) made a sample "suspected"; a smear
+    field answered as one cell was counted as that cell."""
+    from dataclasses import replace
+
+    from bcds_core.screening import screen
+
+    blast = replace(answer("BLAST", "review"), group="blast", file="a.jpg", content_key="k1")
+    neutrophil = replace(answer("SNE"), group="neutrophil", content_key="k2")
+    field = replace(neutrophil, file="field.jpg", status="review", content_key="k3", field_cells=1)
+    cells = [blast, replace(blast, file="copy of a.jpg"), neutrophil, field]
+    found = screen(cells)
+    assert found.n == 2 and found.counts == {"blast": 1, "neutrophil": 1} and not found.leukaemia_suspected
+    assert "1 duplicate image counted once." in found.message
+    assert "1 smear field left out: screen their cells as fields." in found.message
+    assert "1 cell needs a look (status review)." in found.message  # the copy and the field are not cells

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bcds_core.screening import review_line, screen
+    from bcds_core.screening import screen
 
     if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
@@ -32,9 +32,10 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
     summary = screen(results)
-    # as the app and the PDF say it: the message alone would hide cells flagged as a possible blast
-    print(
-        json.dumps(summary.to_json()) if args.json else f"{summary.message} {review_line(results)}",
-        flush=True,
-    )
+    if args.json:
+        print(json.dumps(summary.to_json()), flush=True)
+    else:
+        print(summary.message, flush=True)
+        if summary.driving_cells:
+            print("Cells that drove it: " + ", ".join(summary.driving_cells), flush=True)
     return 0
