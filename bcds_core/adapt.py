@@ -23,7 +23,7 @@ from bcds_core.dataset_index import IMAGE_SUFFIXES, mac_metadata
 from bcds_core.image_io import ImageDecodeError, read_bytes
 from bcds_core.lab_profile import GroupHead, LabProfile, adjust_groups, fit_head
 from bcds_core.pixel_size import ESTIMATED, REFERENCE_PIXEL_UM
-from bcds_core.taxonomy import GROUPS, NORMAL_GROUPS
+from bcds_core.taxonomy import GROUPS, NORMAL_GROUPS, group_of_folder
 
 UNLABELLED = "unlabelled"
 #: Fewest labelled cells whose BatchNorm statistics a profile takes (fewer give noisy statistics).
@@ -40,11 +40,7 @@ CANDIDATE_PIXEL_SIZES = tuple(round(REFERENCE_PIXEL_UM * 1.2**k, 4) for k in (-3
 def folder_group(name: str) -> str | None:
     """The group a lab's folder names, in any case and singular or plural ("Neutrophils" is
     neutrophil), ``UNLABELLED`` for its unlabelled cells, or None for any other folder."""
-    name = name.strip().lower()
-    for candidate in (name, name.removesuffix("s")):
-        if candidate in GROUPS or candidate == UNLABELLED:
-            return candidate
-    return None
+    return UNLABELLED if name.strip().lower() == UNLABELLED else group_of_folder(name)
 
 
 def unknown_folders(directory: Path) -> list[str]:

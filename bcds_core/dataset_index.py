@@ -19,7 +19,7 @@ from pathlib import Path, PurePath
 from PIL import UnidentifiedImageError
 
 from bcds_core.image_io import MAX_PIXELS, ImageDecodeError, TooManyPixels, open_within_limit, read_bytes
-from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, GROUPS
+from bcds_core.taxonomy import FINE_TO_GROUP, GROUP_ONLY_LABELS, group_of_folder
 
 #: The file types of ``image_io.SUPPORTED_FORMATS``: what predict reads, a folder or a zip reads too.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
@@ -66,9 +66,8 @@ def parse_label(file_name: str) -> str:
 def index_file(root: Path, path: Path) -> IndexedImage | SkippedFile:
     """Index one file, or say why it is skipped."""
     relative = path.relative_to(root).as_posix()
-    group = path.parent.name
-    if group not in GROUPS:
-        return SkippedFile(relative, f"folder '{group}' is not a group of the taxonomy")
+    if (group := group_of_folder(path.parent.name)) is None:
+        return SkippedFile(relative, f"folder '{path.parent.name}' is not a group of the taxonomy")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         return SkippedFile(relative, f"extension '{path.suffix}' is not an image type")
     label = parse_label(path.name)

@@ -84,7 +84,8 @@ def present(classes: tuple[str, ...], truth: list[str]) -> list[str]:
 
 
 def summarise(items: list[LabelledResult], temperature: float | None = None) -> dict:
-    """The contract's metrics: n, accuracy_8/11, macro_f1_8/11, ece_8/11, n_review, n_rejected.
+    """The contract's metrics: n, accuracy_8/11, macro_f1_8/11, ece_8/11, n_review, n_rejected; a
+    figure over no cells (the 11 classes of another lab's images, the ``ok`` answers where none is) is None.
 
     With the classifier's ``temperature``, also the ECE before temperature scaling
     (``ece_8_uncalibrated``, ``ece_11_uncalibrated``).
@@ -103,7 +104,7 @@ def summarise(items: list[LabelledResult], temperature: float | None = None) -> 
         "n": len(items),
         "n_fine": len(fine_items),
         "accuracy_8": float(hits8.mean()) if items else 0.0,
-        "accuracy_11": float(hits11.mean()) if fine_items else 0.0,
+        "accuracy_11": float(hits11.mean()) if fine_items else None,  # not 0.0: none was wrong either
         "macro_f1_8": float(
             f1_score(true8, pred8, labels=present(GROUPS, true8), average="macro", zero_division=0)
         ),
@@ -118,7 +119,7 @@ def summarise(items: list[LabelledResult], temperature: float | None = None) -> 
         "n_review": int(sum(i.result.status == "review" for i in items)),
         "n_rejected": int(sum(i.result.status == "rejected" for i in items)),
         "n_errors": int(sum(not i.result.ok for i in items)),
-        "accuracy_8_status_ok": float(hits8[answered_ok].mean()) if answered_ok.any() else 0.0,
+        "accuracy_8_status_ok": float(hits8[answered_ok].mean()) if answered_ok.any() else None,
     }
     if temperature is not None:
         raw8, raw11 = uncalibrated_confidences(items, temperature)

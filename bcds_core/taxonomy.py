@@ -105,6 +105,13 @@ DISPLAY_NAMES: dict[str, str] = {
 }
 
 
+def group_of_folder(name: str) -> str | None:
+    """The group a folder of cells names, in any case and singular or plural ("Neutrophils" is
+    neutrophil, as labs name their folders), or None for a folder that names no group."""
+    name = name.strip().lower()
+    return next((c for c in (name, name.removesuffix("s")) if c in GROUPS), None)
+
+
 def group_of(fine_label: str) -> str:
     """Return the group of a fine class or a group-only file label.
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from bcds_core.analysis import CONTRACT_FIELDS
 from bcds_core.cli import COMMANDS
@@ -122,6 +123,20 @@ def test_evaluate_on_another_labs_cells_without_fine_labels_writes_every_file(tm
     assert json.loads((out / "report_11.json").read_text()) == {}
     assert (out / "confusion_11.csv").read_text().count("\n") == 16  # the header and 15 rows of zeros
     assert json.loads((out / "metrics.json").read_text()) == summary
+
+
+def test_evaluate_says_why_a_folder_gives_no_images(tmp_path):
+    """ "no labelled images found" hid the skipped files' reasons, and a --split of PBC's that none
+    of another lab's images is in."""
+    lab = tmp_path / "lab"
+    (lab / "cats").mkdir(parents=True)
+    Image.new("RGB", (64, 64), (200, 120, 160)).save(lab / "cats" / "a.jpg")  # in no split of PBC's
+    result = bcds("evaluate", lab, "--json", check=False)
+    assert result.returncode == 2 and "cats/a.jpg: folder 'cats' is not a group" in result.stderr
+    (lab / "cats").rename(lab / "Lymphocytes")
+    result = bcds("evaluate", lab, "--split", "test", "--json", check=False)
+    assert result.returncode == 2 and "none of the 1 labelled images" in result.stderr
+    assert "leave --split out" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.skipif(not expert_masks_root().is_dir(), reason="expert mask folder not present")

@@ -84,3 +84,16 @@ def test_a_file_over_the_size_limit_is_skipped_as_such(tmp_path):
         handle.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used
     images, skipped = index_folder(tmp_path)
     assert images == [] and "larger than the limit" in skipped[0].reason
+
+
+def test_a_labs_folders_are_read_in_any_case_and_plural_as_adapt_reads_them(tmp_path):
+    """``adapt`` took "Neutrophils/"; ``evaluate`` said only "no labelled images found" of the same folder."""
+    _write_jpeg(tmp_path / "Neutrophils" / "cell 1.jpg", (200, 100, 150))
+    _write_jpeg(tmp_path / "lymphocyte" / "cell 2.jpg", (150, 100, 200))
+    _write_jpeg(tmp_path / "cats" / "cell 3.jpg", (150, 100, 200))
+    images, skipped = index_folder(tmp_path)
+    assert [(i.path, i.group) for i in images] == [
+        ("Neutrophils/cell 1.jpg", "neutrophil"),
+        ("lymphocyte/cell 2.jpg", "lymphocyte"),
+    ]
+    assert [s.reason for s in skipped] == ["folder 'cats' is not a group of the taxonomy"]

@@ -90,3 +90,17 @@ def test_the_per_class_report_covers_the_classes_held_and_averages_as_the_metric
         report = json.loads((tmp_path / f"report_{level}.json").read_text())
         assert set(report) - {"accuracy", "micro avg", "macro avg", "weighted avg"} == classes
         assert report["macro avg"]["f1-score"] == pytest.approx(summary[macro_f1])
+
+
+def test_figures_over_no_cells_are_none_not_zero():
+    """Another lab's cells carry no fine labels, and a source may have no ``ok`` answer: 0.0 read
+    as "all wrong"."""
+    logits = np.zeros(len(FINE_CLASSES))
+    logits[FINE_CLASSES.index("LY")] = 5
+    group_only = _answered("a.jpg", logits, 1.0, "LY")
+    group_only.true_label = None
+    group_only.result.status = "review"
+    summary = summarise([group_only])
+    assert summary["n_fine"] == 0 and summary["accuracy_11"] is None and summary["macro_f1_11"] is None
+    assert summary["n_ok"] == 0 and summary["accuracy_8_status_ok"] is None
+    assert summary["accuracy_8"] == 1.0

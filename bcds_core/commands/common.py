@@ -92,15 +92,29 @@ def selected_images(args: argparse.Namespace):
     split is found inside any copy of the dataset folder.
 
     Raises:
-        FileNotFoundError: ``args.dir`` is not a folder.
+        FileNotFoundError: ``args.dir`` is not a folder, or holds no labelled image (of the split).
     """
     from bcds_core.dataset_index import index_folder
     from bcds_core.splits import read_split_csv
+    from bcds_core.taxonomy import GROUPS
 
     images, skipped = index_folder(args.dir)
+    if not images:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3]) + (
+            "; ..." if len(skipped) > 3 else ""
+        )
+        raise FileNotFoundError(
+            f"no labelled images found in {args.dir} (folders named after the groups: {', '.join(GROUPS)})"
+            + (f"; {len(skipped)} files skipped: {reasons}" if skipped else "")
+        )
     if args.split:
         wanted = {row.sha256 for row in read_split_csv(args.split_csv) if row.split == args.split}
-        images = [image for image in images if image.sha256 in wanted]
+        found, images = len(images), [image for image in images if image.sha256 in wanted]
+        if not images:
+            raise FileNotFoundError(
+                f"none of the {found} labelled images in {args.dir} is in the {args.split} split of "
+                f"{args.split_csv} (PBC's split, matched by content): leave --split out for other images"
+            )
     return (images[: args.limit] if args.limit else images), skipped
 
 

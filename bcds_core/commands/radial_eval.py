@@ -38,9 +38,6 @@ def run(args: argparse.Namespace) -> int:
     except (StatsMissingError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not images:
-        print(f"error: no labelled images found in {args.dir}", file=sys.stderr)
-        return 2
     locator = CellLocator()
     analyzed = analyze_images(Path(args.dir), images, locator)
     signatures = [analysis.signature for _, analysis in analyzed]
