@@ -133,6 +133,12 @@ class CellResult:
     def to_json(self) -> dict:
         return {key: getattr(self, key) for key in CONTRACT_FIELDS}
 
+    def drop_images(self) -> None:
+        """Free the image, its mask and the prepared cell (1.2 MB a CellaVision cell) where only the
+        answer is still needed: a command that keeps every result of a 14,888-image folder would
+        otherwise hold 18 GB."""
+        self.rgb = self.mask = self.cell = None
+
     @property
     def pixel_size_um(self) -> float | None:
         """Micrometres per pixel of the uploaded file (not of the decoded, maybe shrunk, image)."""

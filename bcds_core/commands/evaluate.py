@@ -89,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
         results = analyzer.analyze_bytes(
             [(i.path, (root / i.path).read_bytes()) for i in chunk], args.pixel_size, profile
         )
-        items += [LabelledResult(i.path, i.group, i.label, r) for i, r in zip(chunk, results, strict=True)]
+        for image, result in zip(chunk, results, strict=True):
+            items.append(LabelledResult(image.path, image.group, image.label, result))
+            if not (args.thumbnails and items[-1].wrong):  # only a misclassified cell's thumbnails need them
+                result.drop_images()
         print(f"evaluated {len(items)}/{len(images)}", file=sys.stderr, flush=True)
     summary = {
         **summarise(items, analyzer.temperature),

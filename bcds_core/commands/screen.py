@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     analyzer, profile = loaded
     results = []
     for result in answer_files(analyzer, args.files, args.pixel_size, profile):
+        result.drop_images()  # the summary needs the answers only
         results.append(result)
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
