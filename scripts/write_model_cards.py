@@ -154,6 +154,16 @@ def _phases(training: dict) -> str:
     )
 
 
+def _ingredient_name(ingredient: str | dict) -> str:
+    """A soup's ingredient in words: the release of a recipe, or a named release (commit and hash)."""
+    if isinstance(ingredient, dict):
+        return (
+            f"the release of commit {ingredient['git_commit'][:12]} (weights sha256 "
+            f"{ingredient['weights_sha256'][:16]}...: {ingredient['why']})"
+        )
+    return f"the release of `{ingredient}`"
+
+
 def _recipe_lines(training: dict) -> list[str]:
     """The versioned recipe whose last phase made this release, and the one command that runs it."""
     phases = training.get("phases", [])
@@ -163,8 +173,8 @@ def _recipe_lines(training: dict) -> list[str]:
         if recipe["phases"][-1]["run"] == last_run:
             start = recipe.get("start") or {}
             if recipe.get("ingredients"):
-                named = " and ".join(f"`{name}`" for name in recipe["ingredients"])
-                origin = f"the mean of the releases of {named}, each run first by the same command"
+                named = " and ".join(_ingredient_name(i) for i in recipe["ingredients"])
+                origin = f"the mean of {named}; the command runs each recipe first"
             elif start:
                 origin = (
                     f"from {start['why']} (commit {start['git_commit'][:12]}, weights sha256 "
