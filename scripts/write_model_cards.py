@@ -125,31 +125,52 @@ def _trained_phases(phases: list[dict]) -> list[dict]:
     return found
 
 
+def _soups(phases: list[dict]) -> list[dict]:
+    """Every soup behind a release, the last one first, then those among its ingredients."""
+    found = []
+    for phase in reversed(phases):
+        if phase.get("soup"):
+            found += [phase, *(s for i in phase["ingredients"] for s in _soups(i["phases"]))]
+    return found
+
+
+def _branch_end(last: dict, trained: list[dict]) -> str:
+    """A soup branch's last step by its number, or, where the branch is a soup itself, the mean of its own."""
+    if last.get("soup"):
+        return "the mean of " + " and ".join(_branch_end(b[-1], trained) for b in _soup_branches(last)[1] if b)
+    return f"step {trained.index(last) + 1} (`runs/{last['run']}`)"
+
+
 def _soup_note(phases: list[dict]) -> list[str]:
     """Which listed phases (numbered as in ``_trained_phases``) are each soup's branches."""
     trained = _trained_phases(phases)
     notes = []
-    for soup in (p for p in phases if p.get("soup")):
+    for soup in _soups(phases):
         shared, branches = _soup_branches(soup)
-        numbers = " and ".join(f"{trained.index(b[-1]) + 1} (`runs/{b[-1]['run']}`)" for b in branches if b)
+        ends = "; ".join(_branch_end(b[-1], trained) for b in branches if b)
         start = f"step {trained.index(shared[-1]) + 1}'s final weights" if shared else "one start"
         notes.append(
-            f"Steps {numbers} end the branches from {start}; their final weights are averaged uniformly (a "
-            "model soup), with the BatchNorm statistics chosen as above. Steps count the trainings behind "
+            f"A model soup averages uniformly the final weights of the branches from {start} that end at "
+            f"{ends}, with the BatchNorm statistics chosen as above. Steps count the trainings behind "
             "this release in order; `docs/training.md` and the recipes name phases by the session's count."
         )
     return notes
 
 
 def _phases(training: dict) -> str:
-    """The schedule in words; a soup as its ingredients' shared start, each branch, and their mean."""
+    """The schedule in words; a soup as its ingredients' shared start, each branch, and their mean (a
+    branch that is a soup itself, in the same words within it)."""
     phases = training.get("phases", [])
     if not phases or not phases[-1].get("soup"):
         return _schedule(phases)
     shared, branches = _soup_branches(phases[-1])
+    lead = f"{_schedule(shared)}; then, from those weights, " if shared else "from one start, "
     return (
-        f"{_schedule(shared)}; then, from those weights, {len(branches)} runs: "
-        + "; ".join(f"({chr(97 + k)}) {_schedule(b)}" for k, b in enumerate(branches))
+        f"{lead}{len(branches)} runs: "
+        + "; ".join(
+            f"({chr(97 + k)}) {_phases({'phases': b}) if b and b[-1].get('soup') else _schedule(b)}"
+            for k, b in enumerate(branches)
+        )
         + "; released: the uniform mean of their final weights (a model soup)"
     )
 
@@ -445,11 +466,18 @@ def _blast_score_lines() -> list[str]:
     caught = {name: s["blasts_caught_at_5pct_normal_flagged"] for name, s in found["scores"].items()}
     release = next(iter(caught))
     best = max((name for name in caught if name != release), key=caught.get)
+    earlier = found.get("classifier_sha256", "")[:16] != shipped_versions()["classifier"]
     return [
         "- Without training again (`python -m scripts.blast_score_study`, the same folds): blasts caught with 5 % of "
         f"normal cells flagged, out of fold: {caught[release]:.1%} with the release's ({release}), {caught[best]:.1%} at best "
         f"with another score ({best}; flip views and logistic heads refitted on the fitting patients' features or "
-        "log probabilities tried): none adopted, the goal needs a network that separates blasts better.",
+        "log probabilities tried): none adopted, the goal needs a network that separates blasts better."
+        + (
+            f" Measured with an earlier release (classifier sha256 {found.get('classifier_sha256', '?')[:16]}...),"
+            " not the shipped one: run the study again to compare on it."
+            if earlier
+            else ""
+        ),
     ]
 
 
