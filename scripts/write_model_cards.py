@@ -137,7 +137,9 @@ def _soups(phases: list[dict]) -> list[dict]:
 def _branch_end(last: dict, trained: list[dict]) -> str:
     """A soup branch's last step by its number, or, where the branch is a soup itself, the mean of its own."""
     if last.get("soup"):
-        return "the mean of " + " and ".join(_branch_end(b[-1], trained) for b in _soup_branches(last)[1] if b)
+        return "the mean of " + " and ".join(
+            _branch_end(b[-1], trained) for b in _soup_branches(last)[1] if b
+        )
     return f"step {trained.index(last) + 1} (`runs/{last['run']}`)"
 
 
