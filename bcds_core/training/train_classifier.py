@@ -464,4 +464,4 @@ def release(
         },
     }
     digest = save_released(model.state_dict(), Path(settings.out), config)
-    run.log(f"released to {settings.out} sha256={digest}")
+    run.log(f"released to {repo_relative(settings.out)} sha256={digest}")

@@ -26,7 +26,7 @@ from bcds_core.augment import colour_jitter, elastic_offsets, random_blur, rando
 from bcds_core.flip_tta import averaged_logits
 from bcds_core.image_cache import cache_dir, open_cache
 from bcds_core.input_tensors import crop_grid, normalise_pixels
-from bcds_core.paths import DATASET_DIR, expert_masks_root
+from bcds_core.paths import DATASET_DIR, expert_masks_root, repo_relative
 from bcds_core.preprocessing import WORKING_SCALE, canvas_side
 from bcds_core.segmentation.derived_masks import mask_is_plausible
 from bcds_core.segmentation.expert_masks import held_out_names, read_mask_folder
@@ -203,4 +203,4 @@ def train(args: argparse.Namespace) -> None:
         "expert_held_out": sorted(held_out),
     }
     digest = save_released(best_state, Path(settings.out), config)
-    run.log(f"released to {settings.out} sha256={digest}")
+    run.log(f"released to {repo_relative(settings.out)} sha256={digest}")
