@@ -23,7 +23,7 @@ REVIEWS_KEY = "sample_reviews"
 IMPORT_NOTE_KEY = "review_import_note"
 
 
-def batch_review(results: list[CellResult], content_keys: list[str]) -> SampleReview:
+def batch_review(results: list[CellResult]) -> SampleReview:
     """This session's review of this batch, kept while the session lives.
 
     Keyed by the set of the files' names and contents: another sample whose files bear the same
@@ -32,7 +32,7 @@ def batch_review(results: list[CellResult], content_keys: list[str]) -> SampleRe
     one, takes some out or swaps a few continues its review (``continued_review``): adding a file
     had started the review anew, and removing a damaged one lost every correction and the sign-off.
     """
-    entries = [f"{r.file}\t{key}" for r, key in zip(results, content_keys, strict=True)]
+    entries = [f"{r.file}\t{r.content_key}" for r in results]
     files = frozenset(entries)
     key = hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()[:16]
     reviews = st.session_state.setdefault(REVIEWS_KEY, {})
@@ -86,7 +86,7 @@ def import_review(review: SampleReview, files: list[tuple[str, str]]) -> None:
     )
 
 
-def sign_off_and_export(results: list[CellResult], content_keys: list[str], review: SampleReview) -> None:
+def sign_off_and_export(results: list[CellResult], review: SampleReview) -> None:
     """Sample ID, comments, sign-off; the reviewed sample as JSON and CSV, and a JSON to continue from."""
     review_text(st.text_input, "Sample ID (not a patient's name)", review, "sample_id")
     review_text(st.text_area, "Comments", review, "comments")
@@ -103,7 +103,10 @@ def sign_off_and_export(results: list[CellResult], content_keys: list[str], revi
         )
     left, right = st.columns(2)
     left.download_button(
-        "Export (JSON)", review.to_json(results, content_keys), f"{review.sample_id}.json", key="review_json"
+        "Export (JSON)",
+        review.to_json(results, [r.content_key for r in results]),
+        f"{review.sample_id}.json",
+        key="review_json",
     )
     right.download_button("Export (CSV)", review.to_csv(results), f"{review.sample_id}.csv", key="review_csv")
     st.file_uploader(
@@ -111,24 +114,22 @@ def sign_off_and_export(results: list[CellResult], content_keys: list[str], revi
         type="json",
         key="review_import",
         on_change=import_review,
-        args=(review, [(r.file, key) for r, key in zip(results, content_keys, strict=True)]),
+        args=(review, [(r.file, r.content_key) for r in results]),
     )
     if note := st.session_state.pop(IMPORT_NOTE_KEY, None):
         (st.success if note[0] else st.error)(note[1])
 
 
-def review_panel(
-    results: list[CellResult], content_keys: list[str], show_cell: Callable[[int], None], read_with: str
-) -> SampleReview:
+def review_panel(results: list[CellResult], show_cell: Callable[[int], None], read_with: str) -> SampleReview:
     """The review section of a batch; returns its review (``review.reviewed(results)`` is what counts).
 
-    ``content_keys`` are the uploads' content hashes; ``show_cell(i)`` draws the view of
+    Each upload is known by its name and its content (``CellResult.content_key``); ``show_cell(i)`` draws the view of
     ``results[i]`` when it is opened in the gallery; ``read_with`` says what the answers were read
     with (pixel size, lab profile). A sign-off that a later change outdated, reading the answers
     otherwise included, is announced above the gallery, where changes are made.
     """
     st.subheader("Review")
-    review = batch_review(results, content_keys)
+    review = batch_review(results)
     st.text_input("Your name (kept with each change)", key="review_reviewer", persist_state="session")
     review.note_reading(read_with, st.session_state.get("review_reviewer", ""))
     if note := review.stale_note():
@@ -137,5 +138,5 @@ def review_panel(
         "Click a cell's thumbnail, or the button under it, to open the cell; its view opens under its row."
     )
     gallery_by_class(results, review, show_cell)
-    sign_off_and_export(results, content_keys, review)
+    sign_off_and_export(results, review)
     return review

@@ -95,7 +95,7 @@ def show_cells(items: list[tuple[str, bytes]]) -> None:
         return
     summary = st.container()  # drawn above the review, from the answers as reviewed
     read_with = reading_settings(pixel_size_um, profile_name, profile_key)
-    review = review_panel(results, keys, lambda i: show_one(analyzer, results[i], keys[i]), read_with)
+    review = review_panel(results, lambda i: show_one(analyzer, results[i], keys[i]), read_with)
     reviewed = review.reviewed(results)
     with summary:
         st.plotly_chart(differential_count_figure(reviewed), key="classify_count")
