@@ -101,7 +101,8 @@ class CellResult:
     image at the models' pixel size), ``mask`` (HxW bool, same size),
     ``features``, ``notes``, ``embedding`` (the classifier's pooled features),
     ``content_key`` (sha256 of the uploaded bytes: one image uploaded twice is one
-    cell of a sample) and ``field_cells`` (the white cells found where the image is
+    cell of a sample), ``likely_blast_equivalent`` (the cell counts for the leukaemia
+    screen whatever its answer: ``AbnormalThresholds.screen_bar``) and ``field_cells`` (the white cells found where the image is
     a smear field rather than one cell).
     """
 
@@ -117,6 +118,7 @@ class CellResult:
     status: str = "rejected"
     message: str = ""
     flags: tuple[str, ...] = ()
+    likely_blast_equivalent: bool = False
     candidates: list[str] = field(default_factory=list)
     decoded_scale: float = 1.0
     content_key: str | None = None
@@ -459,7 +461,9 @@ def fill_answer(result: CellResult, fine: np.ndarray, abnormal: AbnormalThreshol
     """Set the group, its fine class, the top-3 and the abnormal flags from calibrated fine
     probabilities; an abnormal group wins or flags only at its release's threshold."""
     groups = fine @ GROUP_MATRIX
-    group_index, result.flags = (abnormal or AbnormalThresholds.default()).answer(groups)
+    abnormal = abnormal or AbnormalThresholds.default()
+    group_index, result.flags = abnormal.answer(groups)
+    result.likely_blast_equivalent = bool(abnormal.likely_blast_equivalent(groups)[0])
     best = likeliest_in_group(fine, group_index)
     result.fine_probabilities = fine
     result.group = GROUPS[group_index]
@@ -483,6 +487,7 @@ def clear_answer(result: CellResult) -> None:
     result.group = result.label = result.group_confidence = result.label_confidence = None
     result.top = []
     result.flags = ()
+    result.likely_blast_equivalent = False
     result.candidates = []
 
 

@@ -192,6 +192,7 @@ class SampleReview:
                     status=CORRECTED,
                     message=correction_line(result, correction),
                     flags=(),
+                    likely_blast_equivalent=False,
                     group_confidence=None,
                     label_confidence=None,
                 )

@@ -5,7 +5,12 @@ circulate, and in acute promyelocytic leukaemia (APL) the leukaemic cells are
 abnormal promyelocytes. The screen counts the sample's white cells by group,
 takes blasts and abnormal promyelocytes together as blast equivalents (as the
 WHO does for APL), and suspects leukaemia when they reach
-``SUSPECT_FRACTION`` of the white cells and ``SUSPECT_MIN_CELLS`` cells.
+``SUSPECT_FRACTION`` of the white cells and ``SUSPECT_MIN_CELLS`` cells. A
+cell answered as another group still counts as a blast equivalent where its
+probability of being one reaches the release's screening bar
+(``AbnormalThresholds.screen_bar``): a blast of another hospital is often read
+as a monocyte or immature granulocyte with much of its probability on "blast",
+and counting answers alone missed patients whose blasts were read so.
 ``apl_score`` is how much of the blast-equivalent probability falls on
 abnormal promyelocytes rather than blasts: near 1 for an APL-like sample,
 near 0 for other AML (the question of Sidhom et al. 2021).
@@ -19,18 +24,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from bcds_core.analysis import CellResult
+from bcds_core.classifier.abnormal_thresholds import BLAST_EQUIVALENTS, SCREEN_FLAG_BUDGET
 from bcds_core.differential import OUT_OF_COUNT_GROUPS, counted
 from bcds_core.taxonomy import FINE_CLASSES, display_name
 
 #: Groups that are not white cells of the differential (the last two only after a person's review).
 NOT_WHITE_CELLS = ("platelet", "erythroblast", "smudge", *OUT_OF_COUNT_GROUPS)
-BLAST_EQUIVALENTS = ("blast", "abnormal_promyelocyte")
 #: Blast equivalents among white cells from which leukaemia is suspected, and the fewest cells.
 SUSPECT_FRACTION = 0.05
 SUSPECT_MIN_CELLS = 2
 RULE = (
-    f"leukaemia is suspected when blasts and abnormal promyelocytes answered as such make up at least "
-    f"{SUSPECT_FRACTION:.0%} of the white cells and number at least {SUSPECT_MIN_CELLS}"
+    f"leukaemia is suspected when blasts and abnormal promyelocytes, answered as such or likely to be "
+    f"one (a probability reached by {SCREEN_FLAG_BUDGET:.0%} of normal cells of patients the network did "
+    f"not train on), make up at least {SUSPECT_FRACTION:.0%} of the white cells and number at least "
+    f"{SUSPECT_MIN_CELLS}"
 )
 #: White cells a differential counts: fewer without a blast equivalent do not rule leukaemia out.
 DIFFERENTIAL_CELLS = 100
@@ -93,15 +100,16 @@ def screen(results: list[CellResult]) -> Screen:
     """Summarise the answered cells of one sample (``screened_cells``)."""
     answered, duplicates, fields = screened_cells(results)
     counts = dict(Counter(r.group for r in answered))
-    white = [r for r in answered if r.group not in NOT_WHITE_CELLS]
-    driving = [r for r in white if r.group in BLAST_EQUIVALENTS]
+    white = [r for r in answered if r.group not in NOT_WHITE_CELLS or r.likely_blast_equivalent]
+    driving = [r for r in white if r.group in BLAST_EQUIVALENTS or r.likely_blast_equivalent]
     fraction = len(driving) / len(white) if white else 0.0
     suspected = fraction >= SUSPECT_FRACTION and len(driving) >= SUSPECT_MIN_CELLS
     score = apl_score([r.fine_probabilities for r in white if r.fine_probabilities is not None])
     among = f"among {counted(len(white), 'white cell')} ({fraction:.1%})"
     if suspected:
-        kinds = ", ".join(counted(counts.get(g, 0), display_name(g).lower()) for g in BLAST_EQUIVALENTS)
-        message = f"Leukaemia suspected: {kinds} {among}: review the cells that drove it."
+        message = (
+            f"Leukaemia suspected: {blast_equivalent_kinds(driving)} {among}: review the cells that drove it."
+        )
     elif not white:
         message = "Not screened: no white cells were answered, so the screen cannot judge this sample."
     elif driving:
@@ -130,6 +138,17 @@ def screen(results: list[CellResult]) -> Screen:
     return Screen(
         len(answered), counts, round(fraction, 4), suspected, score, message, [r.file for r in driving]
     )
+
+
+def blast_equivalent_kinds(driving: list[CellResult]) -> str:
+    """The cells counted as blast equivalents, by how: "2 blasts, 0 abnormal promyelocytes and 3
+    cells answered otherwise but likely to be one"."""
+    answered = Counter(r.group for r in driving)
+    kinds = [counted(answered.get(g, 0), display_name(g).lower()) for g in BLAST_EQUIVALENTS]
+    likely = sum(r.group not in BLAST_EQUIVALENTS for r in driving)
+    if likely:
+        return ", ".join(kinds) + f" and {counted(likely, 'cell')} answered otherwise but likely to be one"
+    return ", ".join(kinds)
 
 
 def review_line(results: list[CellResult]) -> str:

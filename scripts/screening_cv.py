@@ -9,7 +9,10 @@ other folds' cells exactly as the release step fits them on the validation
 patients (``fit_abnormal_thresholds``) and measured on the held-out patients:
 blasts caught, normal cells flagged, confident normal answers right below the
 bar, each patient's screen and ``apl_score``. The healthy-batch screen (PBC test
-cells, healthy donors) is measured with each fold's thresholds too.
+cells, healthy donors) is measured with each fold's thresholds too, and so are
+batches of 100 normal cells drawn from the held-out patients: the nearest this
+cohort comes to a healthy sample of another hospital (they are normal cells of
+leukaemia patients).
 
 The ROC of the blast probability over all these patients needs no fitting: it
 says which (blasts caught, normal cells flagged) pairs any threshold can reach.
@@ -17,7 +20,8 @@ says which (blasts caught, normal cells flagged) pairs any threshold can reach.
 Not cross-validated here: the network itself. Its train patients are left out
 because their cells were learned; a network per fold is one training each.
 
-Usage: .venv/bin/python -m scripts.screening_cv [--folds 6] [--repeats 5]
+Usage: .venv/bin/python -m scripts.screening_cv [--folds 6] [--repeats 5] [--reuse]
+           [--screen-budget 0.03 --out reports/screening_cv.json]
   -> reports/screening_cv.json (per-cell outputs kept in runs/screening_cv/cells.npz)
 """
 
@@ -33,7 +37,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from bcds_core.analysis import CellAnalyzer, CellResult
-from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds, abnormal_mass
+from bcds_core.classifier.abnormal_thresholds import SCREEN_FLAG_BUDGET, AbnormalThresholds, abnormal_mass
 from bcds_core.classifier.answer_checks import fit_abnormal_thresholds
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.deepapl import read_manifest
@@ -43,13 +47,15 @@ from bcds_core.splits import read_split_csv
 from bcds_core.taxonomy import ABNORMAL_GROUPS, FINE_CLASSES, GROUPS
 from bcds_core.training_sources import training_source
 from bcds_core.weights_io import sha256_of
-from scripts.evaluate_sources import analyzed, healthy_batches, source_rows
+from scripts.evaluate_sources import HEALTHY_BATCH, analyzed, healthy_batches, source_rows
 
 OUT_PATH = REPORTS_DIR / "screening_cv.json"
 CELLS_PATH = RUNS_DIR / "screening_cv" / "cells.npz"
 #: The issue's cell-level goal: blasts caught at most this share of normal cells flagged.
 NORMAL_FLAG_BUDGET = 0.05
 BLAST_GOAL = 0.90
+#: Batches of ``HEALTHY_BATCH`` held-out normal cells drawn (with replacement) per fold.
+NORMAL_BATCH_DRAWS = 20
 
 
 def product_outputs(analyzer: CellAnalyzer) -> dict[str, np.ndarray]:
@@ -100,11 +106,21 @@ def answered_groups(fine: np.ndarray, thresholds: AbnormalThresholds) -> np.ndar
     return thresholds.answers(fine @ GROUP_MATRIX)
 
 
-def screens(fine: np.ndarray, rejected: np.ndarray, answered: np.ndarray) -> dict:
+def screens(
+    fine: np.ndarray, rejected: np.ndarray, answered: np.ndarray, thresholds: AbnormalThresholds
+) -> dict:
     """The screen of one sample's cells, with their answered group indices."""
+    likely = thresholds.likely_blast_equivalent(fine @ GROUP_MATRIX)
     results = [
-        CellResult(str(index), True, group=GROUPS[a], status="review", fine_probabilities=f)
-        for index, (f, a, gone) in enumerate(zip(fine, answered, rejected, strict=True))
+        CellResult(
+            str(index),
+            True,
+            group=GROUPS[a],
+            status="review",
+            fine_probabilities=f,
+            likely_blast_equivalent=k,
+        )
+        for index, (f, a, k, gone) in enumerate(zip(fine, answered, likely, rejected, strict=True))
         if not gone
     ]
     return screen(results).to_json()
@@ -159,17 +175,20 @@ def patient_folds(patient: np.ndarray, diagnosis: np.ndarray, folds: int, repeat
         yield number // folds, np.isin(patient, people[fit_people]), np.isin(patient, people[held_people])
 
 
-def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repeats: int) -> dict:
+def cross_validate(
+    cells: dict[str, np.ndarray], review: float, folds: int, repeats: int, screen_budget: float
+) -> dict:
     """Fit on the other folds' patients, measure on the held-out ones; every repeat covers each patient once."""
     patient, diagnosis = cells["deepapl_patient"], cells["deepapl_diagnosis"]
     fine, truth, rejected = cells["deepapl_fine"], cells["deepapl_truth"], cells["deepapl_rejected"]
     usable = ~rejected
     batches = healthy_batches(len(cells["pbc_fine"]))
+    draws = np.random.default_rng(0)
     runs = [dict() for _ in range(repeats)]
     for repeat, fitting, held in patient_folds(patient, diagnosis, folds, repeats):
         run = runs[repeat]
         fit = fitting & usable
-        thresholds = fit_abnormal_thresholds(fine[fit] @ GROUP_MATRIX, truth[fit], review)
+        thresholds = fit_abnormal_thresholds(fine[fit] @ GROUP_MATRIX, truth[fit], review, screen_budget)
         answered = np.zeros(len(fine), int)
         answered[held] = answered_groups(fine[held], thresholds)
         kept = held & usable
@@ -179,7 +198,7 @@ def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repe
         run.setdefault("exclusion_bars", []).append(thresholds.exclusion)
         for p in sorted(set(patient[held])):
             own = patient == p
-            summary = screens(fine[own], rejected[own], answered[own])
+            summary = screens(fine[own], rejected[own], answered[own], thresholds)
             run.setdefault("patients", []).append(
                 {
                     "patient": str(p),
@@ -197,10 +216,17 @@ def cross_validate(cells: dict[str, np.ndarray], review: float, folds: int, repe
         pbc_answered = answered_groups(cells["pbc_fine"], thresholds)
         run.setdefault("healthy_suspected", []).append(
             sum(
-                screens(cells["pbc_fine"][b], cells["pbc_rejected"][b], pbc_answered[b])[
+                screens(cells["pbc_fine"][b], cells["pbc_rejected"][b], pbc_answered[b], thresholds)[
                     "leukaemia_suspected"
                 ]
                 for b in batches
+            )
+        )
+        normal = np.flatnonzero(held & usable & ~np.isin(truth, ABNORMAL_GROUPS))
+        run.setdefault("normal_batches_suspected", []).append(
+            sum(
+                screens(fine[b], rejected[b], answered[b], thresholds)["leukaemia_suspected"]
+                for b in (draws.choice(normal, HEALTHY_BATCH) for _ in range(NORMAL_BATCH_DRAWS))
             )
         )
     return summarise_runs(runs)
@@ -232,6 +258,7 @@ def summarise_runs(runs: list[dict]) -> dict:
                     if p["labelled_blast_equivalents"] >= SUSPECT_MIN_CELLS
                 ),
                 "healthy_batches_suspected_per_fold": run["healthy_suspected"],
+                "normal_batches_suspected_per_fold": run["normal_batches_suspected"],
                 "apl_vs_aml_auroc": aurocs,
                 "blast_thresholds": run["blast_thresholds"],
                 "exclusion_bars": run["exclusion_bars"],
@@ -287,6 +314,13 @@ def patient_study_arguments() -> argparse.Namespace:
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="reuse the per-cell outputs of an earlier run")
+    parser.add_argument(
+        "--screen-budget",
+        type=float,
+        default=SCREEN_FLAG_BUDGET,
+        help="share of normal cells reaching the screening bar (0: the screen counts answered cells only)",
+    )
+    parser.add_argument("--out", type=Path, default=OUT_PATH)
     return parser.parse_args()
 
 
@@ -311,9 +345,10 @@ def main() -> None:
         "classifier_sha256": sha256_of(WEIGHTS_DIR / "classifier" / "model.safetensors"),
         "folds": args.folds,
         "blast_roc_all_held_out_patients": blast_roc(cells),
-        **cross_validate(cells, analyzer.review_threshold, args.folds, args.repeats),
+        "screen_budget": args.screen_budget,
+        **cross_validate(cells, analyzer.review_threshold, args.folds, args.repeats, args.screen_budget),
     }
-    OUT_PATH.write_text(json.dumps(result, indent=1) + "\n")
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in ("repeats", "first_repeat_patients")}))
 
 

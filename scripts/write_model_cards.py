@@ -363,6 +363,15 @@ def _answer_checks_lines(config: dict) -> list[str]:
             if "abnormal_exclusion" in checks
             else []
         )
+        + (
+            [
+                f"- Screening bar {checks['abnormal_screen_bar']:.3f}: the leukaemia screen also counts a cell answered "
+                "as another group where its blast and abnormal-promyelocyte probabilities together reach it (reached by "
+                "5 % of the same patients' normal cells; `docs/robustness.md`)."
+            ]
+            if checks.get("abnormal_screen_bar") is not None
+            else []
+        )
     )
 
 

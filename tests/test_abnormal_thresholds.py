@@ -147,3 +147,71 @@ def test_the_release_fits_the_abnormal_thresholds_on_every_patient_the_network_d
     blast = checks.abnormal.thresholds["blast"]
     assert blast < 0.5  # the test patients' blasts count: fitted on the validation ones alone it is above 0.9
     assert checks.abnormal.thresholds["smudge"] < 0.1  # PBC's smudge-like test cells do not
+
+
+def test_the_screening_bar_is_reached_by_its_budget_of_normal_cells_and_survives_the_exclusion_bar():
+    """The bar the leukaemia screen counts by: fitted beside the thresholds, kept when the exclusion
+    bar is fitted after them, none where no budget is given (the screen then counts answers only)."""
+    from bcds_core.classifier.abnormal_thresholds import SCREEN_FLAG_BUDGET, blast_equivalent_probability
+
+    rng = np.random.default_rng(0)
+    blasts = [_groups(blast=p) for p in rng.uniform(0.2, 1.0, 200)]
+    normal = [_groups(blast=p, abnormal_promyelocyte=q) for p, q in rng.uniform(0.0, 0.3, (800, 2))]
+    probabilities, truth = np.stack(blasts + normal), np.array(["blast"] * 200 + ["lymphocyte"] * 800)
+    fitted = AbnormalThresholds.fit(probabilities, truth).with_exclusion(probabilities, truth, 0.5)
+    reached = fitted.likely_blast_equivalent(probabilities)
+    assert abs(reached[truth == "lymphocyte"].mean() - SCREEN_FLAG_BUDGET) < 0.005
+    # the two abnormal groups count together: neither alone reaches the bar here
+    both = _groups(blast=fitted.screen_bar / 2 + 0.01, abnormal_promyelocyte=fitted.screen_bar / 2)
+    assert (
+        blast_equivalent_probability(both)[0] >= fitted.screen_bar and fitted.likely_blast_equivalent(both)[0]
+    )
+    none = AbnormalThresholds.fit(probabilities, truth, screen_budget=0)
+    assert none.screen_bar is None and not none.likely_blast_equivalent(probabilities).any()
+
+
+def test_the_screening_bar_is_sealed_with_the_release_and_a_release_without_one_has_none(tmp_path):
+    from bcds_core.classifier.answer_checks import AnswerChecks
+    from bcds_core.classifier.familiarity import Familiarity
+    from bcds_core.weights_io import read_sealed_json, write_sealed_json
+
+    write_sealed_json(tmp_path / "config.json", {"review_threshold": 0.9})
+    familiarity = Familiarity(np.zeros((2, 3), np.float32), np.eye(3, dtype=np.float32), 4.0)
+    thresholds = AbnormalThresholds({g: 0.5 for g in ABNORMAL_GROUPS}, 0.1, screen_bar=0.27)
+    AnswerChecks(familiarity, 0.7, abnormal=thresholds, review_threshold=0.9).save(tmp_path)
+    config = read_sealed_json(tmp_path / "config.json")
+    assert AnswerChecks.load(tmp_path, config).abnormal == thresholds
+    del config["answer_checks"]["abnormal_screen_bar"]  # a release fitted before the bar existed
+    assert AnswerChecks.load(tmp_path, config).abnormal.screen_bar is None
+
+
+def test_a_blast_answered_as_a_monocyte_counts_for_the_screen_until_a_person_corrects_it():
+    """A blast of another hospital is often the runner-up to a normal group: the screen counts it by
+    its probability, the differential by its answer; a person's correction settles both."""
+    from bcds_core.sample_review import SampleReview
+    from bcds_core.screening import screen
+
+    thresholds = AbnormalThresholds({g: 0.9 for g in ABNORMAL_GROUPS}, screen_bar=0.3)
+    fine = np.zeros(len(FINE_CLASSES))
+    fine[FINE_CLASSES.index("MO")], fine[FINE_CLASSES.index("BLAST")] = 0.6, 0.4
+    neutrophil = np.zeros(len(FINE_CLASSES))
+    neutrophil[FINE_CLASSES.index("SNE")] = 1.0
+    results = []
+    for index, probabilities in enumerate([fine, fine] + [neutrophil] * 20):
+        result = CellResult(f"{index}.jpg", True, status="review")
+        fill_answer(result, probabilities, thresholds)
+        results.append(result)
+    assert results[0].group == "monocyte" and results[0].flags == () and results[0].likely_blast_equivalent
+    found = screen(results)
+    assert found.leukaemia_suspected and found.driving_cells == ["0.jpg", "1.jpg"]
+    assert found.message.startswith(
+        "Leukaemia suspected: 0 blasts, 0 abnormal promyelocytes and 2 cells answered otherwise but likely "
+        "to be one among 22 white cells (9.1%)"
+    )
+    review = SampleReview("S-1")
+    review.correct("0.jpg", "MO", "Dr A")
+    assert not screen(review.reviewed(results)).leukaemia_suspected
+    # without a screening bar (an older release) only answers count, as before
+    for result in results:
+        fill_answer(result, result.fine_probabilities, AbnormalThresholds({g: 0.9 for g in ABNORMAL_GROUPS}))
+    assert not screen(results).leukaemia_suspected

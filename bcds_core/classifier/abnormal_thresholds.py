@@ -23,11 +23,18 @@ groups *together* stay below an exclusion bar, the highest bar at which the
 same patients' confident normal answers are ``EXCLUSION_TARGET`` right.
 Healthy cells of PBC hold almost no abnormal probability, so the bar costs
 them little.
+
+The leukaemia screen (``bcds_core.screening``) counts, beside the cells answered
+as a blast or abnormal promyelocyte, the cells whose probability of being one
+(the two groups together) reaches a screening bar: the level that
+``SCREEN_FLAG_BUDGET`` of the same patients' normal cells reach. A blast read
+as a monocyte with 40 % blast probability then still counts for its sample,
+while a single cell's answer stays the likeliest group.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,15 +51,24 @@ DEFAULT_THRESHOLD = 0.2
 EXCLUSION_TARGET = 0.97
 #: Exclusion bars tried, highest first; 1.0 is no bar (a release fitted before the bar existed).
 EXCLUSION_BARS = (1.0, 0.5, 0.3, 0.2, 0.15, 0.1, 0.05, 0.03, 0.02, 0.01)
+#: Share of the fitting patients' normal cells whose blast-equivalent probability reaches the screening bar:
+#: #26's false-alarm budget for normal cells. Patient-grouped cross-validation of 1-5 %
+#: (``scripts/screening_cv.py``, ``docs/robustness.md``): only 5 % suspects every patient with blasts.
+SCREEN_FLAG_BUDGET = 0.05
+#: The groups whose probability the screening bar is set on: blasts and their APL equivalent.
+BLAST_EQUIVALENTS = ("blast", "abnormal_promyelocyte")
 ABNORMAL_INDICES = np.array([GROUPS.index(g) for g in ABNORMAL_GROUPS])
 
 
 @dataclass(frozen=True)
 class AbnormalThresholds:
-    """Probability thresholds of the abnormal groups, keyed by group name."""
+    """Probability thresholds of the abnormal groups, keyed by group name; the exclusion bar of
+    ``ok`` answers; the screening bar (None: a release fitted before it existed, whose screen counts
+    answered cells only)."""
 
     thresholds: dict[str, float]
     exclusion: float = 1.0
+    screen_bar: float | None = None
 
     @classmethod
     def default(cls) -> AbnormalThresholds:
@@ -78,12 +94,15 @@ class AbnormalThresholds:
         for bar in EXCLUSION_BARS:
             kept = candidates & (mass < bar)
             if kept.any() and (answered[kept] == truth[kept]).mean() >= EXCLUSION_TARGET:
-                return AbnormalThresholds(self.thresholds, bar)
-        return AbnormalThresholds(self.thresholds, EXCLUSION_BARS[-1])
+                return replace(self, exclusion=bar)
+        return replace(self, exclusion=EXCLUSION_BARS[-1])
 
     @classmethod
-    def fit(cls, group_probabilities: np.ndarray, truth: np.ndarray) -> AbnormalThresholds:
-        """Fit on N x groups calibrated probabilities of the fitting patients' cells and N true group names."""
+    def fit(
+        cls, group_probabilities: np.ndarray, truth: np.ndarray, screen_budget: float = SCREEN_FLAG_BUDGET
+    ) -> AbnormalThresholds:
+        """Fit on N x groups calibrated probabilities of the fitting patients' cells and N true group
+        names; ``screen_budget`` 0 fits no screening bar (the screen counts answered cells only)."""
         normal = ~np.isin(truth, ABNORMAL_GROUPS)
         thresholds = {}
         for group, column in zip(ABNORMAL_GROUPS, ABNORMAL_INDICES, strict=True):
@@ -95,7 +114,12 @@ class AbnormalThresholds:
                 thresholds[group] = float(np.quantile(scores[normal], 1 - FALSE_FLAG_BUDGET))
             else:
                 thresholds[group] = DEFAULT_THRESHOLD
-        return cls(thresholds)
+        screen_bar = (
+            float(np.quantile(blast_equivalent_probability(group_probabilities[normal]), 1 - screen_budget))
+            if normal.any() and screen_budget > 0
+            else None
+        )
+        return cls(thresholds, screen_bar=screen_bar)
 
     def reached(self, group_probabilities: np.ndarray) -> np.ndarray:
         """N x abnormal groups bool: each group's probability at or above its threshold."""
@@ -117,6 +141,11 @@ class AbnormalThresholds:
         )
         return group_index, flags
 
+    def likely_blast_equivalent(self, group_probabilities: np.ndarray) -> np.ndarray:
+        """N bool: the blast-equivalent probability at or above the screening bar (never without one)."""
+        score = blast_equivalent_probability(group_probabilities)
+        return score >= self.screen_bar if self.screen_bar is not None else np.zeros(len(score), bool)
+
     def operating_point(self, group_probabilities: np.ndarray, truth: np.ndarray) -> dict:
         """Blasts caught and normal cells flagged (any abnormal group) at these thresholds."""
         reached = self.reached(group_probabilities)
@@ -134,3 +163,9 @@ class AbnormalThresholds:
 def abnormal_mass(group_probabilities: np.ndarray) -> np.ndarray:
     """N: the probability the abnormal groups hold together."""
     return np.atleast_2d(group_probabilities)[:, ABNORMAL_INDICES].sum(1)
+
+
+def blast_equivalent_probability(group_probabilities: np.ndarray) -> np.ndarray:
+    """N: the probability that the cell is a blast or an abnormal promyelocyte."""
+    columns = [GROUPS.index(g) for g in BLAST_EQUIVALENTS]
+    return np.atleast_2d(group_probabilities)[:, columns].sum(1)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
 
-from bcds_core.classifier.abnormal_thresholds import AbnormalThresholds
+from bcds_core.classifier.abnormal_thresholds import SCREEN_FLAG_BUDGET, AbnormalThresholds
 from bcds_core.classifier.calibration import review_threshold
 from bcds_core.classifier.conformal import COVERAGE, conformal_quantile, mass_to_true
 from bcds_core.classifier.familiarity import Familiarity
@@ -61,6 +61,7 @@ class AnswerChecks:
             "coverage": self.coverage,
             "abnormal_thresholds": self.abnormal.thresholds,
             "abnormal_exclusion": self.abnormal.exclusion,
+            "abnormal_screen_bar": self.abnormal.screen_bar,
         }
         if self.review_threshold is not None:
             config["review_threshold"] = self.review_threshold
@@ -84,7 +85,11 @@ class AnswerChecks:
             familiarity,
             float(entry["conformal_quantile"]),
             float(entry["coverage"]),
-            AbnormalThresholds(abnormal, float(entry.get("abnormal_exclusion", 1.0)))
+            AbnormalThresholds(
+                abnormal,
+                float(entry.get("abnormal_exclusion", 1.0)),
+                entry.get("abnormal_screen_bar"),
+            )
             if abnormal
             else AbnormalThresholds.default(),
             float(config["review_threshold"]),
@@ -155,13 +160,16 @@ def fit_answer_checks(model, config: dict, cache, seed: int = 0) -> tuple[Answer
 
 
 def fit_abnormal_thresholds(
-    groups: np.ndarray, truth: np.ndarray, review_threshold: float
+    groups: np.ndarray, truth: np.ndarray, review_threshold: float, screen_budget: float = SCREEN_FLAG_BUDGET
 ) -> AbnormalThresholds:
-    """The abnormal groups' thresholds and exclusion bar, fitted on patients' cells.
+    """The abnormal groups' thresholds, exclusion bar and screening bar, fitted on patients' cells.
 
     Args:
         groups: N x groups calibrated probabilities.
         truth: N true group names.
         review_threshold: the release's; the exclusion bar is fitted on the answers whose group reaches it.
+        screen_budget: share of normal cells reaching the screening bar (0: no bar).
     """
-    return AbnormalThresholds.fit(groups, truth).with_exclusion(groups, truth, review_threshold)
+    return AbnormalThresholds.fit(groups, truth, screen_budget).with_exclusion(
+        groups, truth, review_threshold
+    )

@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 "abnormal_fit_images": measured["abnormal_fit_images"],
                 "abnormal_thresholds": checks.abnormal.thresholds,
                 "abnormal_exclusion": checks.abnormal.exclusion,
+                "abnormal_screen_bar": checks.abnormal.screen_bar,
                 "abnormal_operating_point": measured["abnormal_operating_point"],
             }
         )
