@@ -458,8 +458,9 @@ class CellAnalyzer:
 
 
 def fill_answer(result: CellResult, fine: np.ndarray, abnormal: AbnormalThresholds | None = None) -> None:
-    """Set the group, its fine class, the top-3 and the abnormal flags from calibrated fine
-    probabilities; an abnormal group wins or flags only at its release's threshold."""
+    """Set the group, its fine class, the top-3, the abnormal flags and whether the leukaemia screen
+    counts the cell as a likely blast equivalent, from calibrated fine probabilities; an abnormal
+    group wins or flags only at its release's threshold."""
     groups = fine @ GROUP_MATRIX
     abnormal = abnormal or AbnormalThresholds.default()
     group_index, result.flags = abnormal.answer(groups)

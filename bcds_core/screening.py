@@ -33,12 +33,6 @@ NOT_WHITE_CELLS = ("platelet", "erythroblast", "smudge", *OUT_OF_COUNT_GROUPS)
 #: Blast equivalents among white cells from which leukaemia is suspected, and the fewest cells.
 SUSPECT_FRACTION = 0.05
 SUSPECT_MIN_CELLS = 2
-RULE = (
-    f"leukaemia is suspected when blasts and abnormal promyelocytes, answered as such or likely to be "
-    f"one (a probability reached by {SCREEN_FLAG_BUDGET:.0%} of normal cells of patients the network did "
-    f"not train on), make up at least {SUSPECT_FRACTION:.0%} of the white cells and number at least "
-    f"{SUSPECT_MIN_CELLS}"
-)
 #: White cells a differential counts: fewer without a blast equivalent do not rule leukaemia out.
 DIFFERENTIAL_CELLS = 100
 DISCLAIMER = "A screening aid for a person to check, not a diagnosis."
@@ -55,6 +49,7 @@ class Screen:
     apl_score: float | None
     message: str
     driving_cells: list[str]
+    rule: str
 
     def to_json(self) -> dict:
         return {
@@ -64,7 +59,7 @@ class Screen:
             "leukaemia_suspected": self.leukaemia_suspected,
             "apl_score": self.apl_score,
             "message": self.message,
-            "rule": RULE,
+            "rule": self.rule,
             "driving_cells": self.driving_cells,
         }
 
@@ -96,8 +91,28 @@ def screened_cells(results: list[CellResult]) -> tuple[list[CellResult], int, in
     return cells, len(answered) - len(fields) - len(cells), len(fields)
 
 
-def screen(results: list[CellResult]) -> Screen:
-    """Summarise the answered cells of one sample (``screened_cells``)."""
+def screen_rule(screen_bar: float | None) -> str:
+    """The rule in words, for the release's screening bar (None: a release without one)."""
+    counted_as = (
+        f"answered as such or likely to be one (their probability together at or above the release's "
+        f"screening bar, {screen_bar:.3f}, reached by {SCREEN_FLAG_BUDGET:.0%} of normal cells of patients the "
+        f"network did not train on)"
+        if screen_bar is not None
+        else "answered as such"
+    )
+    return (
+        f"leukaemia is suspected when blasts and abnormal promyelocytes, {counted_as}, make up at least "
+        f"{SUSPECT_FRACTION:.0%} of the white cells and number at least {SUSPECT_MIN_CELLS}"
+    )
+
+
+def screen(results: list[CellResult], screen_bar: float | None = None) -> Screen:
+    """Summarise the answered cells of one sample (``screened_cells``).
+
+    A cell likely to be a blast equivalent (``CellResult.likely_blast_equivalent``, set by the
+    release's ``screen_bar``, which the rule names) counts as a white cell whatever its answer: a
+    blast read as an erythroblast is still a blast. So the screen's white cells can exceed the
+    differential's by those cells."""
     answered, duplicates, fields = screened_cells(results)
     counts = dict(Counter(r.group for r in answered))
     white = [r for r in answered if r.group not in NOT_WHITE_CELLS or r.likely_blast_equivalent]
@@ -118,9 +133,11 @@ def screen(results: list[CellResult]) -> Screen:
             if fraction >= SUSPECT_FRACTION
             else f"at least {SUSPECT_FRACTION:.0%} of the white cells"
         )
+        likely = any(r.group not in BLAST_EQUIVALENTS for r in driving)
+        kinds = f" ({blast_equivalent_kinds(driving)})" if likely else ""
         message = (
-            f"No leukaemia suspected, but {counted(len(driving), 'blast equivalent')} {among}: the rule "
-            f"needs {short}. Review the cells that drove it."
+            f"No leukaemia suspected, but {counted(len(driving), 'blast equivalent')}{kinds} {among}: the "
+            f"rule needs {short}. Review the cells that drove it."
         )
     elif len(white) < DIFFERENTIAL_CELLS:
         message = (
@@ -136,27 +153,53 @@ def screen(results: list[CellResult]) -> Screen:
         parts.append(f"{counted(fields, 'smear field')} left out: screen their cells as fields.")
     message = " ".join(part for part in [*parts, DISCLAIMER] if part)
     return Screen(
-        len(answered), counts, round(fraction, 4), suspected, score, message, [r.file for r in driving]
+        len(answered),
+        counts,
+        round(fraction, 4),
+        suspected,
+        score,
+        message,
+        [r.file for r in driving],
+        screen_rule(screen_bar),
     )
 
 
 def blast_equivalent_kinds(driving: list[CellResult]) -> str:
     """The cells counted as blast equivalents, by how: "2 blasts, 0 abnormal promyelocytes and 3
-    cells answered otherwise but likely to be one"."""
+    cells answered as another group but likely a blast or abnormal promyelocyte"."""
     answered = Counter(r.group for r in driving)
-    kinds = [counted(answered.get(g, 0), display_name(g).lower()) for g in BLAST_EQUIVALENTS]
-    likely = sum(r.group not in BLAST_EQUIVALENTS for r in driving)
-    if likely:
-        return ", ".join(kinds) + f" and {counted(likely, 'cell')} answered otherwise but likely to be one"
-    return ", ".join(kinds)
+    kinds = ", ".join(counted(answered.get(g, 0), display_name(g).lower()) for g in BLAST_EQUIVALENTS)
+    if likely := sum(r.group not in BLAST_EQUIVALENTS for r in driving):
+        return (
+            f"{kinds} and {counted(likely, 'cell')} answered as another group but likely a blast or "
+            "abnormal promyelocyte"
+        )
+    return kinds
+
+
+def driving_cells_line(
+    results: list[CellResult], driving: list[str], name=lambda file: file, separator: str = ", "
+) -> str:
+    """The cells that drove a screen, each by ``name(file)``; a cell counted by its probability says
+    what it was answered ("3.jpg (answered monocyte, likely a blast equivalent)"), or the list would
+    show a monocyte without a flag among the blasts."""
+    by_file = {r.file: r for r in results}
+
+    def described(file: str) -> str:
+        result = by_file[file]
+        if result.group in BLAST_EQUIVALENTS:
+            return name(file)
+        return f"{name(file)} (answered {display_name(result.group).lower()}, likely a blast equivalent)"
+
+    return separator.join(described(file) for file in driving)
 
 
 def review_line(results: list[CellResult]) -> str:
     """How many answered cells need a look, and how many of those may be blasts, in one sentence
     (empty where none does).
 
-    Said in the screen's message: a cell flagged "possible blast" is not counted as a blast
-    equivalent, so "no leukaemia suspected" alone would hide it.
+    Said in the screen's message: a cell flagged "possible blast" counts as a blast equivalent only
+    where it also reaches the screening bar, so "no leukaemia suspected" alone would hide the others.
     """
     review = [r for r in results if r.status == "review" and r.label]
     if not review:

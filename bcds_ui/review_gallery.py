@@ -103,3 +103,22 @@ def reclassify(result: CellResult, review: SampleReview) -> None:
     )
     if current:
         st.caption(f"model: {display_name(result.label or '-')}; {current.by}, {current.at}")
+    elif result.likely_blast_equivalent and result.label in RECLASSIFY_CHOICES:
+        confirm_answer(result, review)
+
+
+def confirm_answer(result: CellResult, review: SampleReview) -> None:
+    """A button that records the model's own class for a cell the screen counts as a likely blast
+    equivalent: the select box already shows that class, so choosing it changes nothing, and the
+    cell would count until moved to another class and back."""
+
+    def confirm() -> None:
+        review.correct(result.file, result.label, st.session_state.get("review_reviewer", ""))
+
+    st.button(
+        f"Confirm {display_name(result.label)}",
+        key=f"review_confirm_{file_key(result.file)}",
+        help="The screen counts this cell as a likely blast or abnormal promyelocyte until its class is confirmed.",
+        on_click=confirm,
+        width="stretch",
+    )

@@ -188,6 +188,13 @@ def healthy_screens(items: list[LabelledResult]) -> dict:
     return {"batches": len(batches), "suspected": int(sum(suspected))}
 
 
+def one_sample_screen(items: list[LabelledResult]) -> dict:
+    """Another microscope's labelled normal cells screened as one sample: how specific the screen
+    stays where the cells are unfamiliar."""
+    found = screen([i.result for i in items])
+    return {"n": found.n, "blast_fraction": found.blast_fraction, "suspected": found.leukaemia_suspected}
+
+
 def source_rows(args) -> dict[str, tuple[Path, list]]:
     rng = np.random.default_rng(0)
     pbc = [
@@ -240,6 +247,8 @@ def main() -> None:
             metrics[name]["screening"] = patient_screens(items, "test")
         if name == "pbc_test":
             metrics[name]["healthy_screening"] = healthy_screens(items)
+        if name == "bccd_crops":
+            metrics[name]["one_sample_screening"] = one_sample_screen(items)
         print(name, json.dumps({k: v for k, v in metrics[name].items() if k != "risk_coverage"}), flush=True)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUT_DIR / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")

@@ -54,7 +54,7 @@ CELLS_PATH = RUNS_DIR / "screening_cv" / "cells.npz"
 #: The issue's cell-level goal: blasts caught at most this share of normal cells flagged.
 NORMAL_FLAG_BUDGET = 0.05
 BLAST_GOAL = 0.90
-#: Batches of ``HEALTHY_BATCH`` held-out normal cells drawn (with replacement) per fold.
+#: Batches of ``HEALTHY_BATCH`` held-out normal cells drawn per fold (each batch without repeats).
 NORMAL_BATCH_DRAWS = 20
 
 
@@ -123,7 +123,7 @@ def screens(
         for index, (f, a, k, gone) in enumerate(zip(fine, answered, likely, rejected, strict=True))
         if not gone
     ]
-    return screen(results).to_json()
+    return screen(results, thresholds.screen_bar).to_json()
 
 
 def simpler_apl_scores(fine: np.ndarray, rejected: np.ndarray, answered: np.ndarray) -> dict[str, float]:
@@ -226,7 +226,9 @@ def cross_validate(
         run.setdefault("normal_batches_suspected", []).append(
             sum(
                 screens(fine[b], rejected[b], answered[b], thresholds)["leukaemia_suspected"]
-                for b in (draws.choice(normal, HEALTHY_BATCH) for _ in range(NORMAL_BATCH_DRAWS))
+                for b in (
+                    draws.choice(normal, HEALTHY_BATCH, replace=False) for _ in range(NORMAL_BATCH_DRAWS)
+                )
             )
         )
     return summarise_runs(runs)

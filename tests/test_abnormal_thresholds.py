@@ -205,9 +205,11 @@ def test_a_blast_answered_as_a_monocyte_counts_for_the_screen_until_a_person_cor
     found = screen(results)
     assert found.leukaemia_suspected and found.driving_cells == ["0.jpg", "1.jpg"]
     assert found.message.startswith(
-        "Leukaemia suspected: 0 blasts, 0 abnormal promyelocytes and 2 cells answered otherwise but likely "
-        "to be one among 22 white cells (9.1%)"
+        "Leukaemia suspected: 0 blasts, 0 abnormal promyelocytes and 2 cells answered as another group but "
+        "likely a blast or abnormal promyelocyte among 22 white cells (9.1%)"
     )
+    assert "screening bar, 0.300, reached by 5%" in screen(results, thresholds.screen_bar).rule
+    assert "likely" not in screen(results).rule  # a release without a bar: answers only
     review = SampleReview("S-1")
     review.correct("0.jpg", "MO", "Dr A")
     assert not screen(review.reviewed(results)).leukaemia_suspected

@@ -138,3 +138,26 @@ def test_one_image_given_twice_is_one_cell_and_a_field_is_not_a_cell_of_the_scre
     assert "1 duplicate image counted once." in found.message
     assert "1 smear field left out: screen their cells as fields." in found.message
     assert "1 cell needs a look (status review)." in found.message  # the copy and the field are not cells
+
+
+def test_a_cell_counted_by_its_probability_says_so_in_the_message_and_among_the_driving_cells():
+    """A monocyte without a flag among the cells that drove a screen, or "1 blast equivalent" beside a
+    differential of no blasts, would contradict what the page shows next to it."""
+    from dataclasses import replace
+
+    from bcds_core.screening import driving_cells_line, screen
+
+    likely = replace(answer("MO", "review"), group="monocyte", file="m.jpg", likely_blast_equivalent=True)
+    blast = replace(answer("BLAST", "review"), group="blast", file="b.jpg")
+    neutrophils = [replace(answer("SNE"), group="neutrophil", file=f"n{i}.jpg") for i in range(48)]
+    found = screen([likely, *neutrophils])
+    assert not found.leukaemia_suspected and found.message.startswith(
+        "No leukaemia suspected, but 1 blast equivalent (0 blasts, 0 abnormal promyelocytes and 1 cell "
+        "answered as another group but likely a blast or abnormal promyelocyte) among 49 white cells (2.0%)"
+    )
+    both = screen([likely, blast, *neutrophils])
+    assert both.leukaemia_suspected is False  # 2 of 50 = 4 %
+    assert (
+        driving_cells_line([likely, blast], both.driving_cells)
+        == "m.jpg (answered monocyte, likely a blast equivalent), b.jpg"
+    )

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bcds_core.screening import screen
+    from bcds_core.screening import driving_cells_line, screen
 
     if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
@@ -32,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
         results.append(result)
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
-    summary = screen(results)
+    summary = screen(results, analyzer.abnormal_thresholds.screen_bar)
     if args.json:
         print(json.dumps(summary.to_json()), flush=True)
     else:
         print(summary.message, flush=True)
         if summary.driving_cells:
-            print("Cells that drove it: " + ", ".join(summary.driving_cells), flush=True)
+            print("Cells that drove it: " + driving_cells_line(results, summary.driving_cells), flush=True)
     return 0
