@@ -348,6 +348,7 @@ def main() -> None:
         "folds": args.folds,
         "blast_roc_all_held_out_patients": blast_roc(cells),
         "screen_budget": args.screen_budget,
+        "normal_batch_draws": NORMAL_BATCH_DRAWS,
         **cross_validate(cells, analyzer.review_threshold, args.folds, args.repeats, args.screen_budget),
     }
     args.out.write_text(json.dumps(result, indent=1) + "\n")
