@@ -242,6 +242,13 @@ def test_a_field_gets_boxes_from_analyze_field_and_no_ok_from_predict(tmp_path):
         assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 480
     single = json.loads(bcds("predict", field, "--json").stdout.strip())
     assert single["status"] != "ok" and "field" in single["message"]
+    # screened by its white cells, not as one cell nor left out; given twice, counted once
+    copy = tmp_path / "copy of field.jpg"
+    copy.write_bytes(field.read_bytes())
+    summary = json.loads(bcds("screen", field, copy, sample, "--json").stdout.strip().splitlines()[-1])
+    answered = [c for c in answer["cells"] if c["group"] and c["status"] != "rejected"]
+    assert summary["n"] == len(answered) + 1 and "smear field" not in summary["message"]
+    assert f"{len(answered)} duplicate image" in summary["message"]
 
 
 def test_report_writes_a_pdf_whose_differential_agrees_with_predict_and_lists_the_broken_file(tmp_path):

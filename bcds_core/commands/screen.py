@@ -2,8 +2,10 @@
 
 Each file is answered as by ``predict`` (one JSON line each); the last line is
 the sample's summary: ``n, counts, blast_fraction, leukaemia_suspected,
-apl_score, message`` (with the ``rule`` and the ``driving_cells``). A
-screening aid for a person to check, not a diagnosis.
+apl_score, message`` (with the ``rule`` and the ``driving_cells``). A file that
+is a smear field is screened by its white cells, found as ``analyze-field``
+finds them (``FIELD#N`` among the driving cells), not as one cell. A screening
+aid for a person to check, not a diagnosis.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for result in answer_files(analyzer, args.files, args.pixel_size, profile):
         result.drop_images()  # the summary needs the answers only
-        results.append(result)
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
+        if result.field_cells is None:
+            results.append(result)
+        else:
+            results += white_cells_of_field(analyzer, result, args.pixel_size, profile)
     summary = screen(results, analyzer.abnormal_thresholds.screen_bar)
     if args.json:
         print(json.dumps(summary.to_json()), flush=True)
@@ -40,3 +45,19 @@ def run(args: argparse.Namespace) -> int:
         if summary.driving_cells:
             print("Cells that drove it: " + driving_cells_line(results, summary.driving_cells), flush=True)
     return 0
+
+
+def white_cells_of_field(analyzer, answered, pixel_size_um: float | None, profile) -> list:
+    """The answers for the white cells of the smear field ``answered`` was found to be (none if it cannot be
+    read again); each keyed by the field's content and its place, so a field given twice counts once."""
+    from bcds_core.field.analysis import analyze_field
+    from bcds_core.image_io import ImageDecodeError, read_bytes
+
+    try:
+        field = analyze_field(analyzer, answered.file, read_bytes(answered.file), pixel_size_um, profile)
+    except ImageDecodeError:  # removed or changed since it was answered
+        return []
+    for number, cell in enumerate(field.cells, start=1):
+        cell.result.drop_images()
+        cell.result.content_key = f"{answered.content_key}#{number}"
+    return [cell.result for cell in field.cells]
