@@ -14,6 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from bcds_core.analysis import CellResult
+from bcds_core.classifier.abnormal_thresholds import BLAST_EQUIVALENTS
 from bcds_core.report import thumbnail
 from bcds_core.sample_review import RECLASSIFY_CHOICES, SampleReview, choice_name
 from bcds_core.taxonomy import GROUPS, display_name
@@ -103,7 +104,11 @@ def reclassify(result: CellResult, review: SampleReview) -> None:
     )
     if current:
         st.caption(f"model: {display_name(result.label or '-')}; {current.by}, {current.at}")
-    elif result.likely_blast_equivalent and result.label in RECLASSIFY_CHOICES:
+    elif (
+        result.likely_blast_equivalent
+        and result.group not in BLAST_EQUIVALENTS
+        and result.label in RECLASSIFY_CHOICES
+    ):
         confirm_answer(result, review)
 
 
