@@ -91,8 +91,9 @@ class SampleReview:
     earlier_sign_offs: list[SignOff] = field(default_factory=list)
     read_with: str | None = None
 
-    def correct(self, file: str, label: str, by: str) -> None:
-        """Move ``file``'s cell to ``label`` (choosing the label it already has changes nothing).
+    def correct(self, file: str, label: str, by: str, confirmed: bool = False) -> None:
+        """Move ``file``'s cell to ``label`` (choosing the label it already has changes nothing), or,
+        ``confirmed``, record that a person confirmed the model's own ``label`` for it.
 
         Raises:
             ValueError: for a label that is neither a class nor out of the count.
@@ -102,7 +103,8 @@ class SampleReview:
         if (kept := self.corrections.get(file)) and kept.label == label:
             return
         self.corrections[file] = Correction(label, by or "unnamed reviewer", now())
-        self._amended(f"{file_name(file)} moved to {choice_name(label)}", by)
+        done = "confirmed as" if confirmed else "moved to"
+        self._amended(f"{file_name(file)} {done} {choice_name(label)}", by)
 
     def edit(self, name: str, text: str, by: str) -> None:
         """Set the sample ID or the comments (``name`` is a key of ``TEXT_FIELDS``)."""

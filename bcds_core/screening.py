@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bcds_core.analysis import CellResult
-from bcds_core.classifier.abnormal_thresholds import BLAST_EQUIVALENTS, SCREEN_FLAG_BUDGET
+from bcds_core.classifier.abnormal_thresholds import BLAST_EQUIVALENTS
 from bcds_core.differential import OUT_OF_COUNT_GROUPS, counted
 from bcds_core.taxonomy import FINE_CLASSES, display_name
 
@@ -75,28 +75,36 @@ def apl_score(fine_probabilities: list[np.ndarray]) -> float | None:
 
 
 def screened_cells(results: list[CellResult]) -> tuple[list[CellResult], int, int]:
-    """(the answered cells of the sample, duplicates left out, smear fields left out).
+    """(the answered cells of the sample, duplicate uploads left out, smear fields left out).
 
     Rejected files do not count; nor does an image uploaded twice (its content, whatever its
     name: two copies of one blast made a sample "suspected"), nor a smear field read as one cell
-    (its cells are screened by ``analyze-field`` or the app's field mode).
+    (the app's field mode and ``screen`` give its white cells instead). A field's cells are keyed
+    ``<field's key>#<n>`` (``analyze_field``), so a field uploaded twice is one duplicate upload.
     """
     answered = [r for r in results if r.group and r.status != "rejected"]
     fields = [r for r in answered if r.field_cells is not None]
-    cells, seen = [], set()
-    for r in answered:
-        if r.field_cells is None and (r.content_key is None or r.content_key not in seen):
+    cells, seen, repeated = [], set(), []
+    for r in (r for r in answered if r.field_cells is None):
+        if r.content_key is None or r.content_key not in seen:
             cells.append(r)
             seen.add(r.content_key)
-    return cells, len(answered) - len(fields) - len(cells), len(fields)
+        else:
+            repeated.append(r)
+    of_fields = {r.file.rsplit("#", 1)[0] for r in repeated if "#" in r.content_key}
+    return cells, sum("#" not in r.content_key for r in repeated) + len(of_fields), len(fields)
+
+
+def counted_by_probability(result: CellResult) -> bool:
+    """The screen counts this cell as a blast equivalent by its probability, not by its answer."""
+    return result.likely_blast_equivalent and result.group not in BLAST_EQUIVALENTS
 
 
 def screen_rule(screen_bar: float | None) -> str:
     """The rule in words, for the release's screening bar (None: a release without one)."""
     counted_as = (
         f"answered as such or likely to be one (their probability together at or above the release's "
-        f"screening bar, {screen_bar:.3f}, reached by {SCREEN_FLAG_BUDGET:.0%} of normal cells of patients the "
-        f"network did not train on)"
+        f"screening bar, {screen_bar:.3f}, fitted on the normal cells of patients the network did not train on)"
         if screen_bar is not None
         else "answered as such"
     )
@@ -109,14 +117,13 @@ def screen_rule(screen_bar: float | None) -> str:
 def screen(results: list[CellResult], screen_bar: float | None = None) -> Screen:
     """Summarise the answered cells of one sample (``screened_cells``).
 
-    A cell likely to be a blast equivalent (``CellResult.likely_blast_equivalent``, set by the
-    release's ``screen_bar``, which the rule names) counts as a white cell whatever its answer: a
-    blast read as an erythroblast is still a blast. So the screen's white cells can exceed the
-    differential's by those cells."""
+    A white cell likely to be a blast equivalent (``CellResult.likely_blast_equivalent``, set by the
+    release's ``screen_bar``, which the rule names) counts as one whatever its answer; the white
+    cells are the differential's, so the two never disagree on how many there are."""
     answered, duplicates, fields = screened_cells(results)
     counts = dict(Counter(r.group for r in answered))
-    white = [r for r in answered if r.group not in NOT_WHITE_CELLS or r.likely_blast_equivalent]
-    driving = [r for r in white if r.group in BLAST_EQUIVALENTS or r.likely_blast_equivalent]
+    white = [r for r in answered if r.group not in NOT_WHITE_CELLS]
+    driving = [r for r in white if r.group in BLAST_EQUIVALENTS or counted_by_probability(r)]
     fraction = len(driving) / len(white) if white else 0.0
     suspected = fraction >= SUSPECT_FRACTION and len(driving) >= SUSPECT_MIN_CELLS
     score = apl_score([r.fine_probabilities for r in white if r.fine_probabilities is not None])
@@ -133,8 +140,7 @@ def screen(results: list[CellResult], screen_bar: float | None = None) -> Screen
             if fraction >= SUSPECT_FRACTION
             else f"at least {SUSPECT_FRACTION:.0%} of the white cells"
         )
-        likely = any(r.group not in BLAST_EQUIVALENTS for r in driving)
-        kinds = f" ({blast_equivalent_kinds(driving)})" if likely else ""
+        kinds = f" ({blast_equivalent_kinds(driving)})" if any(map(counted_by_probability, driving)) else ""
         message = (
             f"No leukaemia suspected, but {counted(len(driving), 'blast equivalent')}{kinds} {among}: the "
             f"rule needs {short}. Review the cells that drove it."
@@ -169,7 +175,7 @@ def blast_equivalent_kinds(driving: list[CellResult]) -> str:
     cells answered as another group but likely a blast or abnormal promyelocyte"."""
     answered = Counter(r.group for r in driving)
     kinds = ", ".join(counted(answered.get(g, 0), display_name(g).lower()) for g in BLAST_EQUIVALENTS)
-    if likely := sum(r.group not in BLAST_EQUIVALENTS for r in driving):
+    if likely := sum(map(counted_by_probability, driving)):
         return (
             f"{kinds} and {counted(likely, 'cell')} answered as another group but likely a blast or "
             "abnormal promyelocyte"
@@ -187,7 +193,7 @@ def driving_cells_line(
 
     def described(file: str) -> str:
         result = by_file[file]
-        if result.group in BLAST_EQUIVALENTS:
+        if not counted_by_probability(result):
             return name(file)
         return f"{name(file)} (answered {display_name(result.group).lower()}, likely a blast equivalent)"
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from bcds_core.analysis import CellResult
-from bcds_core.classifier.abnormal_thresholds import BLAST_EQUIVALENTS
 from bcds_core.report import thumbnail
 from bcds_core.sample_review import RECLASSIFY_CHOICES, SampleReview, choice_name
+from bcds_core.screening import counted_by_probability
 from bcds_core.taxonomy import GROUPS, display_name
 from bcds_ui.clickable_thumbnail import clickable_thumbnail
 from bcds_ui.open_cell import open_cell, open_cell_panel, opened
@@ -104,11 +104,7 @@ def reclassify(result: CellResult, review: SampleReview) -> None:
     )
     if current:
         st.caption(f"model: {display_name(result.label or '-')}; {current.by}, {current.at}")
-    elif (
-        result.likely_blast_equivalent
-        and result.group not in BLAST_EQUIVALENTS
-        and result.label in RECLASSIFY_CHOICES
-    ):
+    elif counted_by_probability(result) and result.label in RECLASSIFY_CHOICES:
         confirm_answer(result, review)
 
 
@@ -118,7 +114,7 @@ def confirm_answer(result: CellResult, review: SampleReview) -> None:
     cell would count until moved to another class and back."""
 
     def confirm() -> None:
-        review.correct(result.file, result.label, st.session_state.get("review_reviewer", ""))
+        review.correct(result.file, result.label, st.session_state.get("review_reviewer", ""), confirmed=True)
 
     st.button(
         f"Confirm {display_name(result.label)}",

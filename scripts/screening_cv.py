@@ -227,7 +227,8 @@ def cross_validate(
             sum(
                 screens(fine[b], rejected[b], answered[b], thresholds)["leukaemia_suspected"]
                 for b in (
-                    draws.choice(normal, HEALTHY_BATCH, replace=False) for _ in range(NORMAL_BATCH_DRAWS)
+                    draws.choice(normal, HEALTHY_BATCH, replace=len(normal) < HEALTHY_BATCH)
+                    for _ in range(NORMAL_BATCH_DRAWS)
                 )
             )
         )

@@ -82,3 +82,17 @@ def test_a_field_cell_read_at_another_pixel_size_gets_its_own_explanation(analyz
     assert read.pixel_size_um == other.pixel_size_um  # all the old key could tell them by
     assert explanation_key(read, "gradcam", "SNE", None) == explanation_key(again, "gradcam", "SNE", None)
     assert explanation_key(read, "gradcam", "SNE", None) != explanation_key(other, "gradcam", "SNE", None)
+
+
+def test_a_field_uploaded_twice_is_screened_once(analyzer):
+    """Its cells are keyed by the field's content and their place, so the second copy's cells are
+    duplicates of the first's: one duplicate upload, not one per cell, and not counted twice."""
+    from bcds_core.screening import screen
+
+    sample = sorted(SAMPLES_DIR.glob("neutrophil/*.jpg"))[0]
+    data = field_of(decode_image(sample.read_bytes()).rgb)
+    first = [c.result for c in analyze_field(analyzer, "field.jpg", data, 0.158).cells]
+    copy = [c.result for c in analyze_field(analyzer, "copy.jpg", data, 0.158).cells]
+    assert first and len({r.content_key for r in first}) == len(first)
+    once, twice = screen(first), screen(first + copy)
+    assert twice.n == once.n and "1 duplicate image counted once." in twice.message

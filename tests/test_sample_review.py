@@ -251,3 +251,13 @@ def test_a_corrected_cell_read_again_as_rejected_is_not_counted_and_its_correcti
     assert differential(review.reviewed(rejected)).white_cells == 2
     assert "not counted while the image is rejected" in review.correction_lines(rejected)[0]
     assert review.reviewed(results)[0].label == "BLAST"  # read again: counted as corrected
+
+
+def test_a_confirmed_answer_after_sign_off_is_recorded_as_confirmed_not_moved():
+    """The review gallery's "Confirm" button records the model's own class for a cell the screen
+    counted by its probability; the amendment said "moved to" a class the cell already had."""
+    results, review = answers(), SampleReview("S-1")
+    review.sign("dr. a")
+    review.correct("c.jpg", "SNE", "dr. b", confirmed=True)
+    assert [a.what for a in review.amendments] == ["c.jpg confirmed as Segmented neutrophil"]
+    assert "confirmed it as" in review.reviewed(results)[2].message

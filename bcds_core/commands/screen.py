@@ -35,8 +35,10 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(result.to_json()), flush=True)
         if result.field_cells is None:
             results.append(result)
-        else:
-            results += white_cells_of_field(analyzer, result, args.pixel_size, profile)
+        elif cells := white_cells_of_field(analyzer, result, args.pixel_size, profile):
+            results += cells
+        else:  # not readable again, or no white cell found in it: named as a field left out
+            results.append(result)
     summary = screen(results, analyzer.abnormal_thresholds.screen_bar)
     if args.json:
         print(json.dumps(summary.to_json()), flush=True)
@@ -48,16 +50,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def white_cells_of_field(analyzer, answered, pixel_size_um: float | None, profile) -> list:
-    """The answers for the white cells of the smear field ``answered`` was found to be (none if it cannot be
-    read again); each keyed by the field's content and its place, so a field given twice counts once."""
+    """The answers for the white cells of the smear field ``answered`` was found to be (none where it
+    cannot be read again, or holds none)."""
     from bcds_core.field.analysis import analyze_field
     from bcds_core.image_io import ImageDecodeError, read_bytes
 
     try:
         field = analyze_field(analyzer, answered.file, read_bytes(answered.file), pixel_size_um, profile)
-    except ImageDecodeError:  # removed or changed since it was answered
+    except ImageDecodeError:  # removed since it was answered
         return []
-    for number, cell in enumerate(field.cells, start=1):
+    for cell in field.cells:
         cell.result.drop_images()
-        cell.result.content_key = f"{answered.content_key}#{number}"
     return [cell.result for cell in field.cells]

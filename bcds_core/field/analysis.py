@@ -10,6 +10,7 @@ uploaded cell. Boxes are reported in pixels of the uploaded image.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -163,8 +164,10 @@ def analyze_field(
     canvases = [(f"{name}#{i + 1}", reading.cell_canvas(centre_of(c))) for i, c in enumerate(found)]
     pixel_size = reading.pixel_size
     results = analyzer.analyze_arrays(canvases, replace(pixel_size, um=REFERENCE_PIXEL_UM), profile)
+    upload = hashlib.sha256(data).hexdigest()
     cells = []
-    for cell, result in zip(found, results, strict=True):
+    for number, (cell, result) in enumerate(zip(found, results, strict=True), start=1):
+        result.content_key = f"{upload}#{number}"  # a field uploaded twice is screened once
         if cell.cut_by_border:  # a reason beside any other (a possible blast's among them)
             result.status, result.message = with_review_reason(
                 result.status, result.message, "the cell is cut by the field's border"
