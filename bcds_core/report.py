@@ -22,7 +22,7 @@ from bcds_core.analysis import CellResult
 from bcds_core.attribution import MODEL_ATTRIBUTION, PBC_ATTRIBUTION, plain
 from bcds_core.differential import differential, summary_line
 from bcds_core.sample_review import file_name
-from bcds_core.screening import driving_cells_line, screen
+from bcds_core.screening import screen
 from bcds_core.taxonomy import display_name
 
 DISCLAIMER = (
@@ -116,10 +116,10 @@ def sample_report(
     _heading(pdf, "Flags")
     found_screen = screen(results)
     flags = found_screen.message
-    if found_screen.driving_cells:
-        numbers = {r.file: number for number, r in enumerate(results, start=1)}
-        flags += " Cells that drove it: " + driving_cells_line(
-            results, found_screen.driving_cells, lambda f: f"{numbers[f]}. {file_name(f)}", "; "
+    if found_screen.driving:
+        numbers = {id(r): number for number, r in enumerate(results, start=1)}
+        flags += " Cells that drove it: " + found_screen.driving_line(
+            lambda r: f"{numbers[id(r)]}. {file_name(r.file)}", "; "
         )
     pdf.multi_cell(0, 5, printable(pdf, flags), new_x="LMARGIN", new_y="NEXT")
     if review:

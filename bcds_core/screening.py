@@ -19,7 +19,7 @@ near 0 for other AML (the question of Sidhom et al. 2021).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,8 +48,24 @@ class Screen:
     leukaemia_suspected: bool
     apl_score: float | None
     message: str
-    driving_cells: list[str]
+    driving: list[CellResult] = field(repr=False)
     rule: str
+
+    @property
+    def driving_cells(self) -> list[str]:
+        """The files of the cells that drove it, in upload order."""
+        return [r.file for r in self.driving]
+
+    def driving_line(self, name=lambda result: result.file, separator: str = ", ") -> str:
+        """The cells that drove it, each by ``name(result)``; a cell counted by its probability says
+        what it was answered ("3.jpg (answered monocyte, likely a blast equivalent)"), or the list
+        would show a monocyte without a flag among the blasts."""
+        return separator.join(
+            f"{name(r)} (answered {display_name(r.group).lower()}, likely a blast equivalent)"
+            if counted_by_probability(r)
+            else name(r)
+            for r in self.driving
+        )
 
     def to_json(self) -> dict:
         return {
@@ -165,7 +181,7 @@ def screen(results: list[CellResult], screen_bar: float | None = None) -> Screen
         suspected,
         score,
         message,
-        [r.file for r in driving],
+        driving,
         screen_rule(screen_bar),
     )
 
@@ -181,23 +197,6 @@ def blast_equivalent_kinds(driving: list[CellResult]) -> str:
             "abnormal promyelocyte"
         )
     return kinds
-
-
-def driving_cells_line(
-    results: list[CellResult], driving: list[str], name=lambda file: file, separator: str = ", "
-) -> str:
-    """The cells that drove a screen, each by ``name(file)``; a cell counted by its probability says
-    what it was answered ("3.jpg (answered monocyte, likely a blast equivalent)"), or the list would
-    show a monocyte without a flag among the blasts."""
-    by_file = {r.file: r for r in results}
-
-    def described(file: str) -> str:
-        result = by_file[file]
-        if not counted_by_probability(result):
-            return name(file)
-        return f"{name(file)} (answered {display_name(result.group).lower()}, likely a blast equivalent)"
-
-    return separator.join(described(file) for file in driving)
 
 
 def review_line(results: list[CellResult]) -> str:

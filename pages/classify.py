@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bcds_core.report import model_versions, sample_report
-from bcds_core.screening import driving_cells_line, screen
+from bcds_core.screening import screen
 from bcds_ui.analysis_cache import analyze_field_one, analyze_one, content_key
 from bcds_ui.attribution import show_attribution, show_model_attribution
 from bcds_ui.batch_input import batch_input
@@ -77,8 +77,8 @@ def show_screen(results) -> None:
     """The sample's screening summary, with the cells that drove it."""
     summary = screen(results, analyzer.abnormal_thresholds.screen_bar)
     (st.warning if summary.leukaemia_suspected else st.info)(summary.message)
-    if summary.driving_cells:
-        st.caption("Cells that drove it: " + driving_cells_line(results, summary.driving_cells))
+    if summary.driving:
+        st.caption("Cells that drove it: " + summary.driving_line())
     st.caption(f"The rule: {summary.rule}.")
 
 

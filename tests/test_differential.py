@@ -145,7 +145,7 @@ def test_a_cell_counted_by_its_probability_says_so_in_the_message_and_among_the_
     differential of no blasts, would contradict what the page shows next to it."""
     from dataclasses import replace
 
-    from bcds_core.screening import driving_cells_line, screen
+    from bcds_core.screening import screen
 
     likely = replace(answer("MO", "review"), group="monocyte", file="m.jpg", likely_blast_equivalent=True)
     blast = replace(answer("BLAST", "review"), group="blast", file="b.jpg")
@@ -157,7 +157,7 @@ def test_a_cell_counted_by_its_probability_says_so_in_the_message_and_among_the_
     )
     both = screen([likely, blast, *neutrophils])
     assert both.leukaemia_suspected is False  # 2 of 50 = 4 %
-    assert (
-        driving_cells_line([likely, blast], both.driving_cells)
-        == "m.jpg (answered monocyte, likely a blast equivalent), b.jpg"
-    )
+    assert both.driving_line() == "m.jpg (answered monocyte, likely a blast equivalent), b.jpg"
+    # two uploads of one name (from two folders) keep their own notes
+    same_name = screen([likely, replace(blast, file="m.jpg", content_key="k"), *neutrophils])
+    assert same_name.driving_line() == "m.jpg (answered monocyte, likely a blast equivalent), m.jpg"

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bcds_core.screening import driving_cells_line, screen
+    from bcds_core.screening import screen
 
     if (loaded := load_analyzer_and_profile(args.profile)) is None:
         return 2
@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_json()), flush=True)
     else:
         print(summary.message, flush=True)
-        if summary.driving_cells:
-            print("Cells that drove it: " + driving_cells_line(results, summary.driving_cells), flush=True)
+        if summary.driving:
+            print("Cells that drove it: " + summary.driving_line(), flush=True)
     return 0
 
 
