@@ -14,10 +14,6 @@ from bcds_core.result_cache import APP_FIELD_BYTES, APP_RESULT_BYTES, ResultCach
 from bcds_ui.lab_profile_state import active_profile
 
 
-def content_key(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @st.cache_resource
 def _cell_results() -> ResultCache[CellResult]:
     return ResultCache(APP_RESULT_BYTES)

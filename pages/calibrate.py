@@ -9,11 +9,11 @@ import streamlit as st
 from PIL import Image
 
 from bcds_core.adapt import fit_profile
+from bcds_core.analysis import content_key
 from bcds_core.lab_archive import profile_archive, profile_from_archive
 from bcds_core.lab_profile import ProfileError
 from bcds_core.overlays import thumbnail
 from bcds_core.taxonomy import display_name
-from bcds_ui.analysis_cache import content_key
 from bcds_ui.calibrate_input import uploaded_cells
 from bcds_ui.clickable_thumbnail import data_uri
 from bcds_ui.lab_profile_state import active_profile, clear_active_profile, set_active_profile

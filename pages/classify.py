@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from bcds_core.analysis import content_key
 from bcds_core.report import model_versions, sample_report
 from bcds_core.screening import screen
-from bcds_ui.analysis_cache import analyze_field_one, analyze_one, content_key
+from bcds_ui.analysis_cache import analyze_field_one, analyze_one
 from bcds_ui.attribution import show_attribution, show_model_attribution
 from bcds_ui.batch_input import batch_input
 from bcds_ui.cell_view import show_one

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 
+from bcds_core.classifier.abnormal_thresholds import SCREEN_FLAG_BUDGET
 from bcds_core.commands.train_unet import DEFAULT_STAIN_RANGE
 from bcds_core.paths import REPO_ROOT, REPORTS_DIR, WEIGHTS_DIR
 from bcds_core.weights_io import read_config
@@ -367,7 +368,7 @@ def _answer_checks_lines(config: dict) -> list[str]:
             [
                 f"- Screening bar {checks['abnormal_screen_bar']:.3f}: the leukaemia screen also counts a cell answered "
                 "as another group where its blast and abnormal-promyelocyte probabilities together reach it (reached by "
-                "5 % of the same patients' normal cells; `docs/robustness.md`)."
+                f"{SCREEN_FLAG_BUDGET * 100:.0f} % of the same patients' normal cells; `docs/robustness.md`)."
             ]
             if checks.get("abnormal_screen_bar") is not None
             else []

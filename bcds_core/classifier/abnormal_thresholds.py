@@ -58,6 +58,7 @@ SCREEN_FLAG_BUDGET = 0.05
 #: The groups whose probability the screening bar is set on: blasts and their APL equivalent.
 BLAST_EQUIVALENTS = ("blast", "abnormal_promyelocyte")
 ABNORMAL_INDICES = np.array([GROUPS.index(g) for g in ABNORMAL_GROUPS])
+BLAST_EQUIVALENT_INDICES = np.array([GROUPS.index(g) for g in BLAST_EQUIVALENTS])
 
 
 @dataclass(frozen=True)
@@ -167,5 +168,4 @@ def abnormal_mass(group_probabilities: np.ndarray) -> np.ndarray:
 
 def blast_equivalent_probability(group_probabilities: np.ndarray) -> np.ndarray:
     """N: the probability that the cell is a blast or an abnormal promyelocyte."""
-    columns = [GROUPS.index(g) for g in BLAST_EQUIVALENTS]
-    return np.atleast_2d(group_probabilities)[:, columns].sum(1)
+    return np.atleast_2d(group_probabilities)[:, BLAST_EQUIVALENT_INDICES].sum(1)

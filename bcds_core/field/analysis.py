@@ -10,13 +10,12 @@ uploaded cell. Boxes are reported in pixels of the uploaded image.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bcds_core.analysis import CellAnalyzer, CellResult, is_greyscale
+from bcds_core.analysis import CellAnalyzer, CellResult, content_key, is_greyscale
 from bcds_core.differential import counted, differential
 from bcds_core.field.detection import FoundCell, find_white_cells
 from bcds_core.image_io import ImageDecodeError
@@ -164,7 +163,7 @@ def analyze_field(
     canvases = [(f"{name}#{i + 1}", reading.cell_canvas(centre_of(c))) for i, c in enumerate(found)]
     pixel_size = reading.pixel_size
     results = analyzer.analyze_arrays(canvases, replace(pixel_size, um=REFERENCE_PIXEL_UM), profile)
-    upload = hashlib.sha256(data).hexdigest()
+    upload = content_key(data)
     cells = []
     for number, (cell, result) in enumerate(zip(found, results, strict=True), start=1):
         result.content_key = f"{upload}#{number}"  # a field uploaded twice is screened once
