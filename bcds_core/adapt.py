@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from bcds_core.analysis import BATCH_SIZE, CellAnalyzer, CellResult, PreparedCell
 from bcds_core.classifier.batchnorm import adapted_copy, batchnorm_statistics
 from bcds_core.classifier.model import GROUP_MATRIX
 from bcds_core.dataset_index import IMAGE_SUFFIXES, mac_metadata
 from bcds_core.image_io import ImageDecodeError, read_bytes
-from bcds_core.lab_profile import GroupHead, LabProfile, adjust_groups, fit_head
+from bcds_core.lab_profile import GroupHead, LabProfile, MoreViews, adjust_groups, fit_head
 from bcds_core.pixel_size import ESTIMATED, REFERENCE_PIXEL_UM
 from bcds_core.taxonomy import GROUPS, NORMAL_GROUPS, group_of_folder
 
@@ -103,41 +104,77 @@ def fit_profile(
     group after the profile, cross-validated) per labelled cell. Unreadable and rejected images
     are left out.
 
-    The pixel size is the user's, else the red cells' (``read_lab_cells``). Where neither
-    gives it (tight crops show too few whole red cells), each of ``CANDIDATE_PIXEL_SIZES`` is
-    tried as if the user had given it, and the profile keeps the one under which most of its
-    labelled cells are answered right, cross-validated (a cell rejected at a size, filling the
-    frame there, counts as not right, or a size that drops the hard cells would look best); ties
-    go to the release's own reading. On BCCD crops, for instance, group accuracy runs from 40 %
-    read at 0.065 um to 51 % at 0.095 um, near what red cells measure on the fields the crops
-    come from (0.089 um), while each image on its own is assumed at 0.106 um or, as a tight
-    crop, at 0.06-0.07 um (``docs/pixel_size.md``). ``accuracy_before`` stays the release's own reading.
-    BatchNorm statistics are tried at the chosen pixel size only (``with_lab_batchnorm``): at
-    every candidate they took a third of the fitting time.
+    The pixel size is the user's, else the red cells' (``read_lab_cells``); where neither gives
+    it, the one under which the lab's cells are recognised best (``searched_pixel_size``).
+    BatchNorm statistics are tried at that pixel size only (``with_lab_batchnorm``): at every
+    candidate they took a third of the fitting time.
 
     Raises:
         ValueError: no labelled cell could be answered.
     """
     reading = read_lab_cells(analyzer, items, pixel_size_um)
-    fitted = plain_profile_if_any(analyzer, reading)
+    fitted, others = plain_profile_if_any(analyzer, reading), []
     if pixel_size_um is None and reading.pixel_size_um is None:
-        before, best = accuracies(fitted)
-        by_size = {"assumed": best}
-        for um in CANDIDATE_PIXEL_SIZES:  # one candidate's cells at a time beside the best (1.2 MB a cell)
-            candidate = read_lab_cells(analyzer, items, um)
-            candidate_fit = plain_profile_if_any(analyzer, candidate)
-            by_size[str(um)] = accuracy = accuracies(candidate_fit)[1]
-            # ties stay with the earlier reading, the release's own first
-            if candidate_fit is not None and (fitted is None or accuracy > best):
-                best, reading, fitted = accuracy, candidate, candidate_fit
-        if fitted is not None:
-            fitted[0].summary["accuracy_before"] = before
-            fitted[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
+        reading, fitted, others = searched_pixel_size(analyzer, items, reading, fitted)
     if fitted is None:
         raise ValueError("None of the labelled cells could be analysed: check the images.")
-    profile, after = with_lab_batchnorm(analyzer, reading, *fitted)
+    profile, after = with_lab_batchnorm(analyzer, reading, *fitted, others)
     labelled = [(r, g) for r, g in reading.kept if g is not None]
     return profile, [(r, g, a) for (r, g), a in zip(labelled, after, strict=True)]
+
+
+def searched_pixel_size(
+    analyzer: CellAnalyzer,
+    items: list[tuple[str, bytes, str | None]],
+    reading: LabReading,
+    fitted: tuple[LabProfile, list[str | None]] | None,
+) -> tuple[LabReading, tuple[LabProfile, list[str | None]] | None, list[LabelledViews]]:
+    """The reading (and its plain profile) at the pixel size under which most of the lab's labelled
+    cells are answered right, cross-validated, and the labelled cells as the other sizes showed them.
+
+    Tight crops show too few whole red cells, so each of ``CANDIDATE_PIXEL_SIZES`` is tried as if
+    the user had given it, beside ``reading``, each image's own (a cell rejected at a size, filling
+    the frame there, counts as not right, or a size that drops the hard cells would look best; ties
+    go to the release's own reading). On BCCD crops, for instance, group accuracy runs from 40 %
+    read at 0.065 um to 51 % at 0.095 um, near what red cells measure on the fields the crops come
+    from (0.089 um), while each image on its own is assumed at 0.106 um or, as a tight crop, at
+    0.06-0.07 um (``docs/pixel_size.md``). On some 31 cells the choice rests on a cell or two, so
+    the chosen profile's head learns every size's view of each cell (held out together in its
+    cross-validation; ``docs/pixel_size.md``). ``accuracy_before`` stays the release's own reading.
+    """
+    before, best = accuracies(fitted)
+    by_size = {"assumed": best}
+    views = {"assumed": labelled_views(analyzer, reading)}
+    chosen = "assumed"
+    for um in CANDIDATE_PIXEL_SIZES:  # one candidate's cells at a time beside the best
+        candidate = reading_if_any(analyzer, items, um)
+        candidate_fit = None if candidate is None else plain_profile_if_any(analyzer, candidate)
+        by_size[str(um)] = accuracy = accuracies(candidate_fit)[1]
+        if candidate is not None:
+            views[str(um)] = labelled_views(analyzer, candidate)
+        # ties stay with the earlier reading, the release's own first
+        if candidate_fit is not None and (fitted is None or accuracy > best):
+            best, reading, fitted, chosen = accuracy, candidate, candidate_fit, str(um)
+    if fitted is None:
+        return reading, None, []
+    others = [v for size, v in views.items() if size != chosen and v is not None]
+    if (more := more_views(reading, others)) is not None:
+        fitted = plain_profile(analyzer, reading, more)
+        fitted[0].summary["head_pixel_sizes"] = 1 + len(others)
+    fitted[0].summary["accuracy_before"] = before
+    fitted[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
+    return reading, fitted, others
+
+
+def reading_if_any(
+    analyzer: CellAnalyzer, items: list[tuple[str, bytes, str | None]], um: float
+) -> LabReading | None:
+    """``read_lab_cells`` at a candidate pixel size, or None where none of the labelled cells can be
+    read there (every one filling the frame)."""
+    try:
+        return read_lab_cells(analyzer, items, um)
+    except ValueError:
+        return None
 
 
 def plain_profile_if_any(
@@ -167,11 +204,13 @@ class LabReading:
         unread: the groups of labelled cells that could not be read.
         pixel_size_um: the size they were read at: the user's, the median red-cell estimate
             where at least 3 images had one, or None (each at its own).
+        items: the index, among the lab's items, of each kept cell.
     """
 
     kept: list[tuple[CellResult, str | None]]
     unread: list[str]
     pixel_size_um: float | None
+    items: tuple[int, ...] = ()
 
     @property
     def groups(self) -> list[str | None]:
@@ -182,6 +221,60 @@ class LabReading:
     def answered(self) -> list[bool]:
         """Each kept cell: the release gave it a group."""
         return [r.group is not None for r, _ in self.kept]
+
+    @property
+    def labelled_items(self) -> list[int]:
+        """The item index of each kept labelled cell, in the order a head learns them."""
+        return [i for i, (_, g) in zip(self.items, self.kept, strict=True) if g is not None]
+
+
+@dataclass(frozen=True)
+class LabelledViews:
+    """A reading's labelled cells as a head learns them, without the cells (1.2 MB each): item
+    index, features, group probabilities and the network's input (half precision, 0.4 MB each),
+    from which a network with other BatchNorm statistics reads them again."""
+
+    items: np.ndarray
+    embeddings: np.ndarray
+    group_probabilities: np.ndarray
+    inputs: torch.Tensor
+
+    def through(self, analyzer: CellAnalyzer, profile: LabProfile) -> LabelledViews:
+        """The same cells read by the network of ``profile`` (its BatchNorm statistics)."""
+        parts = [
+            analyzer.answers_of_inputs(self.inputs[i : i + BATCH_SIZE], profile, keep_network=False)
+            for i in range(0, len(self.inputs), BATCH_SIZE)
+        ]
+        fine = np.concatenate([fine for fine, _ in parts])
+        features = np.concatenate([features for _, features in parts])
+        return LabelledViews(self.items, features, fine @ GROUP_MATRIX, self.inputs)
+
+
+def labelled_views(analyzer: CellAnalyzer, reading: LabReading) -> LabelledViews | None:
+    """``LabelledViews`` of a reading's labelled cells (None where it kept none)."""
+    labelled = [r for r, g in reading.kept if g is not None]
+    if not labelled:
+        return None
+    return LabelledViews(
+        np.array(reading.labelled_items, int),
+        np.stack([r.embedding for r in labelled]),
+        np.stack([r.fine_probabilities for r in labelled]) @ GROUP_MATRIX,
+        analyzer.classifier_input([r.cell for r in labelled]).half().cpu(),
+    )
+
+
+def more_views(reading: LabReading, others: list[LabelledViews]) -> MoreViews | None:
+    """The labelled cells of ``reading`` as ``others`` (readings at other pixel sizes) show them,
+    numbered as ``reading``'s labelled rows; None where no other reading kept any of them."""
+    rows = {item: row for row, item in enumerate(reading.labelled_items)}
+    picked = [(view, k) for view in others for k, item in enumerate(view.items) if item in rows]
+    if not picked:
+        return None
+    return MoreViews(
+        np.stack([view.embeddings[k] for view, k in picked]),
+        np.stack([view.group_probabilities[k] for view, k in picked]),
+        np.array([rows[view.items[k]] for view, k in picked], int),
+    )
 
 
 def read_lab_cells(
@@ -196,16 +289,20 @@ def read_lab_cells(
     labels = [g for _, _, g in items]
     readable = [r.embedding is not None and r.status != "rejected" for r in results]
     kept = [(r, g) for r, g, read in zip(results, labels, readable, strict=True) if read]
+    indices = tuple(i for i, read in enumerate(readable) if read)
     if not any(g for _, g in kept):
         raise ValueError("None of the labelled cells could be analysed: check the images.")
     unread = [g for g, read in zip(labels, readable, strict=True) if g is not None and not read]
     estimated = [r.pixel_size_um for r, _ in kept if r.pixel_size_source == ESTIMATED]
     pixel = pixel_size_um or (float(np.median(estimated)) if len(estimated) >= 3 else None)
-    return LabReading(kept, unread, pixel)
+    return LabReading(kept, unread, pixel, indices)
 
 
-def plain_profile(analyzer: CellAnalyzer, reading: LabReading) -> tuple[LabProfile, list[str | None]]:
-    """``profile_of`` the cells as the release's network read them."""
+def plain_profile(
+    analyzer: CellAnalyzer, reading: LabReading, more: MoreViews | None = None
+) -> tuple[LabProfile, list[str | None]]:
+    """``profile_of`` the cells as the release's network read them (the head also learning ``more``
+    views of the labelled cells)."""
     return profile_of(
         analyzer,
         np.stack([r.fine_probabilities for r, _ in reading.kept]),
@@ -214,11 +311,16 @@ def plain_profile(analyzer: CellAnalyzer, reading: LabReading) -> tuple[LabProfi
         reading.answered,
         reading.pixel_size_um,
         unread=reading.unread,
+        more=more,
     )
 
 
 def with_lab_batchnorm(
-    analyzer: CellAnalyzer, reading: LabReading, profile: LabProfile, after: list[str | None]
+    analyzer: CellAnalyzer,
+    reading: LabReading,
+    profile: LabProfile,
+    after: list[str | None],
+    others: Sequence[LabelledViews] = (),
 ) -> tuple[LabProfile, list[str | None]]:
     """The plain ``profile`` (with each labelled cell's group ``after`` it), or one fitted through
     the network with BatchNorm statistics re-estimated on the labelled cells, whichever answers
@@ -226,7 +328,8 @@ def with_lab_batchnorm(
 
     With at least ``MIN_BATCHNORM_CELLS`` labelled cells, the second profile takes its features,
     head and familiarity all through the adapted network, as that profile will read the lab's
-    images (the cells are not masked or measured again, only classified). It is kept where its
+    images (the cells are not masked or measured again, only classified; its head also learns
+    ``others``, the labelled cells at the other pixel sizes tried, read by that network). It is kept where its
     cross-validated accuracy is at least the first's: statistics of an uneven set of cells can
     do harm (on the DeepAPL test patients, mostly blasts, re-estimated statistics cost 10-13
     points: ``docs/robustness.md``).
@@ -235,6 +338,7 @@ def with_lab_batchnorm(
     if batchnorm is None:
         return profile, after
     provisional = LabProfile(analyzer.classifier_config["weights_sha256"], None, None, None, {}, batchnorm)
+    more = more_views(reading, [view.through(analyzer, provisional) for view in others])
     adapted, adapted_after = profile_of(
         analyzer,
         *answers_through(analyzer, [r.cell for r, _ in reading.kept], provisional),
@@ -243,7 +347,10 @@ def with_lab_batchnorm(
         reading.pixel_size_um,
         batchnorm,
         reading.unread,
+        more,
     )
+    if more is not None:
+        adapted.summary["head_pixel_sizes"] = 1 + len(others)
     adapted.summary["accuracy_after_cv_without_batchnorm"] = profile.summary["accuracy_after_cv"]
     for key in ("accuracy_before", "accuracy_after_cv_by_pixel_size"):
         if key in profile.summary:
@@ -267,7 +374,11 @@ def answers_through(
 
 
 def head_and_answers(
-    embeddings: np.ndarray, probabilities: np.ndarray, truth: list[str], before: list[str | None]
+    embeddings: np.ndarray,
+    probabilities: np.ndarray,
+    truth: list[str],
+    before: list[str | None],
+    more: MoreViews | None = None,
 ) -> tuple[GroupHead | None, list[str | None]]:
     """The head fitted on the cells labelled with a normal group, and each labelled cell's group after it.
 
@@ -285,7 +396,12 @@ def head_and_answers(
     learned_truth = [g for g, kept in zip(truth, learned, strict=True) if kept]
     if len(set(learned_truth)) < 2:
         return None, before
-    head, held_out = fit_head(embeddings[learned], probabilities[learned], learned_truth)
+    head, held_out = fit_head(
+        embeddings[learned],
+        probabilities[learned],
+        learned_truth,
+        None if more is None else more.subset(learned),
+    )
     adjusted = adjust_groups(probabilities, head.groups, head.probabilities(embeddings, probabilities))
     adjusted[learned] = held_out
     return head, [GROUPS[i] for i in adjusted.argmax(1)]
@@ -300,12 +416,14 @@ def profile_of(
     pixel_size_um: float | None,
     batchnorm: dict[str, np.ndarray] | None = None,
     unread: Sequence[str] = (),
+    more: MoreViews | None = None,
 ) -> tuple[LabProfile, list[str | None]]:
     """A profile from the cells' fine probabilities, features and groups (None: unlabelled), and each
     labelled cell's group after it (cross-validated). ``answered``: the cells the release gave a
     group (a cell it did not find has none before the profile either). ``unread``: the groups of
     labelled cells that could not be read (undecodable or rejected): the accuracies are over all
-    the lab's labelled cells, with these counted as not right before and after."""
+    the lab's labelled cells, with these counted as not right before and after. ``more``: other
+    views of the labelled cells (numbered as they are) for the head to learn from too."""
     labelled = np.array([g is not None for g in groups])
     truth = [g for g in groups if g is not None]
     probabilities = fine[labelled] @ GROUP_MATRIX
@@ -313,7 +431,7 @@ def profile_of(
         GROUPS[analyzer.abnormal_thresholds.answer(p)[0]] if found else None
         for p, found in zip(probabilities, np.array(answered)[labelled], strict=True)
     ]
-    head, after = head_and_answers(embeddings[labelled], probabilities, truth, before)
+    head, after = head_and_answers(embeddings[labelled], probabilities, truth, before, more)
     threshold = None
     if analyzer.answer_checks is not None:
         threshold = float(np.quantile(analyzer.answer_checks.familiarity.distances(embeddings), 0.95))

@@ -311,7 +311,14 @@ class CellAnalyzer:
         through the network of the lab profile if one is given (``classifier_for``). A network
         with the lab's BatchNorm statistics shares out the normal classes only: the abnormal
         classes keep the release network's probabilities (``with_release_abnormal_share``)."""
-        inputs = self.classifier_input(cells)
+        return self.answers_of_inputs(self.classifier_input(cells), profile, keep_network)
+
+    @torch.inference_mode()
+    def answers_of_inputs(
+        self, inputs: torch.Tensor, profile: LabProfile | None = None, keep_network: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``answers`` of classifier input tensors (``classifier_input``), as ``answers`` gives them."""
+        inputs = inputs.to(self.device, torch.float32)
         network = self.classifier_for(profile, keep_network)
         features, fine = self._features_and_fine(network, inputs)
         if network is not self.classifier:
@@ -417,11 +424,13 @@ class CellAnalyzer:
     def _classify_chunk(self, results: list[CellResult], profile: LabProfile | None) -> None:
         cells = self._prepare_reading_tight_crops(results)
         probabilities, embeddings = self.answers(cells, profile)
+        own_groups = [None] * len(cells)
         if profile is not None:
+            own_groups = [GROUPS[i] for i in self.abnormal_thresholds.answers(probabilities @ GROUP_MATRIX)]
             probabilities = profile.adjust(probabilities, embeddings)
         familiar = self.familiar(embeddings, profile)
-        for result, cell, fine, known, embedding in zip(
-            results, cells, probabilities, familiar, embeddings, strict=True
+        for result, cell, fine, known, embedding, own_group in zip(
+            results, cells, probabilities, familiar, embeddings, own_groups, strict=True
         ):
             result.embedding = embedding
             result.mask = resize_mask(cell.mask, *result.rgb.shape[:2])
@@ -449,6 +458,7 @@ class CellAnalyzer:
                 cell_description=(
                     describe_cell(cell.working, cell.mask) if result.group in ABNORMAL_GROUPS else ""
                 ),
+                overruled_group=own_group if own_group not in (None, result.group) else None,
             )
             result.status, result.message = decide_status(cell.features, evidence)
             if looks_like_field(result.rgb):

@@ -10,7 +10,8 @@ Here the network stays as released; a profile adds, for one lab:
 - a small head that re-weighs the normal groups: a logistic regression over
   the normal groups the lab labelled (cells it labels abnormal are scored,
   never learned), on the network's pooled features (reduced by PCA) and its
-  own log group probabilities. The lab's normal cells are taken
+  own log group probabilities (where the pixel size was searched, it learns
+  each cell as every candidate size read it: ``MoreViews``). The lab's normal cells are taken
   to be of the groups it labelled, so the head shares all the normal groups'
   probability among them; the share the network gives to abnormal groups
   (blasts, ...) is never moved, so a profile cannot hide a blast;
@@ -47,7 +48,7 @@ from safetensors.numpy import load, save_file
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 from bcds_core.classifier.model import GROUP_MATRIX
@@ -142,11 +143,33 @@ def head_pipeline(components: int):
     )
 
 
+@dataclass(frozen=True)
+class MoreViews:
+    """The head's cells read again (at other pixel sizes): more views of each cell to learn from.
+
+    Row ``i`` shows cell ``cells[i]`` of the head's own rows, and has that cell's label.
+    """
+
+    embeddings: np.ndarray
+    group_probabilities: np.ndarray
+    cells: np.ndarray
+
+    def subset(self, kept: np.ndarray) -> MoreViews:
+        """The views of the cells where ``kept`` (a mask over the head's rows) holds, renumbered."""
+        rows = kept[self.cells]
+        renumbered = np.cumsum(kept) - 1
+        return MoreViews(self.embeddings[rows], self.group_probabilities[rows], renumbered[self.cells[rows]])
+
+
 def fit_head(
-    embeddings: np.ndarray, group_probabilities: np.ndarray, labels: list[str]
+    embeddings: np.ndarray,
+    group_probabilities: np.ndarray,
+    labels: list[str],
+    more: MoreViews | None = None,
 ) -> tuple[GroupHead, np.ndarray]:
-    """The head fitted on all cells, and each cell's cross-validated group probabilities after it
-    (N x groups, as ``adjust_groups`` gives them, from a head that did not see the cell)."""
+    """The head fitted on all cells (and ``more`` views of them), and each cell's cross-validated
+    group probabilities after it (N x groups, as ``adjust_groups`` gives them, from a head that saw
+    no view of the cell: a cell's views are held out together)."""
     x = np.hstack([embeddings, head_log_probabilities(group_probabilities)])
     y = np.array(labels)
     _, counts = np.unique(y, return_counts=True)
@@ -154,8 +177,17 @@ def fit_head(
     # PCA needs fewer components than the cells of the smallest cross-validation training fold.
     smallest_fold = len(y) - math.ceil(len(y) / splits)
     components = int(max(1, min(MAX_COMPONENTS, smallest_fold - 1, embeddings.shape[1])))
-    folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=0)
-    held_out = cross_val_predict(head_pipeline(components), x, y, cv=folds, method="predict_proba")
+    if more is None:
+        folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=0)
+        held_out = cross_val_predict(head_pipeline(components), x, y, cv=folds, method="predict_proba")
+    else:
+        cells = np.concatenate([np.arange(len(y)), more.cells])
+        x = np.vstack([x, np.hstack([more.embeddings, head_log_probabilities(more.group_probabilities)])])
+        y = y[cells]
+        folds = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=0)
+        held_out = cross_val_predict(
+            head_pipeline(components), x, y, groups=cells, cv=folds, method="predict_proba"
+        )[: len(labels)]
     pipeline = head_pipeline(components).fit(x, y)
     pca = pipeline[0].named_transformers_["pca"]
     regression = pipeline[-1]

@@ -55,6 +55,8 @@ class Evidence:
         greyscale: the upload had no colour.
         in_focus: the cell keeps its fine detail (``focus.in_focus``).
         cell_description: measured size and nucleus share, for the abnormal-cell message.
+        overruled_group: the network's own group where a lab profile's head answered another
+            (learned from a few dozen of the lab's cells: a person should see the change).
     """
 
     familiar: bool = True
@@ -73,6 +75,7 @@ class Evidence:
     greyscale: bool = False
     cell_description: str = ""
     in_focus: bool = True
+    overruled_group: str | None = None
 
 
 def rejection(features: MaskFeatures, greyscale: bool = False) -> str | None:
@@ -111,6 +114,11 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     if len(evidence.candidates) > 1:
         names = " or ".join(display_name(g).lower() for g in evidence.candidates)
         reasons.append(f"it may be {names}")
+    if evidence.overruled_group is not None:
+        reasons.append(
+            f"the lab profile changed the answer from {display_name(evidence.overruled_group).lower()}, "
+            "learning from a few of your labelled cells"
+        )
     if not evidence.familiar:
         reasons.append(
             "the image is unlike the cells bcds was trained on (another stain, microscope or an artefact?)"

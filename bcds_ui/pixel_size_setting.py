@@ -75,8 +75,11 @@ def profile_pixel_size_caption(profile) -> str:
     if profile.pixel_size_um is None:
         return "Pixel size: each image's own (measured on its red cells, or assumed)."
     if "accuracy_after_cv_by_pixel_size" in profile.summary:
-        return (
+        caption = (
             f"Pixel size: {profile.pixel_size_um:.3f} um per pixel. No red cells could measure it, so the "
             "profile tried several and keeps the one at which your cells were recognised best."
         )
+        if sizes := profile.summary.get("head_pixel_sizes"):
+            caption += f" Its head learned your cells as read at all {sizes} sizes tried."
+        return caption
     return f"Pixel size: {profile.pixel_size_um:.3f} um per pixel (as set, or measured on the red cells)."

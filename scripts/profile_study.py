@@ -6,7 +6,7 @@ BCCD crops (another microscope and stain, never trained on): for each draw it
 fits a profile on the drawn cells (``adapt.fit_profile``) and answers every
 other crop with and without it.
 
-    .venv/bin/python -m scripts.profile_study [--draws 5] -> reports/profile_study.json
+    .venv/bin/python -m scripts.profile_study [--draws 10] -> reports/profile_study.json
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def scores(results, truth: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=5)
+    parser.add_argument("--draws", type=int, default=10)
     args = parser.parse_args()
     root = data_root() / "bccd" / "crops"
     paths = sorted(root.glob("*/*.jpg"))
@@ -68,6 +68,8 @@ def main() -> None:
                 "fit_seconds": round(seconds, 1),
                 "profile_pixel_size_um": profile.pixel_size_um,
                 "accuracy_after_cv_by_pixel_size": profile.summary.get("accuracy_after_cv_by_pixel_size"),
+                "batchnorm_cells": profile.summary["batchnorm_cells"],
+                "head_pixel_sizes": profile.summary.get("head_pixel_sizes", 1),
                 "test_cells": len(rest),
                 "before": scores([plain[i] for i in rest], truth),
                 "after": scores(adapted, truth),

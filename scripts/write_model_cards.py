@@ -546,7 +546,8 @@ def _batchnorm_remedy() -> list[str]:
             "",
             f"A lab profile re-estimates the statistics on the lab's labelled cells and fits its head through them, "
             f"where that is at least as accurate in cross-validation on those cells, and where the cells carry no "
-            f"ruler reads them at the candidate pixel size they are recognised best at "
+            f"ruler reads them at the candidate pixel size they are recognised best at, its head learning them "
+            f"as every candidate size read them "
             f"(`python -m scripts.profile_study`, {len(study['draws'])} draws of 10 BCCD crops per group, 5 of a "
             f"rare group): accuracy on the other crops {study['accuracy_before_mean']:.1%} before, "
             f"{study['accuracy_after_mean']:.1%} (sd {study['accuracy_after_sd']:.1%}) with the profile.",

@@ -75,3 +75,11 @@ def test_the_analyzer_names_the_fine_classes_wherever_only_the_fine_class_is_unc
     )
     for r in unclear_fine:
         assert f"{r.group_confidence:.1%}) but not which: " in r.message, r.file
+
+
+def test_an_answer_a_lab_profile_moved_to_another_group_is_reviewed_naming_the_networks_own():
+    """A head learned from a few dozen of the lab's cells may overrule the network, not on its own say-so."""
+    overruled = replace(band_neutrophil(0.9, 0.97, 0.07), overruled_group="monocyte")
+    status, message = decide_status(FEATURES, overruled)
+    assert status == "review"
+    assert "the lab profile changed the answer from monocyte" in message
