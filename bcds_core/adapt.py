@@ -157,7 +157,8 @@ def searched_pixel_size(
             best, reading, fitted, chosen = accuracy, candidate, candidate_fit, str(um)
     if fitted is None:
         return reading, None, []
-    others = [v for size, v in views.items() if size != chosen and v is not None]
+    kept = set(reading.labelled_items)  # a reading that shares none of them shows the head nothing
+    others = [v for size, v in views.items() if size != chosen and v is not None and kept & set(v.items)]
     if (more := more_views(reading, others)) is not None:
         fitted = plain_profile(analyzer, reading, more)
         fitted[0].summary["head_pixel_sizes"] = 1 + len(others)
@@ -231,13 +232,14 @@ class LabReading:
 @dataclass(frozen=True)
 class LabelledViews:
     """A reading's labelled cells as a head learns them, without the cells (1.2 MB each): item
-    index, features, group probabilities and the network's input (half precision, 0.4 MB each),
-    from which a network with other BatchNorm statistics reads them again."""
+    index, features, group probabilities and, where there are enough of them for the lab's
+    BatchNorm statistics to be tried (``MIN_BATCHNORM_CELLS``), the network's input (half
+    precision, 0.4 MB each), from which a network with those statistics reads them again."""
 
     items: np.ndarray
     embeddings: np.ndarray
     group_probabilities: np.ndarray
-    inputs: torch.Tensor
+    inputs: torch.Tensor | None = None
 
     def through(self, analyzer: CellAnalyzer, profile: LabProfile) -> LabelledViews:
         """The same cells read by the network of ``profile`` (its BatchNorm statistics)."""
@@ -259,13 +261,19 @@ def labelled_views(analyzer: CellAnalyzer, reading: LabReading) -> LabelledViews
         np.array(reading.labelled_items, int),
         np.stack([r.embedding for r in labelled]),
         np.stack([r.fine_probabilities for r in labelled]) @ GROUP_MATRIX,
-        analyzer.classifier_input([r.cell for r in labelled]).half().cpu(),
+        (
+            analyzer.classifier_input([r.cell for r in labelled]).half().cpu()
+            if len(labelled) >= MIN_BATCHNORM_CELLS
+            else None
+        ),
     )
 
 
 def more_views(reading: LabReading, others: list[LabelledViews]) -> MoreViews | None:
     """The labelled cells of ``reading`` as ``others`` (readings at other pixel sizes) show them,
     numbered as ``reading``'s labelled rows; None where no other reading kept any of them."""
+    if not others:
+        return None
     rows = {item: row for row, item in enumerate(reading.labelled_items)}
     picked = [(view, k) for view in others for k, item in enumerate(view.items) if item in rows]
     if not picked:
@@ -338,7 +346,8 @@ def with_lab_batchnorm(
     if batchnorm is None:
         return profile, after
     provisional = LabProfile(analyzer.classifier_config["weights_sha256"], None, None, None, {}, batchnorm)
-    more = more_views(reading, [view.through(analyzer, provisional) for view in others])
+    readable = [view.through(analyzer, provisional) for view in others if view.inputs is not None]
+    more = more_views(reading, readable)
     adapted, adapted_after = profile_of(
         analyzer,
         *answers_through(analyzer, [r.cell for r, _ in reading.kept], provisional),
@@ -350,7 +359,7 @@ def with_lab_batchnorm(
         more,
     )
     if more is not None:
-        adapted.summary["head_pixel_sizes"] = 1 + len(others)
+        adapted.summary["head_pixel_sizes"] = 1 + len(readable)
     adapted.summary["accuracy_after_cv_without_batchnorm"] = profile.summary["accuracy_after_cv"]
     for key in ("accuracy_before", "accuracy_after_cv_by_pixel_size"):
         if key in profile.summary:

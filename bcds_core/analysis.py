@@ -425,7 +425,7 @@ class CellAnalyzer:
         cells = self._prepare_reading_tight_crops(results)
         probabilities, embeddings = self.answers(cells, profile)
         own_groups = [None] * len(cells)
-        if profile is not None:
+        if profile is not None and profile.head is not None:
             own_groups = [GROUPS[i] for i in self.abnormal_thresholds.answers(probabilities @ GROUP_MATRIX)]
             probabilities = profile.adjust(probabilities, embeddings)
         familiar = self.familiar(embeddings, profile)

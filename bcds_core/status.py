@@ -55,8 +55,9 @@ class Evidence:
         greyscale: the upload had no colour.
         in_focus: the cell keeps its fine detail (``focus.in_focus``).
         cell_description: measured size and nucleus share, for the abnormal-cell message.
-        overruled_group: the network's own group where a lab profile's head answered another
-            (learned from a few dozen of the lab's cells: a person should see the change).
+        overruled_group: the group the network answered (through the lab's BatchNorm statistics
+            where the profile has them) where the lab profile's head answered another (learned from
+            a few dozen of the lab's cells: a person should see the change).
     """
 
     familiar: bool = True
@@ -116,7 +117,7 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
         reasons.append(f"it may be {names}")
     if evidence.overruled_group is not None:
         reasons.append(
-            f"the lab profile changed the answer from {display_name(evidence.overruled_group).lower()}, "
+            f"the lab profile's head changed the answer from {display_name(evidence.overruled_group).lower()}, "
             "learning from a few of your labelled cells"
         )
     if not evidence.familiar:

@@ -80,6 +80,9 @@ def profile_pixel_size_caption(profile) -> str:
             "profile tried several and keeps the one at which your cells were recognised best."
         )
         if sizes := profile.summary.get("head_pixel_sizes"):
-            caption += f" Its head learned your cells as read at all {sizes} sizes tried."
+            caption += (
+                f" Its head learned your cells as read at {sizes} of the "
+                f"{len(profile.summary['accuracy_after_cv_by_pixel_size'])} pixel sizes tried."
+            )
         return caption
     return f"Pixel size: {profile.pixel_size_um:.3f} um per pixel (as set, or measured on the red cells)."

@@ -64,6 +64,7 @@ def test_a_cells_other_views_are_held_out_with_it_so_they_cannot_vouch_for_it():
     right = np.array(GROUPS)[held_out.argmax(1)] == np.array(labels)
     assert held_out.shape == groups.shape and right.mean() < 0.6
     assert sorted(head.groups) == ["lymphocyte", "monocyte", "neutrophil"]
+    assert not np.allclose(head.coef, fit_head(embeddings, groups, labels)[0].coef)  # the views were learned
 
 
 def test_only_the_views_of_the_cells_kept_are_kept_and_renumbered():
@@ -385,6 +386,48 @@ def test_a_pixel_size_at_which_no_cell_can_be_answered_scores_none_right_and_the
         adapt.fit_profile(None, items)
 
 
+def test_other_readings_show_the_head_the_same_cells_whatever_each_reading_kept():
+    """Readings at two pixel sizes keep different cells (one rejected here, one there, an unlabelled
+    one between): each view must land on its own cell's row."""
+    from types import SimpleNamespace
+
+    from bcds_core.adapt import LabelledViews, LabReading, more_views
+
+    cell = SimpleNamespace()
+    chosen = LabReading(
+        [(cell, "neutrophil"), (cell, None), (cell, "monocyte"), (cell, "lymphocyte")], [], 0.07, (0, 2, 3, 5)
+    )
+    other = LabelledViews(np.array([3, 4, 5]), np.array([[3.0], [4.0], [5.0]]), np.zeros((3, len(GROUPS))))
+    unrelated = LabelledViews(np.array([1]), np.array([[1.0]]), np.zeros((1, len(GROUPS))))
+    views = more_views(chosen, [other, unrelated])
+    assert chosen.labelled_items == [0, 3, 5]
+    assert views.cells.tolist() == [1, 2] and views.embeddings[:, 0].tolist() == [3.0, 5.0]
+    assert more_views(chosen, [unrelated]) is None and more_views(chosen, []) is None
+
+
+def test_a_candidate_size_at_which_no_labelled_cell_can_be_read_scores_none_right(monkeypatch):
+    """Large tight crops all fill the frame at the largest size: reading them there fails, the search goes on."""
+    from bcds_core import adapt
+
+    def read(analyzer, items, pixel_size_um):
+        if pixel_size_um == 0.15:
+            raise ValueError("None of the labelled cells could be analysed: check the images.")
+        return adapt.LabReading([], [], pixel_size_um)
+
+    def plain(analyzer, reading):
+        summary = {"n": 31, "accuracy_before": 0.4, "accuracy_after_cv": 0.5}
+        return LabProfile("sha", reading.pixel_size_um, None, None, summary), []
+
+    monkeypatch.setattr(adapt, "read_lab_cells", read)
+    monkeypatch.setattr(adapt, "plain_profile", plain)
+    monkeypatch.setattr(
+        adapt, "with_lab_batchnorm", lambda analyzer, reading, profile, after, others=(): (profile, after)
+    )
+    monkeypatch.setattr(adapt, "CANDIDATE_PIXEL_SIZES", (0.07, 0.15))
+    profile, _ = adapt.fit_profile(None, [(f"{i}.png", b"", "neutrophil") for i in range(31)])
+    assert profile.summary["accuracy_after_cv_by_pixel_size"] == {"assumed": 0.5, "0.07": 0.5, "0.15": 0.0}
+
+
 @pytest.mark.parametrize(
     "groups",
     [
@@ -419,8 +462,10 @@ def test_the_calibrate_page_says_how_the_profile_found_its_pixel_size():
     searched = {"accuracy_after_cv_by_pixel_size": {"assumed": 0.5, "0.088": 0.7}}
     assert "each image's own" in profile_pixel_size_caption(LabProfile("sha", None, None, None, {}))
     assert "recognised best" in profile_pixel_size_caption(LabProfile("sha", 0.088, None, None, searched))
-    learned = {**searched, "head_pixel_sizes": 7}
-    assert "read at all 7 sizes" in profile_pixel_size_caption(LabProfile("sha", 0.088, None, None, learned))
+    learned = {**searched, "head_pixel_sizes": 2}
+    assert "read at 2 of the 2 pixel sizes" in profile_pixel_size_caption(
+        LabProfile("sha", 0.088, None, None, learned)
+    )
     assert "as set" in profile_pixel_size_caption(LabProfile("sha", 0.1, None, None, {}))
 
 
@@ -480,4 +525,4 @@ def test_an_answer_the_profile_moved_to_another_group_goes_to_review_naming_the_
     assert [r.group for r in plain] == ["neutrophil"] * len(uploads)
     for result in moved:
         assert result.group == "platelet" and result.status == "review"
-        assert "the lab profile changed the answer from neutrophil" in result.message
+        assert "the lab profile's head changed the answer from neutrophil" in result.message

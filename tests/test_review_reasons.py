@@ -82,4 +82,4 @@ def test_an_answer_a_lab_profile_moved_to_another_group_is_reviewed_naming_the_n
     overruled = replace(band_neutrophil(0.9, 0.97, 0.07), overruled_group="monocyte")
     status, message = decide_status(FEATURES, overruled)
     assert status == "review"
-    assert "the lab profile changed the answer from monocyte" in message
+    assert "the lab profile's head changed the answer from monocyte" in message
