@@ -358,6 +358,19 @@ def test_the_profile_keeps_the_pixel_size_at_which_most_of_the_labs_cells_are_ri
     assert batchnorm_tried_at == [0.07]  # the statistics are tried at the chosen size only
 
 
+def searched_with(monkeypatch, read, plain) -> None:
+    """``fit_profile`` searches 0.07 and 0.15 um through the test's own readings and plain profiles,
+    never trying BatchNorm statistics."""
+    from bcds_core import adapt
+
+    monkeypatch.setattr(adapt, "read_lab_cells", read)
+    monkeypatch.setattr(adapt, "plain_profile", plain)
+    monkeypatch.setattr(
+        adapt, "with_lab_batchnorm", lambda analyzer, reading, profile, after, others=(): (profile, after)
+    )
+    monkeypatch.setattr(adapt, "CANDIDATE_PIXEL_SIZES", (0.07, 0.15))
+
+
 def test_a_pixel_size_at_which_no_cell_can_be_answered_scores_none_right_and_the_fit_goes_on(monkeypatch):
     """Large tight crops fill the frame at the larger candidate sizes: that size loses, the fit stands."""
     from bcds_core import adapt
@@ -371,12 +384,7 @@ def test_a_pixel_size_at_which_no_cell_can_be_answered_scores_none_right_and_the
         summary = {"n": 31, "accuracy_before": 0.4, "accuracy_after_cv": 0.6}
         return LabProfile("sha", reading.pixel_size_um, None, None, summary), []
 
-    monkeypatch.setattr(adapt, "read_lab_cells", read)
-    monkeypatch.setattr(adapt, "plain_profile", plain)
-    monkeypatch.setattr(
-        adapt, "with_lab_batchnorm", lambda analyzer, reading, profile, after, others=(): (profile, after)
-    )
-    monkeypatch.setattr(adapt, "CANDIDATE_PIXEL_SIZES", (0.07, 0.15))
+    searched_with(monkeypatch, read, plain)
     items = [(f"{i}.png", b"", "neutrophil") for i in range(31)]
     profile, _ = adapt.fit_profile(None, items)
     assert profile.pixel_size_um == 0.07 and profile.summary["accuracy_before"] == 0.0
@@ -418,12 +426,7 @@ def test_a_candidate_size_at_which_no_labelled_cell_can_be_read_scores_none_righ
         summary = {"n": 31, "accuracy_before": 0.4, "accuracy_after_cv": 0.5}
         return LabProfile("sha", reading.pixel_size_um, None, None, summary), []
 
-    monkeypatch.setattr(adapt, "read_lab_cells", read)
-    monkeypatch.setattr(adapt, "plain_profile", plain)
-    monkeypatch.setattr(
-        adapt, "with_lab_batchnorm", lambda analyzer, reading, profile, after, others=(): (profile, after)
-    )
-    monkeypatch.setattr(adapt, "CANDIDATE_PIXEL_SIZES", (0.07, 0.15))
+    searched_with(monkeypatch, read, plain)
     profile, _ = adapt.fit_profile(None, [(f"{i}.png", b"", "neutrophil") for i in range(31)])
     assert profile.summary["accuracy_after_cv_by_pixel_size"] == {"assumed": 0.5, "0.07": 0.5, "0.15": 0.0}
 
