@@ -283,10 +283,13 @@ def test_adapt_writes_a_profile_that_predict_reads(tmp_path):
     assert summary["n"] == len(list(lab.glob("*/*.jpg"))) - 1
     assert {"accuracy_before", "accuracy_after_cv", "batchnorm_cells", "profile"} <= set(summary)
     sample = next(lab.glob("lymphocyte/*.jpg"))
-    answer = json.loads(
-        bcds("predict", sample, "--json", "--profile", tmp_path / "profile").stdout.splitlines()[-1]
-    )
+    done = bcds("predict", sample, "--json", "--profile", tmp_path / "profile")
+    answer = json.loads(done.stdout.splitlines()[-1])
     assert answer["ok"] and answer["group"] is not None
+    assert (
+        f"Answers read through the lab profile {tmp_path / 'profile'} ({summary['n']} labelled cells"
+        in done.stderr
+    )
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-0.1", "0"])

@@ -70,10 +70,20 @@ def load_analyzer_and_profile(profile_dir: str | None):
         return None if analyzer is None else (analyzer, None)
     try:
         profile = LabProfile.load(Path(profile_dir), analyzer.classifier_config["weights_sha256"])
-        return analyzer, analyzer.check_profile(profile)
+        analyzer.check_profile(profile)
     except ProfileError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
+    # the answers' JSON names no profile: say once which one read them (stderr keeps stdout JSON)
+    read_at = (
+        "" if profile.pixel_size_um is None else f", at {profile.pixel_size_um} um per pixel unless given"
+    )
+    print(
+        f"Answers read through the lab profile {profile_dir} "
+        f"({profile.summary.get('n', 0)} labelled cells{read_at}).",
+        file=sys.stderr,
+    )
+    return analyzer, profile
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
