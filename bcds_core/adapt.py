@@ -337,7 +337,8 @@ def with_lab_batchnorm(
     With at least ``MIN_BATCHNORM_CELLS`` labelled cells, the second profile takes its features,
     head and familiarity all through the adapted network, as that profile will read the lab's
     images (the cells are not masked or measured again, only classified; its head also learns
-    ``others``, the labelled cells at the other pixel sizes tried, read by that network). It is kept where its
+    ``others``, the labelled cells at the other pixel sizes tried, read by that network where a size
+    read at least ``MIN_BATCHNORM_CELLS`` of them). It is kept where its
     cross-validated accuracy is at least the first's: statistics of an uneven set of cells can
     do harm (on the DeepAPL test patients, mostly blasts, re-estimated statistics cost 10-13
     points: ``docs/robustness.md``).

@@ -72,17 +72,20 @@ def pixel_size_caption(result) -> str:
 
 def profile_pixel_size_caption(profile) -> str:
     """The pixel size a lab profile reads the lab's images at, and how it was found, in words."""
+    searched = profile.summary.get("accuracy_after_cv_by_pixel_size")
     if profile.pixel_size_um is None:
-        return "Pixel size: each image's own (measured on its red cells, or assumed)."
-    if "accuracy_after_cv_by_pixel_size" in profile.summary:
+        caption = "Pixel size: each image's own (measured on its red cells, or assumed)."
+        if searched:
+            caption += " Of the several the profile tried, your cells were recognised best that way."
+    elif searched:
         caption = (
             f"Pixel size: {profile.pixel_size_um:.3f} um per pixel. No red cells could measure it, so the "
             "profile tried several and keeps the one at which your cells were recognised best."
         )
-        if sizes := profile.summary.get("head_pixel_sizes"):
-            caption += (
-                f" Its head learned your cells as read at {sizes} of the "
-                f"{len(profile.summary['accuracy_after_cv_by_pixel_size'])} pixel sizes tried."
-            )
-        return caption
-    return f"Pixel size: {profile.pixel_size_um:.3f} um per pixel (as set, or measured on the red cells)."
+    else:
+        return f"Pixel size: {profile.pixel_size_um:.3f} um per pixel (as set, or measured on the red cells)."
+    if sizes := profile.summary.get("head_pixel_sizes"):
+        caption += (
+            f" Its head learned your cells as read at {sizes} of the {len(searched)} pixel sizes tried."
+        )
+    return caption

@@ -469,6 +469,10 @@ def test_the_calibrate_page_says_how_the_profile_found_its_pixel_size():
     assert "read at 2 of the 2 pixel sizes" in profile_pixel_size_caption(
         LabProfile("sha", 0.088, None, None, learned)
     )
+    own = profile_pixel_size_caption(
+        LabProfile("sha", None, None, None, learned)
+    )  # the search kept each image's own
+    assert "each image's own" in own and "recognised best" in own and "read at 2 of the 2" in own
     assert "as set" in profile_pixel_size_caption(LabProfile("sha", 0.1, None, None, {}))
 
 
