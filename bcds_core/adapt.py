@@ -10,7 +10,7 @@ did not see it).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,12 +243,9 @@ class LabelledViews:
 
     def through(self, analyzer: CellAnalyzer, profile: LabProfile) -> LabelledViews:
         """The same cells read by the network of ``profile`` (its BatchNorm statistics)."""
-        parts = [
-            analyzer.answers_of_inputs(self.inputs[i : i + BATCH_SIZE], profile, keep_network=False)
-            for i in range(0, len(self.inputs), BATCH_SIZE)
-        ]
-        fine = np.concatenate([fine for fine, _ in parts])
-        features = np.concatenate([features for _, features in parts])
+        fine, features = in_batches(
+            lambda part: analyzer.answers_of_inputs(part, profile, keep_network=False), self.inputs
+        )
         return LabelledViews(self.items, features, fine @ GROUP_MATRIX, self.inputs)
 
 
@@ -376,10 +373,15 @@ def answers_through(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(fine probabilities, features) of prepared cells through the profile's network, a batch at a
     time; the network is not kept among the analyzer's profile networks (the profile is not chosen yet)."""
-    parts = [
-        analyzer.answers(cells[i : i + BATCH_SIZE], profile, keep_network=False)
-        for i in range(0, len(cells), BATCH_SIZE)
-    ]
+    return in_batches(lambda part: analyzer.answers(part, profile, keep_network=False), cells)
+
+
+def in_batches(
+    answer: Callable[[Sequence], tuple[np.ndarray, np.ndarray]], items: Sequence
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fine probabilities, features) of ``items`` (cells or their inputs), ``answer``-ed ``BATCH_SIZE``
+    at a time, so that a lab's hundred cells never pass through the network at once."""
+    parts = [answer(items[i : i + BATCH_SIZE]) for i in range(0, len(items), BATCH_SIZE)]
     return np.concatenate([fine for fine, _ in parts]), np.concatenate([features for _, features in parts])
 
 
