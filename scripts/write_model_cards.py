@@ -552,6 +552,13 @@ def _batchnorm_remedy() -> list[str]:
             f"rare group): accuracy on the other crops {study['accuracy_before_mean']:.1%} before, "
             f"{study['accuracy_after_mean']:.1%} (sd {study['accuracy_after_sd']:.1%}) with the profile.",
         ]
+        if "suspected_after" in study:
+            lines[-1] += (
+                f" The profile itself reported {study['reported_cv_mean']:.1%} (cross-validated on its own cells). "
+                f"Screened as one healthy sample, the other crops were suspected of leukaemia in "
+                f"{study['suspected_before']} of {len(study['draws'])} draws before and {study['suspected_after']} with "
+                "the profile."
+            )
     return [*lines, ""]
 
 

@@ -161,3 +161,33 @@ def test_a_cell_counted_by_its_probability_says_so_in_the_message_and_among_the_
     # two uploads of one name (from two folders) keep their own notes
     same_name = screen([likely, replace(blast, file="m.jpg", content_key="k"), *neutrophils])
     assert same_name.driving_line() == "m.jpg (answered monocyte, likely a blast equivalent), m.jpg"
+
+
+def test_the_screen_says_when_most_white_cells_were_read_at_a_pixel_size_nothing_measured():
+    """A healthy sample of another microscope's tight crops was "suspected" at an assumed pixel size:
+    the message says why the screen is unsure there, and leaves the decision as it is."""
+    from bcds_core.pixel_size import ASSUMED, ESTIMATED, PixelSize
+    from bcds_core.screening import screen
+    from bcds_core.taxonomy import group_of
+
+    def cell(label, pixel_size):
+        return CellResult(
+            file=f"{label}.jpg",
+            ok=True,
+            label=label,
+            group=group_of(label),
+            status="review",
+            pixel_size=pixel_size,
+        )
+
+    tight = PixelSize(0.07, ASSUMED, tight_crop=True)
+    cellavision = PixelSize(0.1, ASSUMED)  # founded by the CellaVision frame
+    crops = screen([cell("BLAST", tight)] * 2 + [cell("SNE", tight)] * 10 + [cell("LY", cellavision)] * 2)
+    assert crops.leukaemia_suspected
+    assert "12 of the 14 white cells were read at an assumed pixel size" in crops.message
+    assert crops.message.endswith("A screening aid for a person to check, not a diagnosis.")
+    measured = [cell("SNE", PixelSize(0.09, ESTIMATED))] * 8
+    assert "assumed pixel size" not in screen([cell("SNE", tight)] * 7 + measured).message
+    assert "assumed pixel size" not in screen([cell("SNE", cellavision)] * 20).message
+    unfounded = screen([cell("SNE", PixelSize(0.1, ASSUMED, unfounded=True))] * 3)
+    assert "3 of the 3 white cells were read at an assumed pixel size" in unfounded.message
