@@ -219,8 +219,16 @@ def unmeasured_size_line(white: list[CellResult]) -> str:
     )
     if not white or 2 * unmeasured < len(white):
         return ""
+    if unmeasured == 1:
+        which = "The white cell was" if len(white) == 1 else f"1 of the {len(white)} white cells was"
+    else:
+        which = (
+            f"All {unmeasured} white cells were"
+            if unmeasured == len(white)
+            else f"{unmeasured} of the {len(white)} white cells were"
+        )
     return (
-        f"{unmeasured} of the {counted(len(white), 'white cell')} were read at an assumed pixel size "
+        f"{which} read at an assumed pixel size "
         "(tight crops, or images that are not CellaVision frames), and a blast is told partly by its size: "
         "give the pixel size, or calibrate to your microscope (a lab profile), and screen again."
     )

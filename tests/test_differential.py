@@ -190,4 +190,6 @@ def test_the_screen_says_when_most_white_cells_were_read_at_a_pixel_size_nothing
     assert "assumed pixel size" not in screen([cell("SNE", tight)] * 7 + measured).message
     assert "assumed pixel size" not in screen([cell("SNE", cellavision)] * 20).message
     unfounded = screen([cell("SNE", PixelSize(0.1, ASSUMED, unfounded=True))] * 3)
-    assert "3 of the 3 white cells were read at an assumed pixel size" in unfounded.message
+    assert "All 3 white cells were read at an assumed pixel size" in unfounded.message
+    one = screen([cell("SNE", PixelSize(0.1, ASSUMED, unfounded=True))])
+    assert "The white cell was read at an assumed pixel size" in one.message
