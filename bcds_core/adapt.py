@@ -161,7 +161,6 @@ def searched_pixel_size(
     others = [v for size, v in views.items() if size != chosen and v is not None and kept & set(v.items)]
     if (more := more_views(reading, others)) is not None:
         fitted = plain_profile(analyzer, reading, more)
-        fitted[0].summary["head_pixel_sizes"] = 1 + len(others)
     fitted[0].summary["accuracy_before"] = before
     fitted[0].summary["accuracy_after_cv_by_pixel_size"] = by_size
     return reading, fitted, others
@@ -279,6 +278,7 @@ def more_views(reading: LabReading, others: list[LabelledViews]) -> MoreViews | 
         np.stack([view.embeddings[k] for view, k in picked]),
         np.stack([view.group_probabilities[k] for view, k in picked]),
         np.array([rows[view.items[k]] for view, k in picked], int),
+        len({id(view) for view, _ in picked}),
     )
 
 
@@ -356,8 +356,6 @@ def with_lab_batchnorm(
         reading.unread,
         more,
     )
-    if more is not None:
-        adapted.summary["head_pixel_sizes"] = 1 + len(readable)
     adapted.summary["accuracy_after_cv_without_batchnorm"] = profile.summary["accuracy_after_cv"]
     for key in ("accuracy_before", "accuracy_after_cv_by_pixel_size"):
         if key in profile.summary:
@@ -456,5 +454,7 @@ def profile_of(
         "accuracy_after_cv": float(np.sum(np.array(after) == np.array(truth)) / len(every_label)),
         "batchnorm_cells": 0 if batchnorm is None else len(truth),
     }
+    if more is not None:
+        summary["head_pixel_sizes"] = 1 + more.readings
     sha = analyzer.classifier_config["weights_sha256"]
     return LabProfile(sha, pixel_size_um, threshold, head, summary, batchnorm), after

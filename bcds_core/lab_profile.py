@@ -148,17 +148,21 @@ class MoreViews:
     """The head's cells read again (at other pixel sizes): more views of each cell to learn from.
 
     Row ``i`` shows cell ``cells[i]`` of the head's own rows, and has that cell's label.
+    ``readings``: how many other readings (pixel sizes) the rows come from.
     """
 
     embeddings: np.ndarray
     group_probabilities: np.ndarray
     cells: np.ndarray
+    readings: int = 1
 
     def subset(self, kept: np.ndarray) -> MoreViews:
         """The views of the cells where ``kept`` (a mask over the head's rows) holds, renumbered."""
         rows = kept[self.cells]
         renumbered = np.cumsum(kept) - 1
-        return MoreViews(self.embeddings[rows], self.group_probabilities[rows], renumbered[self.cells[rows]])
+        return MoreViews(
+            self.embeddings[rows], self.group_probabilities[rows], renumbered[self.cells[rows]], self.readings
+        )
 
 
 def fit_head(
