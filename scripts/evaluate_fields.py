@@ -25,6 +25,7 @@ import numpy as np
 
 from bcds_core.adapt import fit_profile
 from bcds_core.analysis import CellAnalyzer
+from bcds_core.evaluation import ok_answers
 from bcds_core.field.analysis import analyze_field
 from bcds_core.lab_profile import LabProfile
 from bcds_core.paths import REPORTS_DIR, data_root
@@ -73,7 +74,8 @@ def profile_of_fields(analyzer: CellAnalyzer, xmls: list[Path]) -> LabProfile:
 def evaluate(analyzer: CellAnalyzer, xmls: list[Path], profile: LabProfile | None = None) -> dict:
     labels = crop_labels()
     hits = found_total = truth_total = 0
-    count_errors, right, judged, field_ok = [], 0, 0, 0
+    count_errors, field_ok = [], 0
+    judged, truths = [], []
     for xml in xmls:
         image = FIELDS / "JPEGImages" / f"{xml.stem}.jpg"
         data = image.read_bytes()
@@ -86,8 +88,8 @@ def evaluate(analyzer: CellAnalyzer, xmls: list[Path], profile: LabProfile | Non
                 continue
             used.add(match)
             if len(truth) == 1 and xml.stem in labels:
-                judged += 1
-                right += cell.result.group == labels[xml.stem]
+                judged.append(cell.result)
+                truths.append(labels[xml.stem])
         hits += len(used)
         found_total += len(result.cells)
         truth_total += len(truth)
@@ -98,8 +100,11 @@ def evaluate(analyzer: CellAnalyzer, xmls: list[Path], profile: LabProfile | Non
         "recall": hits / truth_total,
         "precision": hits / found_total if found_total else None,
         "mean_count_error": float(np.mean(count_errors)),
-        "matched_cells_with_crop_label": judged,
-        "group_accuracy_of_matched": right / judged if judged else None,
+        "matched_cells_with_crop_label": len(judged),
+        "group_accuracy_of_matched": (
+            float(np.mean([r.group == t for r, t in zip(judged, truths, strict=True)])) if judged else None
+        ),
+        "matched_ok": ok_answers(judged, truths),
         "single_cell_predict_ok_share": field_ok / len(xmls),
     }
 
