@@ -27,6 +27,7 @@ from bcds_core.analysis import CellResult
 from bcds_core.classifier.abnormal_thresholds import BLAST_EQUIVALENTS
 from bcds_core.differential import OUT_OF_COUNT_GROUPS, counted
 from bcds_core.pixel_size import ASSUMED
+from bcds_core.sample_review import CORRECTED
 from bcds_core.taxonomy import FINE_CLASSES, display_name
 
 #: Groups that are not white cells of the differential (the last two only after a person's review).
@@ -202,7 +203,8 @@ def blast_equivalent_kinds(driving: list[CellResult]) -> str:
 
 def unmeasured_size_line(white: list[CellResult]) -> str:
     """Where most white cells were read at a pixel size nothing measured (tight crops, or images that
-    are not CellaVision frames), a sentence that says the screen is unsure for them; empty otherwise.
+    are not CellaVision frames) and answered by the model, not corrected by a person, a sentence that
+    says the screen is unsure for them; empty otherwise.
 
     A blast is told from a lymphocyte or monocyte partly by its size. The 207 BCCD crops of healthy
     donors (tight crops of another microscope, each at an assumed size) hold 8 % blast equivalents,
@@ -212,7 +214,8 @@ def unmeasured_size_line(white: list[CellResult]) -> str:
     The decision itself stands: a screen that hid a leukaemia for want of a ruler would be worse.
     """
     unmeasured = sum(
-        r.pixel_size is not None
+        r.status != CORRECTED
+        and r.pixel_size is not None
         and r.pixel_size.source == ASSUMED
         and (r.pixel_size.tight_crop or r.pixel_size.unfounded)
         for r in white

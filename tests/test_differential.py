@@ -166,6 +166,8 @@ def test_a_cell_counted_by_its_probability_says_so_in_the_message_and_among_the_
 def test_the_screen_says_when_most_white_cells_were_read_at_a_pixel_size_nothing_measured():
     """A healthy sample of another microscope's tight crops was "suspected" at an assumed pixel size:
     the message says why the screen is unsure there, and leaves the decision as it is."""
+    from dataclasses import replace
+
     from bcds_core.pixel_size import ASSUMED, ESTIMATED, PixelSize
     from bcds_core.screening import screen
     from bcds_core.taxonomy import group_of
@@ -193,3 +195,6 @@ def test_the_screen_says_when_most_white_cells_were_read_at_a_pixel_size_nothing
     assert "All 3 white cells were read at an assumed pixel size" in unfounded.message
     one = screen([cell("SNE", PixelSize(0.1, ASSUMED, unfounded=True))])
     assert "The white cell was read at an assumed pixel size" in one.message
+    # cells a person corrected are the person's answers, whatever their pixel size
+    corrected = [replace(c, status="corrected") for c in [cell("SNE", tight)] * 3]
+    assert "assumed pixel size" not in screen(corrected + [cell("SNE", tight)] * 2).message
