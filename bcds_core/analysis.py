@@ -166,7 +166,10 @@ class CellResult:
         image was then read as it came, so ``rgb`` is still the upload as decoded.
         """
         if self.pixel_size.source == ASSUMED:
-            self.read_at(tight_crop_pixel_size(*self.rgb.shape[:2]), self.rgb)
+            framed = self.pixel_size.cellavision_frame
+            self.read_at(
+                replace(tight_crop_pixel_size(*self.rgb.shape[:2]), cellavision_frame=framed), self.rgb
+            )
         else:
             self.pixel_size = replace(self.pixel_size, tight_crop=True)
             self._pad_to_canvas()
@@ -453,6 +456,7 @@ class CellAnalyzer:
                 abnormal_share=float(abnormal_mass(fine @ GROUP_MATRIX)[0]),
                 abnormal_exclusion=self.abnormal_thresholds.exclusion,
                 pixel_size=result.pixel_size,
+                known_set_up=result.pixel_size.cellavision_frame or profile is not None,
                 greyscale=is_greyscale(result.rgb),
                 in_focus=in_focus(cell.canvas, cell.canvas_mask, cell.scale),
                 cell_description=(

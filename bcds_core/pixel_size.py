@@ -68,12 +68,15 @@ class PixelSize:
         source: ``given`` (by the user), ``estimated`` (red cells), or ``assumed``.
         tight_crop: the image was taken for a tight crop of one cell.
         unfounded: assumed for an image that is not a CellaVision frame (``cellavision_frame``).
+        cellavision_frame: the upload has the size of a CellaVision single-cell image, the only
+            kind of image bcds was trained on (whatever the pixel size's source).
     """
 
     um: float
     source: str
     tight_crop: bool = False
     unfounded: bool = False
+    cellavision_frame: bool = False
 
     @property
     def scale_to_reference(self) -> float:
@@ -205,16 +208,15 @@ def estimate_pixel_size(
     ``file_shape``: (height, width) of the uploaded file where ``rgb`` was shrunk from it;
     an assumed pixel size is founded only on a CellaVision frame.
     """
+    frame = cellavision_frame(*(file_shape or rgb.shape[:2]))
     if given_um is not None:
-        return PixelSize(given_um, GIVEN)
+        return PixelSize(given_um, GIVEN, cellavision_frame=frame)
     diameter = red_cell_diameter(rgb)
     if diameter is not None:
         ratio = REFERENCE_RED_CELL_PX / diameter
         um = REFERENCE_PIXEL_UM if abs(ratio - 1) <= REFERENCE_TOLERANCE else RED_CELL_DIAMETER_UM / diameter
-        return PixelSize(um, ESTIMATED)
-    return PixelSize(
-        REFERENCE_PIXEL_UM, ASSUMED, unfounded=not cellavision_frame(*(file_shape or rgb.shape[:2]))
-    )
+        return PixelSize(um, ESTIMATED, cellavision_frame=frame)
+    return PixelSize(REFERENCE_PIXEL_UM, ASSUMED, unfounded=not frame, cellavision_frame=frame)
 
 
 def tight_crop_pixel_size(height: int, width: int) -> PixelSize:

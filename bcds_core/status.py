@@ -7,7 +7,9 @@ possible abnormal cell (or one not excluded), a group of low calibrated confiden
 a cell cut by the border, colours unlike the training stains, a pixel size
 assumed for a tight crop or for an image that is not a CellaVision frame,
 other whole cells in view (CellaVision centres the cell it means; in leukaemic
-blood neighbours are common), missing colour. ``ok`` only when none of these holds.
+blood neighbours are common), missing colour, an image of another set-up than the
+CellaVision single-cell frames bcds learned from, unless a lab profile fitted on
+that set-up reads it. ``ok`` only when none of these holds.
 
 The confidence bar is on the group, the category most laboratories report: within a
 clear group, a fine class below the bar (band or segmented neutrophil; the myelocyte
@@ -55,6 +57,8 @@ class Evidence:
         greyscale: the upload had no colour.
         in_focus: the cell keeps its fine detail (``focus.in_focus``).
         cell_description: measured size and nucleus share, for the abnormal-cell message.
+        known_set_up: the image is of the kind bcds was trained on (a CellaVision single-cell
+            frame), or it was read through a lab profile fitted on the lab's own set-up.
         overruled_group: the group the network answered (through the lab's BatchNorm statistics
             where the profile has them) where the lab profile's head answered another (learned from
             a few dozen of the lab's cells: a person should see the change).
@@ -76,6 +80,7 @@ class Evidence:
     greyscale: bool = False
     cell_description: str = ""
     in_focus: bool = True
+    known_set_up: bool = True
     overruled_group: str | None = None
 
 
@@ -147,6 +152,11 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
         reasons.append(
             "the pixel size is unknown (no red cells to measure, and not a CellaVision image size): "
             "give it if you know it"
+        )
+    if not evidence.known_set_up:
+        reasons.append(
+            "not a CellaVision single-cell image, the only kind bcds learned from: calibrate to your "
+            "microscope (a lab profile) for answers it can vouch for"
         )
     if evidence.greyscale:
         reasons.append("the image has no colour")

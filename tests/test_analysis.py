@@ -161,3 +161,23 @@ def test_candidates_start_with_the_answer_even_where_a_likelier_abnormal_group_w
     fine[FINE_CLASSES.index("SMUDGE")], fine[FINE_CLASSES.index("EO")] = 0.80, 0.15
     assert analyzer.candidates(fine, "eosinophil")[0] == "eosinophil"
     assert "smudge" in analyzer.candidates(fine, "eosinophil")
+
+
+def test_only_a_cellavision_frame_or_a_lab_profile_lets_an_answer_be_ok(analyzer, sample_paths):
+    """The same cell framed as CellaVision frames it, then on a larger canvas of its own slide (another
+    set-up's frame) with the pixel size given: the second is reviewed for its set-up, and a lab
+    profile fitted on that set-up lifts the reason."""
+    import cv2
+
+    from bcds_core.image_io import decode_image, encode_png
+    from bcds_core.lab_profile import LabProfile
+
+    data = sample_paths[0].read_bytes()
+    rgb = decode_image(data).rgb
+    wider = encode_png(cv2.copyMakeBorder(rgb, 60, 60, 60, 60, cv2.BORDER_REFLECT))
+    reason = "not a CellaVision single-cell image"
+    framed, other = analyzer.analyze_bytes([("framed.jpg", data), ("wider.png", wider)], 0.1)
+    assert framed.pixel_size.cellavision_frame and reason not in framed.message
+    assert not other.pixel_size.cellavision_frame and other.status == "review" and reason in other.message
+    profile = LabProfile(analyzer.classifier_config["weights_sha256"], 0.1, None, None, {})
+    assert reason not in analyzer.analyze_bytes([("wider.png", wider)], profile=profile)[0].message

@@ -76,3 +76,14 @@ def test_cellavision_frames_found_an_assumed_pixel_size(height, width):
 def test_other_frames_leave_an_assumed_pixel_size_unfounded(height, width):
     assert not cellavision_frame(height, width)
     assert estimate_pixel_size(np.full((60, 60, 3), 230, np.uint8), file_shape=(height, width)).unfounded
+
+
+@pytest.mark.parametrize("given_um, red_cells", [(0.1, False), (None, True), (None, False)])
+def test_whatever_the_source_the_pixel_size_says_whether_the_upload_is_a_cellavision_frame(
+    given_um, red_cells
+):
+    """The frame is the set-up bcds learned from, so it is known beside any source of the pixel size."""
+    image = smear(400, 80) if red_cells else np.full((400, 400, 3), 230, np.uint8)
+    framed = estimate_pixel_size(image, given_um, file_shape=(363, 360))
+    other = estimate_pixel_size(image, given_um, file_shape=(300, 300))
+    assert framed.source == other.source and framed.cellavision_frame and not other.cellavision_frame

@@ -83,3 +83,13 @@ def test_an_answer_a_lab_profile_moved_to_another_group_is_reviewed_naming_the_n
     status, message = decide_status(FEATURES, overruled)
     assert status == "review"
     assert "the lab profile's head changed the answer from monocyte" in message
+
+
+def test_an_image_of_another_set_up_is_reviewed_until_a_lab_profile_reads_it():
+    """An unseen set-up whose stain passes the colour check, with its pixel size given: BCCD crops
+    read so were `ok` at 84-93 % right (docs/robustness.md), so such answers go to review."""
+    confident = Evidence(group="lymphocyte", label="LY", label_confidence=0.99, group_confidence=0.99)
+    assert decide_status(FEATURES, confident)[0] == "ok"
+    status, message = decide_status(FEATURES, replace(confident, known_set_up=False))
+    assert status == "review"
+    assert "not a CellaVision single-cell image, the only kind bcds learned from" in message
