@@ -278,7 +278,7 @@ def more_views(reading: LabReading, others: list[LabelledViews]) -> MoreViews | 
         np.stack([view.embeddings[k] for view, k in picked]),
         np.stack([view.group_probabilities[k] for view, k in picked]),
         np.array([rows[view.items[k]] for view, k in picked], int),
-        len({id(view) for view, _ in picked}),
+        sum(any(item in rows for item in view.items) for view in others),
     )
 
 

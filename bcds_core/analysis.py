@@ -456,7 +456,8 @@ class CellAnalyzer:
                 abnormal_share=float(abnormal_mass(fine @ GROUP_MATRIX)[0]),
                 abnormal_exclusion=self.abnormal_thresholds.exclusion,
                 pixel_size=result.pixel_size,
-                known_set_up=result.pixel_size.cellavision_frame or profile is not None,
+                known_set_up=result.pixel_size.cellavision_frame
+                or (profile is not None and profile.fitted_to_set_up),
                 greyscale=is_greyscale(result.rgb),
                 in_focus=in_focus(cell.canvas, cell.canvas_mask, cell.scale),
                 cell_description=(

@@ -148,13 +148,14 @@ class MoreViews:
     """The head's cells read again (at other pixel sizes): more views of each cell to learn from.
 
     Row ``i`` shows cell ``cells[i]`` of the head's own rows, and has that cell's label.
-    ``readings``: how many other readings (pixel sizes) the rows come from.
+    ``readings``: how many other readings (pixel sizes) the rows come from (the profile's summary
+    reports them).
     """
 
     embeddings: np.ndarray
     group_probabilities: np.ndarray
     cells: np.ndarray
-    readings: int = 1
+    readings: int
 
     def subset(self, kept: np.ndarray) -> MoreViews:
         """The views of the cells where ``kept`` (a mask over the head's rows) holds, renumbered."""
@@ -257,6 +258,13 @@ class LabProfile:
         if left_out:
             note += f" Too few readable cells to learn {', '.join(left_out)} (give at least 2 each): scored, not learned."
         return note
+
+    @property
+    def fitted_to_set_up(self) -> bool:
+        """The profile learned from the lab's images (a head, or BatchNorm statistics), not only its
+        pixel size: what lets answers of a set-up bcds was not trained on be ``ok``. With the pixel
+        size alone, BCCD crops' ``ok`` answers were 84-93 % right (``docs/robustness.md``)."""
+        return self.head is not None or self.batchnorm is not None
 
     @property
     def batchnorm_key(self) -> str | None:

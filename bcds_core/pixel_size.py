@@ -14,7 +14,10 @@ An assumed pixel size is founded only when the image has the size of a
 CellaVision single-cell image (``cellavision_frame``): a crop from another
 lab's analyser or a camera photo may be at any pixel size, and size is much of
 what tells one white cell from another, so its answer is left for a person to
-check (``PixelSize.unfounded``) unless the pixel size is given.
+check (``PixelSize.unfounded``) unless the pixel size is given. Whatever the
+pixel size's source, ``PixelSize.cellavision_frame`` says whether the upload is
+of the kind bcds learned from: only then, or through a lab profile, can an
+answer be ``ok`` (``status.review_reasons``).
 """
 
 from __future__ import annotations

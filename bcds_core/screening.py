@@ -170,7 +170,7 @@ def screen(results: list[CellResult], screen_bar: float | None = None) -> Screen
         )
     else:
         message = f"No leukaemia suspected: no blast equivalent {among}."
-    parts = [message, review_line(answered), unmeasured_size_line(white)]
+    parts = [message, review_line(answered), assumed_size_line(white)]
     if duplicates:
         parts.append(f"{counted(duplicates, 'duplicate image')} counted once.")
     if fields:
@@ -201,39 +201,40 @@ def blast_equivalent_kinds(driving: list[CellResult]) -> str:
     return kinds
 
 
-def unmeasured_size_line(white: list[CellResult]) -> str:
-    """Where most white cells were read at a pixel size nothing measured (tight crops, or images that
-    are not CellaVision frames) and answered by the model, not corrected by a person, a sentence that
-    says the screen is unsure for them; empty otherwise.
+def assumed_size_line(white: list[CellResult]) -> str:
+    """Where at least half of the white cells were read at an assumed pixel size, for a tight crop or
+    an image that is not a CellaVision frame, and answered by the model (not corrected by a person),
+    a sentence that says the screen is unsure for them; empty otherwise.
 
-    A blast is told from a lymphocyte or monocyte partly by its size. The 207 BCCD crops of healthy
+    A blast is told from a lymphocyte or monocyte partly by its size. The BCCD crops of healthy
     donors (tight crops of another microscope, each at an assumed size) hold 8 % blast equivalents,
-    enough for "suspected". Screened through lab profiles fitted on 31 of them, whose pixel size the
-    lab's labelled cells chose, the other crops were suspected in 2 of 10 draws, and in 9 of 10
-    without (``scripts/profile_study.py``).
-    The decision itself stands: a screen that hid a leukaemia for want of a ruler would be worse.
+    enough for "suspected". Through lab profiles fitted on 31 of them the other crops were suspected
+    in 2 of 10 draws, and in 9 of 10 without: the two are the draws whose profile kept each crop's
+    own assumed size, where the others read them at the size the lab's cells chose
+    (``scripts/profile_study.py``). The decision itself stands: a screen that hid a leukaemia for
+    want of a ruler would be worse.
     """
-    unmeasured = sum(
+    assumed = sum(
         r.status != CORRECTED
         and r.pixel_size is not None
         and r.pixel_size.source == ASSUMED
         and (r.pixel_size.tight_crop or r.pixel_size.unfounded)
         for r in white
     )
-    if not white or 2 * unmeasured < len(white):
+    if not white or 2 * assumed < len(white):
         return ""
-    if unmeasured == 1:
+    if assumed == 1:
         which = "The white cell was" if len(white) == 1 else f"1 of the {len(white)} white cells was"
     else:
         which = (
-            f"All {unmeasured} white cells were"
-            if unmeasured == len(white)
-            else f"{unmeasured} of the {len(white)} white cells were"
+            f"All {assumed} white cells were"
+            if assumed == len(white)
+            else f"{assumed} of the {len(white)} white cells were"
         )
     return (
         f"{which} read at an assumed pixel size "
         "(tight crops, or images that are not CellaVision frames), and a blast is told partly by its size: "
-        "give the pixel size, or calibrate to your microscope (a lab profile), and screen again."
+        "give the pixel size if you know it, and screen again."
     )
 
 

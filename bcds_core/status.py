@@ -58,7 +58,8 @@ class Evidence:
         in_focus: the cell keeps its fine detail (``focus.in_focus``).
         cell_description: measured size and nucleus share, for the abnormal-cell message.
         known_set_up: the image is of the kind bcds was trained on (a CellaVision single-cell
-            frame), or it was read through a lab profile fitted on the lab's own set-up.
+            frame), or it was read through a lab profile fitted on the lab's own set-up (False
+            unless the analysis says so: an answer is never ``ok`` by omission).
         overruled_group: the group the network answered (through the lab's BatchNorm statistics
             where the profile has them) where the lab profile's head answered another (learned from
             a few dozen of the lab's cells: a person should see the change).
@@ -80,7 +81,7 @@ class Evidence:
     greyscale: bool = False
     cell_description: str = ""
     in_focus: bool = True
-    known_set_up: bool = True
+    known_set_up: bool = False
     overruled_group: str | None = None
 
 
@@ -149,10 +150,7 @@ def review_reasons(features: MaskFeatures, evidence: Evidence) -> list[str]:
     ):
         reasons.append("the pixel size was assumed for a tight crop of one cell (give it if you know it)")
     elif evidence.pixel_size is not None and evidence.pixel_size.unfounded:
-        reasons.append(
-            "the pixel size is unknown (no red cells to measure, and not a CellaVision image size): "
-            "give it if you know it"
-        )
+        reasons.append("the pixel size is unknown (no red cells to measure): give it if you know it")
     if not evidence.known_set_up:
         reasons.append(
             "not a CellaVision single-cell image, the only kind bcds learned from: calibrate to your "

@@ -26,7 +26,8 @@ def pixel_size_setting() -> float | None:
             help="bcds reads every cell at the pixel size its models learned on. Without a value it "
             "measures red cells (7.5 um across) in each image. Where it cannot, an image of a CellaVision "
             "single-cell size is read at the CellaVision's pixel size and a tight crop of one cell is assumed "
-            "to span 15 um; the answers for any other image are left for you to check.",
+            "to span 15 um; the answers for any other image are left for you to check, and stay so "
+            "until a lab profile of your microscope reads them (Calibrate to my microscope).",
         )
         value = PRESETS[choice]
         if value == "custom":
@@ -66,7 +67,10 @@ def pixel_size_caption(result) -> str:
     how = {"given": "as set", "estimated": "measured on its red cells", "assumed": "assumed"}
     caption = f"Read at {result.pixel_size_um:.3f} um per pixel ({how.get(result.pixel_size_source, '')})."
     if result.pixel_size.unfounded:
-        caption += " Not a CellaVision image and no red cells to measure: set the pixel size in the sidebar."
+        caption += (
+            " Not a CellaVision image and no red cells to measure: set the pixel size in the sidebar, "
+            "and calibrate to your microscope for answers bcds can vouch for."
+        )
     return caption
 
 

@@ -554,7 +554,8 @@ def _batchnorm_remedy() -> list[str]:
         ]
         if "suspected_after" in study:
             lines[-1] += (
-                f" The profile itself reported {study['reported_cv_mean']:.1%} (cross-validated on its own cells). "
+                f" The profile itself reported {study['accuracy_after_cv_mean']:.1%} (cross-validated on its own "
+                "cells, the pixel size chosen on the same cross-validation). "
                 f"Screened as one healthy sample, the other crops were suspected of leukaemia in "
                 f"{study['suspected_before']} of {len(study['draws'])} draws before and {study['suspected_after']} with "
                 "the profile."

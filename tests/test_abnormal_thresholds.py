@@ -93,7 +93,7 @@ def test_the_exclusion_bar_is_the_highest_at_which_confident_normal_answers_are_
 
 def test_a_normal_answer_whose_abnormal_share_is_not_excluded_goes_to_review():
     features = MaskFeatures(cell_found=True, area_fraction=0.2, touches_border=False, other_cells=0)
-    base = Evidence(group="lymphocyte", label_confidence=0.95, review_threshold=0.8)
+    base = Evidence(known_set_up=True, group="lymphocyte", label_confidence=0.95, review_threshold=0.8)
     assert decide_status(features, base)[0] == "ok"
     status, message = decide_status(features, replace(base, abnormal_share=0.12, abnormal_exclusion=0.1))
     assert status == "review" and "an abnormal cell is not excluded" in message and "12%" in message

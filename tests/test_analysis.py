@@ -95,7 +95,8 @@ def test_a_tight_crop_at_a_given_pixel_size_is_read_not_rejected(analyzer, sampl
 
 def test_an_assumed_pixel_size_off_a_cellavision_frame_is_reviewed(analyzer, sample_paths, sample_results):
     """The same cell, answered ``ok`` in its CellaVision frame, needs a person once cropped to
-    300x300 with no red cells to measure; given the pixel size, the reason goes away."""
+    300x300 with no red cells to measure; given the pixel size, that reason goes away (the image
+    stays under review for its set-up: ``test_only_a_cellavision_frame_or_a_lab_profile_lets_an_answer_be_ok``)."""
     from PIL import Image
 
     from bcds_core.pixel_size import REFERENCE_PIXEL_UM
@@ -165,10 +166,12 @@ def test_candidates_start_with_the_answer_even_where_a_likelier_abnormal_group_w
 
 def test_only_a_cellavision_frame_or_a_lab_profile_lets_an_answer_be_ok(analyzer, sample_paths):
     """The same cell framed as CellaVision frames it, then on a larger canvas of its own slide (another
-    set-up's frame) with the pixel size given: the second is reviewed for its set-up, and a lab
-    profile fitted on that set-up lifts the reason."""
+    set-up's frame) with the pixel size given: the second is reviewed for its set-up; a profile of
+    its pixel size alone does not lift the reason, one fitted on that set-up's images does (here
+    BatchNorm statistics, the release's own, so that the answer stays the same)."""
     import cv2
 
+    from bcds_core.classifier.batchnorm import batchnorm_statistics
     from bcds_core.image_io import decode_image, encode_png
     from bcds_core.lab_profile import LabProfile
 
@@ -179,5 +182,9 @@ def test_only_a_cellavision_frame_or_a_lab_profile_lets_an_answer_be_ok(analyzer
     framed, other = analyzer.analyze_bytes([("framed.jpg", data), ("wider.png", wider)], 0.1)
     assert framed.pixel_size.cellavision_frame and reason not in framed.message
     assert not other.pixel_size.cellavision_frame and other.status == "review" and reason in other.message
-    profile = LabProfile(analyzer.classifier_config["weights_sha256"], 0.1, None, None, {})
-    assert reason not in analyzer.analyze_bytes([("wider.png", wider)], profile=profile)[0].message
+    sized = LabProfile(analyzer.classifier_config["weights_sha256"], 0.1, None, None, {})
+    assert reason in analyzer.analyze_bytes([("wider.png", wider)], profile=sized)[0].message
+    fitted = LabProfile(
+        sized.classifier_sha256, 0.1, None, None, {}, batchnorm_statistics(analyzer.classifier)
+    )
+    assert reason not in analyzer.analyze_bytes([("wider.png", wider)], profile=fitted)[0].message

@@ -183,10 +183,12 @@ def test_the_screen_says_when_most_white_cells_were_read_at_a_pixel_size_nothing
         )
 
     tight = PixelSize(0.07, ASSUMED, tight_crop=True)
-    cellavision = PixelSize(0.1, ASSUMED)  # founded by the CellaVision frame
+    cellavision = PixelSize(0.1, ASSUMED, cellavision_frame=True)  # founded by the frame
     crops = screen([cell("BLAST", tight)] * 2 + [cell("SNE", tight)] * 10 + [cell("LY", cellavision)] * 2)
     assert crops.leukaemia_suspected
     assert "12 of the 14 white cells were read at an assumed pixel size" in crops.message
+    half = screen([cell("SNE", tight)] + [cell("SNE", cellavision)])
+    assert "1 of the 2 white cells was read at an assumed pixel size" in half.message
     assert crops.message.endswith("A screening aid for a person to check, not a diagnosis.")
     measured = [cell("SNE", PixelSize(0.09, ESTIMATED))] * 8
     assert "assumed pixel size" not in screen([cell("SNE", tight)] * 7 + measured).message

@@ -59,7 +59,7 @@ def test_a_cells_other_views_are_held_out_with_it_so_they_cannot_vouch_for_it():
     labels = list(rng.permutation(["neutrophil", "lymphocyte", "monocyte"] * 10))
     embeddings = rng.normal(size=(30, 64)).astype(np.float32)
     groups = np.full((30, len(GROUPS)), 1.0 / len(GROUPS))
-    copies = MoreViews(np.vstack([embeddings] * 3), np.vstack([groups] * 3), np.tile(np.arange(30), 3))
+    copies = MoreViews(np.vstack([embeddings] * 3), np.vstack([groups] * 3), np.tile(np.arange(30), 3), 3)
     head, held_out = fit_head(embeddings, groups, labels, copies)
     right = np.array(GROUPS)[held_out.argmax(1)] == np.array(labels)
     assert held_out.shape == groups.shape and right.mean() < 0.6
@@ -68,7 +68,7 @@ def test_a_cells_other_views_are_held_out_with_it_so_they_cannot_vouch_for_it():
 
 
 def test_only_the_views_of_the_cells_kept_are_kept_and_renumbered():
-    views = MoreViews(np.arange(8.0).reshape(4, 2), np.zeros((4, 3)), np.array([0, 2, 3, 2]))
+    views = MoreViews(np.arange(8.0).reshape(4, 2), np.zeros((4, 3)), np.array([0, 2, 3, 2]), 2)
     kept = views.subset(np.array([False, True, True, True]))
     assert kept.cells.tolist() == [1, 2, 1] and kept.embeddings[:, 0].tolist() == [2.0, 4.0, 6.0]
 

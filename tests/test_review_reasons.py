@@ -17,6 +17,7 @@ FEATURES = MaskFeatures(cell_found=True, area_fraction=0.2, touches_border=False
 def band_neutrophil(confidence: float, group_confidence: float, segmented: float) -> Evidence:
     """A band-neutrophil answer, segmented neutrophil its rival, under a review threshold of 0.83."""
     return Evidence(
+        known_set_up=True,
         group="neutrophil",
         label="BNE",
         label_confidence=confidence,
@@ -88,7 +89,9 @@ def test_an_answer_a_lab_profile_moved_to_another_group_is_reviewed_naming_the_n
 def test_an_image_of_another_set_up_is_reviewed_until_a_lab_profile_reads_it():
     """An unseen set-up whose stain passes the colour check, with its pixel size given: BCCD crops
     read so were `ok` at 84-93 % right (docs/robustness.md), so such answers go to review."""
-    confident = Evidence(group="lymphocyte", label="LY", label_confidence=0.99, group_confidence=0.99)
+    confident = Evidence(
+        known_set_up=True, group="lymphocyte", label="LY", label_confidence=0.99, group_confidence=0.99
+    )
     assert decide_status(FEATURES, confident)[0] == "ok"
     status, message = decide_status(FEATURES, replace(confident, known_set_up=False))
     assert status == "review"
