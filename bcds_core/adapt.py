@@ -268,17 +268,16 @@ def labelled_views(analyzer: CellAnalyzer, reading: LabReading) -> LabelledViews
 def more_views(reading: LabReading, others: list[LabelledViews]) -> MoreViews | None:
     """The labelled cells of ``reading`` as ``others`` (readings at other pixel sizes) show them,
     numbered as ``reading``'s labelled rows; None where no other reading kept any of them."""
-    if not others:
-        return None
     rows = {item: row for row, item in enumerate(reading.labelled_items)}
-    picked = [(view, k) for view in others for k, item in enumerate(view.items) if item in rows]
-    if not picked:
+    shown = [view for view in others if any(item in rows for item in view.items)]
+    if not shown:
         return None
+    picked = [(view, k) for view in shown for k, item in enumerate(view.items) if item in rows]
     return MoreViews(
         np.stack([view.embeddings[k] for view, k in picked]),
         np.stack([view.group_probabilities[k] for view, k in picked]),
         np.array([rows[view.items[k]] for view, k in picked], int),
-        sum(any(item in rows for item in view.items) for view in others),
+        len(shown),
     )
 
 

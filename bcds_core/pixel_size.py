@@ -70,7 +70,6 @@ class PixelSize:
         um: micrometres per pixel of the original image.
         source: ``given`` (by the user), ``estimated`` (red cells), or ``assumed``.
         tight_crop: the image was taken for a tight crop of one cell.
-        unfounded: assumed for an image that is not a CellaVision frame (``cellavision_frame``).
         cellavision_frame: the upload has the size of a CellaVision single-cell image, the only
             kind of image bcds was trained on (whatever the pixel size's source).
     """
@@ -78,8 +77,12 @@ class PixelSize:
     um: float
     source: str
     tight_crop: bool = False
-    unfounded: bool = False
     cellavision_frame: bool = False
+
+    @property
+    def unfounded(self) -> bool:
+        """Assumed (not for a tight crop) for an image that is not a CellaVision frame."""
+        return self.source == ASSUMED and not self.tight_crop and not self.cellavision_frame
 
     @property
     def scale_to_reference(self) -> float:
@@ -219,7 +222,7 @@ def estimate_pixel_size(
         ratio = REFERENCE_RED_CELL_PX / diameter
         um = REFERENCE_PIXEL_UM if abs(ratio - 1) <= REFERENCE_TOLERANCE else RED_CELL_DIAMETER_UM / diameter
         return PixelSize(um, ESTIMATED, cellavision_frame=frame)
-    return PixelSize(REFERENCE_PIXEL_UM, ASSUMED, unfounded=not frame, cellavision_frame=frame)
+    return PixelSize(REFERENCE_PIXEL_UM, ASSUMED, cellavision_frame=frame)
 
 
 def tight_crop_pixel_size(height: int, width: int) -> PixelSize:

@@ -193,9 +193,9 @@ def test_the_screen_says_when_most_white_cells_were_read_at_a_pixel_size_nothing
     measured = [cell("SNE", PixelSize(0.09, ESTIMATED))] * 8
     assert "assumed pixel size" not in screen([cell("SNE", tight)] * 7 + measured).message
     assert "assumed pixel size" not in screen([cell("SNE", cellavision)] * 20).message
-    unfounded = screen([cell("SNE", PixelSize(0.1, ASSUMED, unfounded=True))] * 3)
+    unfounded = screen([cell("SNE", PixelSize(0.1, ASSUMED))] * 3)  # not a frame, no ruler
     assert "All 3 white cells were read at an assumed pixel size" in unfounded.message
-    one = screen([cell("SNE", PixelSize(0.1, ASSUMED, unfounded=True))])
+    one = screen([cell("SNE", PixelSize(0.1, ASSUMED))])
     assert "The white cell was read at an assumed pixel size" in one.message
     # cells a person corrected are the person's answers, whatever their pixel size
     corrected = [replace(c, status="corrected") for c in [cell("SNE", tight)] * 3]
